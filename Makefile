@@ -1,0 +1,47 @@
+# Oprit: `make run` starts the bot, `make test` runs lint and the whole test suite.
+# Both create .venv and install everything they need on a fresh machine.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint format catalogs extract bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+catalogs: $(STAMP)
+	$(BIN)/pybabel compile --domain=messages --directory=locales --statistics 2>&1 | tail -n +1 >/dev/null
+
+run: $(STAMP) catalogs
+	$(BIN)/oprit run
+
+lint: $(STAMP)
+	$(BIN)/ruff check bot handlers db tests benchmarks
+	$(BIN)/ruff format --check bot handlers db tests benchmarks
+	$(BIN)/mypy bot handlers db
+
+test: lint catalogs
+	$(BIN)/pytest
+
+format: $(STAMP)
+	$(BIN)/ruff format bot handlers db tests benchmarks
+	$(BIN)/ruff check --fix bot handlers db tests benchmarks
+
+# Re-extract messages.pot from the code and merge it into every catalog.
+extract: $(STAMP)
+	$(BIN)/pybabel extract --mapping-file=babel.cfg --keywords=_ --keywords=ngettext:1,2 \
+		--add-comments=Translators: --sort-by-file --omit-header \
+		--output-file=locales/messages.pot bot handlers
+	$(BIN)/pybabel update --domain=messages --input-file=locales/messages.pot \
+		--directory=locales --no-fuzzy-matching --omit-header
+
+bench: $(STAMP) catalogs
+	$(BIN)/python -m benchmarks
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

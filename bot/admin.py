@@ -1,0 +1,97 @@
+"""Administration services behind the command line: staff and participant overviews."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db import people, reports
+from db.models import Staff
+
+ROLES = ("officer", "coordinator")
+
+
+class AdminError(ValueError):
+    """A request a person can fix (unknown role, duplicate id)."""
+
+
+async def add_staff(
+    session: AsyncSession,
+    *,
+    telegram_id: int,
+    role: str,
+    name: str,
+    backup: bool,
+    language: str,
+    now: datetime,
+) -> Staff:
+    """Add an officer or coordinator (or update the existing one with that Telegram id)."""
+    if role not in ROLES:
+        raise AdminError(f"unknown role {role!r}; use officer or coordinator")
+    if telegram_id <= 0:
+        raise AdminError("a Telegram user id is a positive number")
+    if not name.strip():
+        raise AdminError("give a name with --name")
+    if await people.participant_by_telegram_id(session, telegram_id) is not None:
+        raise AdminError(f"Telegram id {telegram_id} belongs to a participant")
+    existing = await people.staff_including_inactive(session, telegram_id)
+    if existing is None:
+        existing = Staff(telegram_id=telegram_id, created_at=now, reachable=None)
+        session.add(existing)
+    existing.role, existing.name, existing.is_backup = role, name.strip()[:200], backup
+    existing.language, existing.active = language, True
+    await session.flush()
+    people.audit(
+        session,
+        "staff_added",
+        actor="cli",
+        detail={"staff_id": existing.id, "role": role, "backup": backup},
+        at=now,
+    )
+    return existing
+
+
+def staff_reachability(staff: Staff) -> str:
+    """How `staff list` describes whether the bot can message this person."""
+    if staff.reachable:
+        return "reachable"
+    return "not reachable — ask them to open the bot"
+
+
+async def list_staff(session: AsyncSession) -> list[dict[str, Any]]:
+    """Staff as JSON-ready dicts."""
+    return [
+        {
+            "id": staff.id,
+            "telegram_id": staff.telegram_id,
+            "role": staff.role,
+            "name": staff.name,
+            "backup": staff.is_backup,
+            "language": staff.language,
+            "active": staff.active,
+            "reachable": bool(staff.reachable),
+            "status": staff_reachability(staff),
+        }
+        for staff in await people.all_staff(session)
+    ]
+
+
+async def list_participants(session: AsyncSession, now: datetime) -> list[dict[str, Any]]:
+    """The participant overview of DESIGN.md (`oprit participants list`)."""
+    return [
+        {
+            "id": row.id,
+            "name": row.name,
+            "telegram_id": row.telegram_id,
+            "language": row.language,
+            "status": row.status,
+            "last_checkin_at": row.last_checkin_at.isoformat() if row.last_checkin_at else None,
+            "open_help_requests": row.open_help_requests,
+            "next_appointment_at": (
+                row.next_appointment_at.isoformat() if row.next_appointment_at else None
+            ),
+        }
+        for row in await reports.participant_overview(session, now)
+    ]

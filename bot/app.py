@@ -1,0 +1,139 @@
+"""Application wiring: the runtime, the python-telegram-bot Application and the main loop."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from typing import Any
+
+from telegram import BotCommand, Update
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes
+from telegram.request import BaseRequest
+
+import handlers
+from bot import crypto, failures
+from bot.clock import Clock, SystemClock
+from bot.config import Settings
+from bot.inbox import InboxProcessor
+from bot.polling import poll
+from bot.runtime import Runtime, current_scope
+from bot.sender import OutboxSender
+from db import migrate, state
+from db.session import create_engine, session_factory
+
+log = logging.getLogger(__name__)
+
+AnyApplication = Application[Any, Any, Any, Any, Any, Any]
+
+
+def create_runtime(settings: Settings, clock: Clock | None = None) -> Runtime:
+    """Keys, database engine and clock for one process."""
+    keyring = crypto.load_keyring(settings.encryption_key, settings.data_dir / "oprit.key")
+    crypto.activate(keyring)
+    engine = create_engine(settings.database_url)
+    return Runtime(
+        settings=settings,
+        engine=engine,
+        sessions=session_factory(engine),
+        clock=clock or SystemClock(),
+        keyring=keyring,
+    )
+
+
+async def _record_failure(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Hand a handler's exception back to the inbox processor, which rolls back."""
+    with contextlib.suppress(RuntimeError):
+        current_scope().failed = context.error
+
+
+def build_application(
+    settings: Settings, request: BaseRequest | None = None, *, runtime: Runtime | None = None
+) -> AnyApplication:
+    """One function builds the application: tests pass a request, production nothing."""
+    runtime = runtime or create_runtime(settings)
+    if not settings.bot_token:
+        raise ValueError("OPRIT_BOT_TOKEN is not set")
+    builder = (
+        ApplicationBuilder()
+        .token(settings.bot_token)
+        .base_url(settings.telegram_api_url)
+        .base_file_url(settings.telegram_api_url.replace("/bot", "/file/bot"))
+        .updater(None)
+        .rate_limiter(AIORateLimiter(max_retries=0))
+    )
+    if request is not None:
+        builder = builder.request(request)
+    application = builder.build()
+    application.bot_data["runtime"] = runtime
+    handlers.register_all(application)
+    application.add_error_handler(_record_failure)
+    return application
+
+
+def inbox_processor(application: AnyApplication) -> InboxProcessor:
+    """The processor that feeds stored updates through the application's handlers."""
+    runtime: Runtime = application.bot_data["runtime"]
+
+    async def handle(payload: dict[str, Any]) -> None:
+        update = Update.de_json(payload, application.bot)
+        await application.process_update(update)
+
+    async def handle_failure(payload: dict[str, Any], error: BaseException) -> None:
+        await failures.record_failed_update(current_scope(), payload)
+
+    return InboxProcessor(runtime, handle, handle_failure)
+
+
+async def publish_commands(application: AnyApplication) -> None:
+    """The command menu, in every language we speak."""
+    from bot.guide import command_menu
+    from bot.i18n import available_languages, use_language
+
+    for language in available_languages():
+        with use_language(language):
+            commands = [BotCommand(name, text) for name, text in command_menu()]
+        await application.bot.set_my_commands(commands, language_code=language)
+    with use_language(application.bot_data["runtime"].settings.default_language):
+        await application.bot.set_my_commands(
+            [BotCommand(name, text) for name, text in command_menu()]
+        )
+
+
+async def serve_polling(settings: Settings, clock: Clock | None = None) -> None:
+    """`oprit run`: migrate, then poll, process and send until SIGTERM/SIGINT."""
+    runtime = create_runtime(settings, clock)
+    await migrate.upgrade(runtime.engine)
+    application = build_application(settings, runtime=runtime)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    async with application:
+        runtime.bot_username = application.bot.username
+        async with runtime.sessions() as session, session.begin():
+            await state.put(session, "bot_username", runtime.bot_username, runtime.clock.now())
+        await application.start()
+        await publish_commands(application)
+        await application.bot.delete_webhook(drop_pending_updates=False)
+        processor = inbox_processor(application)
+        sender = OutboxSender(runtime, application.bot)
+        log.info("polling started", extra={"worker": runtime.worker})
+        tasks = [
+            asyncio.create_task(poll(runtime, application.bot, processor, stop), name="poll"),
+            asyncio.create_task(processor.run(stop), name="inbox"),
+            asyncio.create_task(sender.run(stop), name="outbox"),
+        ]
+        stopper = asyncio.create_task(stop.wait())
+        done, _pending = await asyncio.wait([*tasks, stopper], return_when=asyncio.FIRST_COMPLETED)
+        stop.set()
+        for task in tasks:
+            if task not in done:
+                task.cancel()
+        results = await asyncio.gather(*tasks, return_exceptions=True)
+        await application.stop()
+    await runtime.engine.dispose()
+    for result in results:
+        if isinstance(result, BaseException) and not isinstance(result, asyncio.CancelledError):
+            raise result

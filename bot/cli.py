@@ -1,0 +1,371 @@
+"""The `oprit` command line (also `python -m bot`).
+
+Every command that prints data accepts --json and then prints exactly one JSON document.
+Expected errors print one sentence to stderr and exit non-zero, without a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import timedelta
+from typing import Any, NoReturn
+
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import admin, crypto, logs, registration
+from bot.config import ConfigError, Settings, load_settings, parse_duration
+from bot.crypto import EncryptionKeyError
+from bot.runtime import Runtime
+
+EXIT_USAGE = 2
+EXIT_FAILURE = 1
+
+BOTFATHER_HELP = (
+    "OPRIT_BOT_TOKEN is not set. Create a bot by talking to @BotFather in Telegram "
+    "(send /newbot), copy the token it gives you, then run: "
+    "export OPRIT_BOT_TOKEN='123456:ABC...' (or put OPRIT_BOT_TOKEN=... in a .env file) "
+    "and start again."
+)
+
+
+class CliError(Exception):
+    """An error the person at the keyboard can fix; printed as one sentence."""
+
+    def __init__(self, message: str, code: int = EXIT_FAILURE) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse that exits 2 with one line instead of a usage dump."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"oprit: {message} (see 'oprit {self._subcommand()} --help')\n")
+
+    def _subcommand(self) -> str:
+        return " ".join(self.prog.split()[1:]) or "--help"
+
+
+def _print(data: Any, as_json: bool, human: Callable[[Any], str]) -> None:
+    if as_json:
+        print(json.dumps(data, ensure_ascii=False, default=str))
+    else:
+        print(human(data))
+
+
+def _table(rows: list[dict[str, Any]], columns: Sequence[str]) -> str:
+    if not rows:
+        return "(none)"
+    widths = [
+        max(len(c), *(len(str(r.get(c) if r.get(c) is not None else "-")) for r in rows))
+        for c in columns
+    ]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True))]
+    for row in rows:
+        cells = [str(row.get(c) if row.get(c) is not None else "-") for c in columns]
+        lines.append("  ".join(v.ljust(w) for v, w in zip(cells, widths, strict=True)))
+    return "\n".join(lines)
+
+
+async def _with_database(
+    settings: Settings, work: Callable[[Runtime, AsyncSession], Awaitable[Any]]
+) -> Any:
+    """Open the database (migrating it to the newest schema) and run `work` in one transaction."""
+    from bot.app import create_runtime
+    from db import migrate
+
+    runtime = create_runtime(settings)
+    try:
+        await migrate.upgrade(runtime.engine)
+        async with runtime.sessions() as session, session.begin():
+            return await work(runtime, session)
+    finally:
+        await runtime.engine.dispose()
+
+
+async def _bot_username(settings: Settings, session: AsyncSession) -> str:
+    from db import state
+
+    stored = await state.get(session, "bot_username")
+    if stored:
+        return stored
+    if not settings.bot_token:
+        raise CliError(
+            "the bot's username is not known yet: set OPRIT_BOT_TOKEN or start the bot once "
+            "with 'make run', so the invite link can name the bot"
+        )
+    from telegram import Bot
+    from telegram.error import TelegramError
+
+    try:
+        async with Bot(settings.bot_token, base_url=settings.telegram_api_url) as bot:
+            username = bot.username
+    except TelegramError as error:
+        raise CliError(f"could not ask Telegram for the bot's name: {error}") from None
+    return username
+
+
+def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
+    """Long polling until stopped."""
+    if not settings.bot_token:
+        raise CliError(BOTFATHER_HELP, EXIT_USAGE)
+    from telegram.error import InvalidToken
+
+    from bot.app import serve_polling
+
+    logs.configure()
+    try:
+        asyncio.run(serve_polling(settings))
+    except InvalidToken:
+        raise CliError(
+            "Telegram refused OPRIT_BOT_TOKEN; check it with @BotFather (/mybots → API Token)",
+            EXIT_USAGE,
+        ) from None
+    return 0
+
+
+def cmd_webhook(settings: Settings, args: argparse.Namespace) -> int:
+    """Webhook mode (built in the production issue)."""
+    raise CliError("webhook mode is not available in this version yet; use 'oprit run'")
+
+
+def cmd_db_upgrade(settings: Settings, args: argparse.Namespace) -> int:
+    """Bring the database schema to the newest version."""
+    from db import migrate
+
+    async def work(runtime: Runtime, session: AsyncSession) -> str | None:
+        return await migrate.current(runtime.engine)
+
+    revision = asyncio.run(_with_database(settings, work))
+    _print({"revision": revision}, args.json, lambda d: f"database is at revision {d['revision']}")
+    return 0
+
+
+def cmd_db_current(settings: Settings, args: argparse.Namespace) -> int:
+    """Show the schema revision without changing anything."""
+    from bot.app import create_runtime
+    from db import migrate
+
+    async def read() -> tuple[str | None, str | None]:
+        runtime = create_runtime(settings)
+        try:
+            return await migrate.current(runtime.engine), migrate.head()
+        finally:
+            await runtime.engine.dispose()
+
+    revision, head = asyncio.run(read())
+    data = {"revision": revision, "head": head, "up_to_date": revision == head}
+    _print(
+        data,
+        args.json,
+        lambda d: (
+            f"revision {d['revision'] or '(none)'}"
+            + ("" if d["up_to_date"] else f"; newest is {d['head']}: run 'oprit db upgrade'")
+        ),
+    )
+    return 0
+
+
+def cmd_staff_add(settings: Settings, args: argparse.Namespace) -> int:
+    """Add an officer or coordinator."""
+
+    async def work(runtime: Runtime, session: AsyncSession) -> dict[str, Any]:
+        staff = await admin.add_staff(
+            session,
+            telegram_id=args.telegram_id,
+            role=args.role,
+            name=args.name,
+            backup=args.backup,
+            language=settings.default_language,
+            now=runtime.clock.now(),
+        )
+        return {"id": staff.id, "telegram_id": staff.telegram_id, "role": staff.role}
+
+    data = asyncio.run(_with_database(settings, work))
+    _print(
+        data,
+        args.json,
+        lambda d: (
+            f"added {d['role']} (staff id {d['id']}); ask them to open the bot and "
+            "send /start so it can message them"
+        ),
+    )
+    return 0
+
+
+def cmd_staff_list(settings: Settings, args: argparse.Namespace) -> int:
+    """List staff and whether the bot can reach them."""
+
+    async def work(runtime: Runtime, session: AsyncSession) -> list[dict[str, Any]]:
+        return await admin.list_staff(session)
+
+    rows = asyncio.run(_with_database(settings, work))
+    _print(
+        rows,
+        args.json,
+        lambda r: _table(r, ("id", "telegram_id", "role", "name", "backup", "status")),
+    )
+    return 0
+
+
+def cmd_invite_create(settings: Settings, args: argparse.Namespace) -> int:
+    """Make a single-use invite code and link."""
+    valid_for = _duration_arg(args.expires, "--expires")
+
+    async def work(runtime: Runtime, session: AsyncSession) -> dict[str, Any]:
+        invite = await registration.create_invite(
+            session,
+            bot_username=await _bot_username(settings, session),
+            now=runtime.clock.now(),
+            valid_for=valid_for,
+            officer_telegram_id=args.officer,
+            name=args.name,
+            language=args.language,
+        )
+        return {
+            "code": invite.code,
+            "link": invite.link,
+            "expires_at": invite.expires_at.isoformat(),
+        }
+
+    data = asyncio.run(_with_database(settings, work))
+    _print(
+        data, args.json, lambda d: f"{d['link']}\ncode {d['code']}, valid until {d['expires_at']}"
+    )
+    return 0
+
+
+def cmd_participants_list(settings: Settings, args: argparse.Namespace) -> int:
+    """The participant overview."""
+
+    async def work(runtime: Runtime, session: AsyncSession) -> list[dict[str, Any]]:
+        return await admin.list_participants(session, runtime.clock.now())
+
+    rows = asyncio.run(_with_database(settings, work))
+    columns = (
+        "id",
+        "name",
+        "language",
+        "status",
+        "last_checkin_at",
+        "open_help_requests",
+        "next_appointment_at",
+    )
+    _print(rows, args.json, lambda r: _table(r, columns))
+    return 0
+
+
+def cmd_keys_generate(settings: Settings, args: argparse.Namespace) -> int:
+    """Print a fresh key for OPRIT_ENCRYPTION_KEY."""
+    key = crypto.generate_key()
+    _print({"key": key}, args.json, lambda d: str(d["key"]))
+    return 0
+
+
+def _duration_arg(value: str, flag: str) -> timedelta:
+    try:
+        return parse_duration(value)
+    except ValueError as error:
+        raise CliError(f"{flag}: {error}", EXIT_USAGE) from None
+
+
+def _positive_int(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number") from None
+    if number <= 0:
+        raise argparse.ArgumentTypeError(f"{value!r} must be a positive number")
+    return number
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """All subcommands of `oprit`."""
+    parser = Parser(prog="oprit", description="Oprit: chat assistant for re-integration officers")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
+
+    def command(
+        group: Any, name: str, handler: Callable[[Settings, argparse.Namespace], int], text: str
+    ) -> argparse.ArgumentParser:
+        sub: argparse.ArgumentParser = group.add_parser(name, help=text, description=text)
+        sub.add_argument("--json", action="store_true", help="print one JSON document")
+        sub.set_defaults(handler=handler)
+        return sub
+
+    command(commands, "run", cmd_run, "run the bot with long polling (migrates first)")
+    command(commands, "webhook", cmd_webhook, "run the bot as a webhook server")
+
+    database = commands.add_parser("db", help="database schema").add_subparsers(
+        dest="db_command", required=True, parser_class=Parser
+    )
+    command(database, "upgrade", cmd_db_upgrade, "migrate the database to the newest schema")
+    command(database, "current", cmd_db_current, "show the database's schema revision")
+
+    staff = commands.add_parser("staff", help="officers and coordinators").add_subparsers(
+        dest="staff_command", required=True, parser_class=Parser
+    )
+    add = command(staff, "add", cmd_staff_add, "add an officer or coordinator")
+    add.add_argument("--telegram-id", type=_positive_int, required=True)
+    add.add_argument("--role", required=True, help="officer or coordinator")
+    add.add_argument("--name", required=True)
+    add.add_argument("--backup", action="store_true", help="receives escalated alerts")
+    command(staff, "list", cmd_staff_list, "list staff and whether the bot can reach them")
+
+    invite = commands.add_parser("invite", help="invite codes").add_subparsers(
+        dest="invite_command", required=True, parser_class=Parser
+    )
+    create = command(invite, "create", cmd_invite_create, "make a single-use invite link")
+    create.add_argument("--officer", type=_positive_int, metavar="TELEGRAM_ID")
+    create.add_argument("--name")
+    create.add_argument("--language")
+    create.add_argument("--expires", default="14d", help="how long it stays valid (14d, 48h)")
+
+    participants = commands.add_parser("participants", help="participants").add_subparsers(
+        dest="participants_command", required=True, parser_class=Parser
+    )
+    command(participants, "list", cmd_participants_list, "list all participants")
+
+    keys = commands.add_parser("keys", help="encryption keys").add_subparsers(
+        dest="keys_command", required=True, parser_class=Parser
+    )
+    command(keys, "generate", cmd_keys_generate, "print a new encryption key")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `oprit` console script."""
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_settings()
+        return int(args.handler(settings, args))
+    except (
+        CliError,
+        ConfigError,
+        EncryptionKeyError,
+        admin.AdminError,
+        registration.InviteError,
+    ) as error:
+        print(f"oprit: {error}", file=sys.stderr)
+        return getattr(
+            error, "code", EXIT_FAILURE if not isinstance(error, ConfigError) else EXIT_USAGE
+        )
+    except (OperationalError, DBAPIError, OSError) as error:
+        print(f"oprit: cannot use the database: {_database_reason(error)}", file=sys.stderr)
+        return EXIT_FAILURE
+    except KeyboardInterrupt:
+        return 130
+
+
+def _database_reason(error: BaseException) -> str:
+    original = getattr(error, "orig", None) or error
+    text = str(original).splitlines()[0] if str(original) else type(original).__name__
+    return text[:200]
+
+
+if __name__ == "__main__":
+    sys.exit(main())

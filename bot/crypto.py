@@ -1,0 +1,101 @@
+"""Field-level encryption of message text at rest, and signing of callback data.
+
+Everything a participant writes is sensitive (debts, addiction, a relapse), so it is
+stored as Fernet tokens: a copy of the database without the key shows no text.
+Several keys may be configured (newest first) so keys can be rotated.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import os
+from pathlib import Path
+
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+
+
+class EncryptionKeyError(RuntimeError):
+    """The encryption key is missing, unreadable or malformed."""
+
+
+class Keyring:
+    """The configured keys: the first encrypts, all of them decrypt."""
+
+    def __init__(self, keys: list[bytes]) -> None:
+        if not keys:
+            raise EncryptionKeyError("no encryption key configured")
+        try:
+            self._fernets = [Fernet(key) for key in keys]
+        except (ValueError, TypeError):
+            raise EncryptionKeyError(
+                "OPRIT_ENCRYPTION_KEY is not a valid key (32 url-safe base64-encoded bytes); "
+                "make one with `oprit keys generate`"
+            ) from None
+        self._multi = MultiFernet(self._fernets)
+        self._mac_key = hashlib.sha256(b"oprit-callback:" + keys[0]).digest()
+        self.primary_id = hashlib.sha256(keys[0]).hexdigest()[:8]
+
+    def encrypt(self, plain: str) -> str:
+        """Encrypt text; the result is ASCII and safe to store in a text column."""
+        return self._multi.encrypt(plain.encode("utf-8", "surrogatepass")).decode("ascii")
+
+    def decrypt(self, token: str) -> str:
+        """Decrypt a stored token with whichever configured key made it."""
+        try:
+            return self._multi.decrypt(token.encode("ascii")).decode("utf-8", "surrogatepass")
+        except InvalidToken:
+            raise EncryptionKeyError(
+                "stored text cannot be decrypted with the configured keys"
+            ) from None
+
+    def rotate(self, token: str) -> str:
+        """Re-encrypt a token under the primary key."""
+        return self._multi.rotate(token.encode("ascii")).decode("ascii")
+
+    def sign(self, payload: str, length: int = 8) -> str:
+        """A short MAC so callback data cannot be forged or altered by a client."""
+        digest = hmac.new(self._mac_key, payload.encode(), hashlib.sha256).digest()
+        return base64.urlsafe_b64encode(digest).decode()[:length]
+
+    def verify(self, payload: str, signature: str) -> bool:
+        """Check a signature made by `sign` in constant time."""
+        return hmac.compare_digest(self.sign(payload, len(signature) or 8), signature)
+
+
+_active: Keyring | None = None
+
+
+def generate_key() -> str:
+    """A fresh random key in the format OPRIT_ENCRYPTION_KEY expects."""
+    return Fernet.generate_key().decode()
+
+
+def load_keyring(configured: str | None, key_file: Path) -> Keyring:
+    """Keys from the environment, else from the key file, which is made (0600) when missing."""
+    if configured:
+        return Keyring([part.strip().encode() for part in configured.split(",") if part.strip()])
+    if not key_file.exists():
+        key_file.parent.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(generate_key() + "\n")
+    try:
+        lines = key_file.read_text().split()
+    except OSError as error:
+        raise EncryptionKeyError(f"cannot read the key file {key_file}: {error.strerror}") from None
+    return Keyring([line.encode() for line in lines if line])
+
+
+def activate(keyring: Keyring) -> None:
+    """Make a keyring the one the database columns use."""
+    global _active
+    _active = keyring
+
+
+def active() -> Keyring:
+    """The keyring in use; set up by the app factory and the CLI before any query."""
+    if _active is None:
+        raise EncryptionKeyError("encryption is not configured")
+    return _active

@@ -1,0 +1,42 @@
+"""Shared pieces of the conversation flows: choice ids and flow state tokens.
+
+A choice id is `flow:token:value`. The token is fresh for every started flow, so a
+button from an earlier check-in is recognised as stale instead of changing anything.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+MAX_CHOICE_ID_BYTES = 48  # leaves room for the signature within Telegram's 64 bytes
+
+
+@dataclass(frozen=True)
+class ChoiceId:
+    """A parsed choice id."""
+
+    flow: str
+    token: str
+    value: str
+
+
+def new_token() -> str:
+    """A short random token identifying one run of a flow."""
+    return secrets.token_urlsafe(4)
+
+
+def choice_id(flow: str, token: str, value: str) -> str:
+    """Build a choice id; refuses ids that would not fit in callback data."""
+    built = f"{flow}:{token}:{value}"
+    if len(built.encode()) > MAX_CHOICE_ID_BYTES:
+        raise ValueError(f"choice id too long: {len(built.encode())} bytes")
+    return built
+
+
+def parse_choice_id(raw: str) -> ChoiceId | None:
+    """Split a choice id; None for anything malformed."""
+    parts = raw.split(":", 2)
+    if len(parts) != 3 or not all(parts):
+        return None
+    return ChoiceId(*parts)

@@ -1,0 +1,65 @@
+"""Short texts that explain the bot: help for participants and staff, gentle refusals."""
+
+from __future__ import annotations
+
+from bot.i18n import _
+from bot.replies import Keyboard, Reply
+
+
+def participant_help() -> Reply:
+    """/help for participants: four short lines."""
+    return Reply(
+        _(
+            "✅ Check-in: tell us how you are doing.\n"
+            "🆘 I need help: ask your officer for help.\n"
+            "📅 My appointments: see when and where.\n"
+            "✍️ Or just write. Your officer reads along. /privacy: what we save."
+        ),
+        keyboard=Keyboard.PARTICIPANT,
+    )
+
+
+def staff_help(role: str) -> Reply:
+    """/help for officers and coordinators."""
+    if role == "coordinator":
+        return Reply(
+            _(
+                "Coordinator commands:\n"
+                "/broadcast: send a message to participants\n"
+                "/participants: everyone in the programme"
+            )
+        )
+    return Reply(
+        _(
+            "Officer commands:\n"
+            "/invite [name]: make an invite link\n"
+            "/participants: your participants\n"
+            "/case NAME: one person's timeline\n"
+            "/appointment: plan an appointment\n"
+            "/handled: open alerts\n"
+            "Reply to an alert to answer the participant."
+        )
+    )
+
+
+def unknown_command_reply() -> Reply:
+    """A command the bot does not know."""
+    return Reply(_("Sorry, I do not know that command."))
+
+
+def stale_button_reply() -> Reply:
+    """A button from an older message, or one that was tampered with: nothing changes."""
+    return Reply(_("That button is from an older message, so I did nothing. 🙂"))
+
+
+def command_menu() -> list[tuple[str, str]]:
+    """The commands shown in Telegram's menu, with short descriptions."""
+    return [
+        ("checkin", _("Tell us how you are doing")),
+        ("request", _("Ask your officer for help")),
+        ("appointments", _("Your appointments")),
+        ("language", _("Change the language")),
+        ("privacy", _("What we save about you")),
+        ("stop", _("Pause messages from this bot")),
+        ("help", _("How this bot works")),
+    ]

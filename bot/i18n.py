@@ -1,0 +1,113 @@
+"""Translations (gettext catalogs under locales/) and locale-aware dates through Babel.
+
+The language of the person being answered is held in a context variable, set once per
+update; `_()` and `ngettext()` read it. Officer alerts switch to the officer's language
+with `use_language`.
+"""
+
+from __future__ import annotations
+
+import gettext
+import io
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from datetime import datetime, tzinfo
+from functools import cache
+from pathlib import Path
+
+from babel import Locale
+from babel.dates import format_date, format_datetime, format_time
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+
+LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
+DOMAIN = "messages"
+FALLBACK_LANGUAGE = "nl"
+
+_language: ContextVar[str] = ContextVar("oprit_language", default=FALLBACK_LANGUAGE)
+
+
+@cache
+def available_languages() -> tuple[str, ...]:
+    """Languages with a catalog, the fallback language first."""
+    found = sorted(
+        path.parent.parent.name for path in LOCALES_DIR.glob(f"*/LC_MESSAGES/{DOMAIN}.po")
+    )
+    return tuple(sorted(found, key=lambda lang: lang != FALLBACK_LANGUAGE))
+
+
+@cache
+def translations(language: str) -> gettext.NullTranslations:
+    """The compiled catalog; compiled in memory when the .mo is missing or stale."""
+    folder = LOCALES_DIR / language / "LC_MESSAGES"
+    po_file, mo_file = folder / f"{DOMAIN}.po", folder / f"{DOMAIN}.mo"
+    if not po_file.exists():
+        return gettext.NullTranslations()
+    if mo_file.exists() and mo_file.stat().st_mtime >= po_file.stat().st_mtime:
+        with mo_file.open("rb") as handle:
+            return gettext.GNUTranslations(handle)
+    with po_file.open("rb") as handle:
+        catalog = read_po(handle, locale=language)
+    buffer = io.BytesIO()
+    write_mo(buffer, catalog)
+    buffer.seek(0)
+    return gettext.GNUTranslations(buffer)
+
+
+def normalise_language(code: str | None, default: str) -> str:
+    """Map a Telegram language_code like `en-GB` onto a catalog we have."""
+    if code:
+        base = code.replace("_", "-").split("-")[0].lower()
+        if base in available_languages():
+            return base
+    return default
+
+
+def current_language() -> str:
+    """The language of the person the current update is being answered for."""
+    return _language.get()
+
+
+def set_language(language: str) -> None:
+    """Answer in `language` from now on in this task (one update)."""
+    _language.set(language if language in available_languages() else FALLBACK_LANGUAGE)
+
+
+@contextmanager
+def use_language(language: str) -> Iterator[None]:
+    """Temporarily speak another language, e.g. an officer's in the middle of a reply."""
+    token = _language.set(language if language in available_languages() else FALLBACK_LANGUAGE)
+    try:
+        yield
+    finally:
+        _language.reset(token)
+
+
+def _(message: str) -> str:
+    """Translate into the current language."""
+    return translations(_language.get()).gettext(message)
+
+
+def ngettext(singular: str, plural: str, count: int) -> str:
+    """Translate with the plural form the current language uses for `count`."""
+    return translations(_language.get()).ngettext(singular, plural, count)
+
+
+def language_name(language: str) -> str:
+    """A language in its own name (Nederlands, English, العربية), for the picker."""
+    name = Locale.parse(language).get_display_name(language) or language
+    return name[:1].upper() + name[1:]
+
+
+def when(moment: datetime, zone: tzinfo) -> str:
+    """A date and time as a person reads it: `donderdag 3 december 14:00`."""
+    local = moment.astimezone(zone)
+    language = _language.get()
+    day = format_date(local, "EEEE d MMMM", locale=language)
+    return f"{day} {format_time(local, 'HH:mm', locale=language)}"
+
+
+def timestamp(moment: datetime, zone: tzinfo) -> str:
+    """A compact date and time for lists: `3 dec. 2026 14:00`."""
+    return format_datetime(moment.astimezone(zone), "medium", locale=_language.get())

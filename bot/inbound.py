@@ -1,0 +1,60 @@
+"""Storing what a participant sends: every inbound message of any kind is one row."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db import conversation
+from db.models import Message
+
+KINDS = (
+    "text",
+    "command",
+    "photo",
+    "voice",
+    "sticker",
+    "document",
+    "location",
+    "edit",
+    "callback",
+    "other",
+)
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """One incoming message, already parsed out of the chat platform's update."""
+
+    chat_id: int
+    kind: str
+    text: str | None
+    dedupe_key: str
+    update_id: int | None = None
+    platform_message_id: int | None = None
+    media_file_id: str | None = None
+
+
+async def record(
+    session: AsyncSession, participant_id: int, inbound: Inbound, now: datetime
+) -> Message | None:
+    """Store the message; None when this exact message was stored before (redelivery)."""
+    if await conversation.message_exists(session, inbound.dedupe_key):
+        return None
+    message = Message(
+        participant_id=participant_id,
+        direction="in",
+        kind=inbound.kind if inbound.kind in KINDS else "other",
+        chat_id=inbound.chat_id,
+        telegram_message_id=inbound.platform_message_id,
+        update_id=inbound.update_id,
+        dedupe_key=inbound.dedupe_key[:80],
+        text=inbound.text,
+        media_file_id=inbound.media_file_id,
+        at=now,
+    )
+    session.add(message)
+    await session.flush()
+    return message

@@ -1,0 +1,131 @@
+"""The inbox: updates are stored before Telegram is told we have them, then processed.
+
+Processing one update is one database transaction: the stored message, the flow step,
+the triage verdict, alerts and the queued replies commit together with the mark that
+the update is done. A crash before the commit leaves the update unprocessed, so it is
+processed again after a restart; after the commit it is never processed twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+
+from bot.runtime import Runtime, UpdateScope, update_scope
+from db import conversation
+
+log = logging.getLogger(__name__)
+
+CLAIM_LEASE = timedelta(minutes=2)
+BATCH = 100
+
+UpdateCallback = Callable[[dict[str, Any]], Awaitable[None]]
+FailureCallback = Callable[[dict[str, Any], BaseException], Awaitable[None]]
+
+
+class InboxProcessor:
+    """Processes stored updates in update_id order, one transaction each."""
+
+    def __init__(
+        self, runtime: Runtime, handle: UpdateCallback, handle_failure: FailureCallback
+    ) -> None:
+        self._runtime = runtime
+        self._handle = handle
+        self._handle_failure = handle_failure
+        self._wakeup = asyncio.Event()
+        self._lock = asyncio.Lock()
+
+    def wake(self) -> None:
+        """New updates were stored."""
+        self._wakeup.set()
+
+    async def run(self, stop: asyncio.Event, idle: float = 5.0) -> None:
+        """Process until `stop` is set; also picks up updates left by a crash."""
+        while not stop.is_set():
+            self._wakeup.clear()
+            try:
+                await self.process_pending()
+            except Exception:
+                log.exception("inbox processing failed; retrying")
+            waiter = asyncio.ensure_future(self._wakeup.wait())
+            stopper = asyncio.ensure_future(stop.wait())
+            await asyncio.wait({waiter, stopper}, timeout=idle, return_when="FIRST_COMPLETED")
+            waiter.cancel()
+            stopper.cancel()
+
+    async def process_pending(self) -> int:
+        """Process every stored, unprocessed update; returns how many were processed."""
+        done = 0
+        async with self._lock:
+            while True:
+                async with self._runtime.sessions() as session:
+                    ids = await conversation.pending_update_ids(session, BATCH)
+                if not ids:
+                    return done
+                for update_id in ids:
+                    if await self._process(update_id):
+                        done += 1
+                if len(ids) < BATCH:
+                    return done
+
+    async def _process(self, update_id: int) -> bool:
+        runtime = self._runtime
+        now = runtime.clock.now()
+        async with runtime.sessions() as session:
+            async with session.begin():
+                row = await conversation.claim_update(
+                    session, update_id, runtime.worker, now, CLAIM_LEASE
+                )
+            if row is None:
+                return False
+            payload: dict[str, Any] = row.payload or {"update_id": update_id}
+        failure: BaseException | None = None
+        scope = UpdateScope(session=session, now=now)
+        try:
+            async with runtime.sessions() as session, session.begin():
+                scope.session = session
+                with update_scope(scope):
+                    await self._handle(payload)
+                if scope.failed is not None:
+                    raise scope.failed
+                await conversation.mark_processed(session, update_id, now)
+            for action in scope.after_commit:
+                try:
+                    await action()
+                except Exception as error:
+                    log.warning(
+                        "after-commit action failed",
+                        extra={"update_id": update_id, "error": type(error).__name__},
+                    )
+        except IntegrityError:
+            log.info("update already stored by another worker", extra={"update_id": update_id})
+            await self._mark_only(update_id, "duplicate")
+        except Exception as error:
+            failure = error
+        if failure is not None:
+            log.error(
+                "update failed",
+                extra={"update_id": update_id, "error": type(failure).__name__},
+                exc_info=failure,
+            )
+            try:
+                async with runtime.sessions() as session, session.begin():
+                    with update_scope(UpdateScope(session=session, now=now)):
+                        await self._handle_failure(payload, failure)
+                    await conversation.mark_processed(
+                        session, update_id, now, type(failure).__name__[:200]
+                    )
+            except Exception:
+                log.exception("could not record failed update", extra={"update_id": update_id})
+                return False
+        runtime.wake_outbox()
+        return True
+
+    async def _mark_only(self, update_id: int, error: str) -> None:
+        async with self._runtime.sessions() as session, session.begin():
+            await conversation.mark_processed(session, update_id, self._runtime.clock.now(), error)

@@ -1,0 +1,53 @@
+"""Queueing what Oprit says: every outgoing message is an outbox row before it is sent."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.replies import Reply
+from db import outbox as outbox_db
+
+# Lower goes first. A crisis answer beats everything; broadcasts wait for the rest.
+PRIORITY_SAFETY = 0
+PRIORITY_CRITICAL_ALERT = 5
+PRIORITY_HIGH_ALERT = 10
+PRIORITY_REPLY = 20
+PRIORITY_ALERT = 30
+PRIORITY_REMINDER = 40
+PRIORITY_PROMPT = 45
+PRIORITY_BROADCAST = 60
+
+# Kinds sent again when a worker died mid-send: a second copy beats a missed alert.
+RESEND_AFTER_CRASH = ("alert", "reminder")
+
+
+def enqueue(
+    session: AsyncSession,
+    chat_id: int,
+    replies: list[Reply],
+    *,
+    now: datetime,
+    kind: str = "reply",
+    priority: int = PRIORITY_REPLY,
+    participant_id: int | None = None,
+    staff_id: int | None = None,
+    alert_id: int | None = None,
+    message_thread_id: int | None = None,
+) -> None:
+    """Queue replies for one chat, in order, in the caller's transaction."""
+    for reply in replies:
+        outbox_db.add(
+            session,
+            kind=kind,
+            priority=priority,
+            method="sendDocument" if reply.attachment else "sendMessage",
+            chat_id=chat_id,
+            message_thread_id=message_thread_id,
+            payload=reply.payload(),
+            participant_id=participant_id,
+            staff_id=staff_id,
+            alert_id=alert_id,
+            due_at=now,
+        )

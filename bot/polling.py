@@ -1,0 +1,69 @@
+"""Long polling that acknowledges an update only after it is stored.
+
+python-telegram-bot's Updater asks for the next batch (which confirms the previous one
+to Telegram) before the handlers have run, so a crash would lose the batch in flight.
+Here the next `getUpdates` offset is sent only after the batch is committed to the inbox.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from typing import Any
+
+from telegram import Bot, Update
+from telegram.error import Conflict, InvalidToken, NetworkError, TimedOut
+
+from bot.inbox import InboxProcessor
+from bot.runtime import Runtime
+from db import conversation
+
+log = logging.getLogger(__name__)
+
+LONG_POLL_SECONDS = 25
+
+
+async def poll(runtime: Runtime, bot: Bot, processor: InboxProcessor, stop: asyncio.Event) -> None:
+    """Fetch, store, then acknowledge, until `stop` is set."""
+    offset: int | None = None
+    failures = 0
+    while not stop.is_set():
+        try:
+            batch: Any = await bot.do_api_request(
+                "getUpdates",
+                api_kwargs={
+                    "offset": offset,
+                    "timeout": LONG_POLL_SECONDS,
+                    "allowed_updates": Update.ALL_TYPES,
+                },
+                read_timeout=LONG_POLL_SECONDS + 10,
+            )
+        except InvalidToken:
+            raise
+        except Conflict:
+            log.warning("another process is polling or a webhook is set; waiting")
+            await _pause(stop, 5.0)
+            continue
+        except (NetworkError, TimedOut) as error:
+            failures += 1
+            delay = min(30.0, 0.5 * 2**failures) * (0.5 + random.random())  # noqa: S311
+            log.warning("getUpdates failed", extra={"error": type(error).__name__})
+            await _pause(stop, delay)
+            continue
+        failures = 0
+        updates = [item for item in batch or [] if isinstance(item, dict) and "update_id" in item]
+        if not updates:
+            continue
+        async with runtime.sessions() as session, session.begin():
+            await conversation.store_updates(
+                session, [(int(item["update_id"]), item) for item in updates], runtime.clock.now()
+            )
+        offset = max(int(item["update_id"]) for item in updates) + 1
+        processor.wake()
+
+
+async def _pause(stop: asyncio.Event, seconds: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), timeout=seconds)

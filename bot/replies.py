@@ -1,0 +1,90 @@
+"""What a flow says back, independent of the chat platform.
+
+A Telegram adapter renders `choices` as inline buttons and `keyboard` as the persistent
+reply keyboard; a Signal adapter would render numbered options.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from bot.i18n import _, available_languages, use_language
+
+
+class Keyboard(StrEnum):
+    """Which persistent keyboard to show with a message."""
+
+    PARTICIPANT = "participant"
+    REMOVE = "remove"
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One button: an id the flow understands back, and the label a person reads."""
+
+    id: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file to send along (an .ics, a data export)."""
+
+    filename: str
+    content: bytes
+    mime_type: str
+
+
+@dataclass
+class Reply:
+    """One message to send: text, optional rows of choices, keyboard or file."""
+
+    text: str
+    choices: list[list[Choice]] = field(default_factory=list)
+    keyboard: Keyboard | None = None
+    attachment: Attachment | None = None
+
+    def payload(self) -> dict[str, object]:
+        """The JSON stored in the outbox row for this reply."""
+        data: dict[str, object] = {"text": self.text}
+        if self.choices:
+            data["choices"] = [[[c.id, c.label] for c in row] for row in self.choices]
+        if self.keyboard is Keyboard.PARTICIPANT:
+            labels = participant_keyboard_labels()
+            data["keyboard"] = [
+                [labels["checkin"], labels["help"]],
+                [labels["appointments"], labels["language"]],
+            ]
+        elif self.keyboard is Keyboard.REMOVE:
+            data["keyboard"] = "remove"
+        if self.attachment:
+            data["attachment"] = {
+                "filename": self.attachment.filename,
+                "content": self.attachment.content.decode("utf-8", "replace"),
+                "mime_type": self.attachment.mime_type,
+            }
+        return data
+
+
+def participant_keyboard_labels() -> dict[str, str]:
+    """The persistent keyboard's buttons in the current language, by action."""
+    return {
+        "checkin": _("✅ Check-in"),
+        "help": _("🆘 I need help"),
+        "appointments": _("📅 My appointments"),
+        "language": _("🌐 Language"),
+    }
+
+
+def keyboard_actions() -> dict[str, str]:
+    """Every keyboard label in every language, mapped to its action.
+
+    A participant may press a button of a keyboard sent before they switched language.
+    """
+    actions: dict[str, str] = {}
+    for language in available_languages():
+        with use_language(language):
+            for action, label in participant_keyboard_labels().items():
+                actions[label] = action
+    return actions

@@ -1,0 +1,104 @@
+"""Queries about people: staff, participants and invites."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import AuditEntry, Invite, Participant, Staff
+
+
+async def staff_by_telegram_id(session: AsyncSession, telegram_id: int) -> Staff | None:
+    """The active staff member with this Telegram id, read fresh for every action."""
+    return await session.scalar(
+        select(Staff).where(Staff.telegram_id == telegram_id, Staff.active.is_(True))
+    )
+
+
+async def all_staff(session: AsyncSession) -> Sequence[Staff]:
+    """Every staff member, active first."""
+    return (await session.scalars(select(Staff).order_by(Staff.active.desc(), Staff.id))).all()
+
+
+async def participant_by_telegram_id(session: AsyncSession, telegram_id: int) -> Participant | None:
+    """The participant using this Telegram account, if any."""
+    return await session.scalar(select(Participant).where(Participant.telegram_id == telegram_id))
+
+
+async def participant_by_id(session: AsyncSession, participant_id: int) -> Participant | None:
+    """A participant by their Oprit id."""
+    return await session.get(Participant, participant_id)
+
+
+async def all_participants(session: AsyncSession) -> Sequence[Participant]:
+    """Every participant, oldest first."""
+    return (await session.scalars(select(Participant).order_by(Participant.id))).all()
+
+
+async def invite_by_code_hash(session: AsyncSession, code_hash: str) -> Invite | None:
+    """The invite a code belongs to."""
+    return await session.scalar(select(Invite).where(Invite.code_hash == code_hash))
+
+
+async def claim_invite(
+    session: AsyncSession, invite_id: int, participant_id: int, now: datetime
+) -> bool:
+    """Mark an invite used, atomically: False when someone else used it first."""
+    result = await session.execute(
+        update(Invite)
+        .where(Invite.id == invite_id, Invite.used_at.is_(None))
+        .values(used_at=now, participant_id=participant_id)
+    )
+    return bool(getattr(result, "rowcount", 0) == 1)
+
+
+async def count_audit(
+    session: AsyncSession, action: str, actor_telegram_id: int | None, since: datetime
+) -> int:
+    """How often an action happened since a moment (for lockouts and rate limits)."""
+    query = select(func.count()).where(AuditEntry.action == action, AuditEntry.at >= since)
+    if actor_telegram_id is not None:
+        query = query.where(AuditEntry.actor_telegram_id == actor_telegram_id)
+    return int(await session.scalar(query) or 0)
+
+
+async def last_audit_at(
+    session: AsyncSession, action: str, actor_telegram_id: int
+) -> datetime | None:
+    """When an action by this actor last happened."""
+    return await session.scalar(
+        select(func.max(AuditEntry.at)).where(
+            AuditEntry.action == action, AuditEntry.actor_telegram_id == actor_telegram_id
+        )
+    )
+
+
+def audit(
+    session: AsyncSession,
+    action: str,
+    *,
+    actor: str,
+    actor_telegram_id: int | None = None,
+    participant_id: int | None = None,
+    detail: dict[str, object] | None = None,
+    at: datetime,
+) -> None:
+    """Add an audit line (ids and facts only, never content)."""
+    session.add(
+        AuditEntry(
+            action=action,
+            actor=actor,
+            actor_telegram_id=actor_telegram_id,
+            participant_id=participant_id,
+            detail=detail,
+            at=at,
+        )
+    )
+
+
+async def staff_including_inactive(session: AsyncSession, telegram_id: int) -> Staff | None:
+    """A staff row whether or not it is active (to re-activate on `staff add`)."""
+    return await session.scalar(select(Staff).where(Staff.telegram_id == telegram_id))

@@ -1,0 +1,74 @@
+"""Read-only overviews across tables (participant lists, counts)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import Appointment, HelpRequest, Participant
+
+
+@dataclass(frozen=True)
+class ParticipantRow:
+    """One line of the participant overview."""
+
+    id: int
+    name: str
+    telegram_id: int | None
+    language: str
+    status: str
+    officer_id: int | None
+    last_checkin_at: datetime | None
+    open_help_requests: int
+    next_appointment_at: datetime | None
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    if moment is None:
+        return None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+
+
+async def participant_overview(
+    session: AsyncSession, now: datetime, officer_id: int | None = None
+) -> list[ParticipantRow]:
+    """Every participant (or one officer's) with open requests and next appointment."""
+    open_requests = (
+        select(HelpRequest.participant_id, func.count().label("open"))
+        .where(HelpRequest.status != "resolved")
+        .group_by(HelpRequest.participant_id)
+        .subquery()
+    )
+    next_appointment = (
+        select(Appointment.participant_id, func.min(Appointment.at).label("next_at"))
+        .where(Appointment.status == "scheduled", Appointment.at > now)
+        .group_by(Appointment.participant_id)
+        .subquery()
+    )
+    query = (
+        select(Participant, open_requests.c.open, next_appointment.c.next_at)
+        .outerjoin(open_requests, open_requests.c.participant_id == Participant.id)
+        .outerjoin(next_appointment, next_appointment.c.participant_id == Participant.id)
+        .order_by(Participant.id)
+    )
+    if officer_id is not None:
+        query = query.where(Participant.officer_id == officer_id)
+    rows = []
+    for participant, open_count, next_at in (await session.execute(query)).all():
+        rows.append(
+            ParticipantRow(
+                id=participant.id,
+                name=participant.name,
+                telegram_id=participant.telegram_id,
+                language=participant.language,
+                status=participant.status,
+                officer_id=participant.officer_id,
+                last_checkin_at=participant.last_checkin_at,
+                open_help_requests=int(open_count or 0),
+                next_appointment_at=_aware(next_at),
+            )
+        )
+    return rows

@@ -1,0 +1,118 @@
+"""Helpers every handler module uses: the update's scope, replying, and parsing messages."""
+
+from __future__ import annotations
+
+from typing import cast
+
+from telegram import Message, Update
+from telegram.ext import ContextTypes
+
+from bot import outbox
+from bot.inbound import Inbound
+from bot.replies import Reply
+from bot.runtime import Runtime, UpdateScope, current_scope
+
+
+def runtime_of(context: ContextTypes.DEFAULT_TYPE) -> Runtime:
+    """The Runtime the application was built with."""
+    return cast(Runtime, context.bot_data["runtime"])
+
+
+def scope() -> UpdateScope:
+    """The current update's transaction, moment and sender."""
+    return current_scope()
+
+
+def reply(replies: list[Reply], *, priority: int = outbox.PRIORITY_REPLY) -> None:
+    """Queue replies to the chat the update came from (sent after the commit)."""
+    current = scope()
+    if current.chat_id is None:
+        return
+    outbox.enqueue(
+        current.session,
+        current.chat_id,
+        replies,
+        now=current.now,
+        priority=priority,
+        participant_id=current.participant.id if current.participant else None,
+        staff_id=current.staff.id if current.staff else None,
+    )
+
+
+def message_kind(message: Message) -> str:
+    """Which of DESIGN.md's message kinds this is."""
+    if message.text is not None:
+        return "command" if message.text.startswith("/") else "text"
+    for kind in ("photo", "voice", "sticker", "document", "location"):
+        if getattr(message, kind, None):
+            return kind
+    if message.video_note or message.audio:
+        return "voice"
+    if message.video or message.animation:
+        return "document"
+    return "other"
+
+
+def media_file_id(message: Message) -> str | None:
+    """A reference to the media (never the bytes), for forwarding to the officer."""
+    if message.photo:
+        return message.photo[-1].file_id
+    for attribute in ("voice", "video_note", "audio", "video", "animation", "document", "sticker"):
+        media = getattr(message, attribute, None)
+        if media is not None:
+            return str(media.file_id)
+    return None
+
+
+def parse_inbound(update: Update) -> Inbound | None:
+    """Turn a message, an edit or a button press into an `Inbound`."""
+    if update.callback_query is not None:
+        query = update.callback_query
+        chat_id = query.message.chat.id if query.message else query.from_user.id
+        return Inbound(
+            chat_id=chat_id,
+            kind="callback",
+            text=_pressed_label(update),
+            dedupe_key=f"cb:{query.id}",
+            update_id=update.update_id,
+        )
+    if update.edited_message is not None:
+        edited = update.edited_message
+        return Inbound(
+            chat_id=edited.chat.id,
+            kind="edit",
+            text=edited.text or edited.caption,
+            dedupe_key=f"e:{edited.chat.id}:{edited.message_id}:{update.update_id}",
+            update_id=update.update_id,
+            platform_message_id=edited.message_id,
+        )
+    message = update.message
+    if message is None:
+        return None
+    if message.location is not None:
+        text: str | None = f"{message.location.latitude},{message.location.longitude}"
+    else:
+        text = message.text if message.text is not None else message.caption
+    return Inbound(
+        chat_id=message.chat.id,
+        kind=message_kind(message),
+        text=text,
+        dedupe_key=f"m:{message.chat.id}:{message.message_id}",
+        update_id=update.update_id,
+        platform_message_id=message.message_id,
+        media_file_id=media_file_id(message),
+    )
+
+
+def _pressed_label(update: Update) -> str | None:
+    query = update.callback_query
+    if query is None or query.message is None or not isinstance(query.message, Message):
+        return None
+    markup = query.message.reply_markup
+    if markup is None:
+        return None
+    for row in markup.inline_keyboard:
+        for button in row:
+            if button.callback_data == query.data:
+                return button.text
+    return None

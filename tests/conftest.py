@@ -1,0 +1,92 @@
+"""Shared fixtures: settings isolated from the environment, databases on SQLite and
+PostgreSQL (a throwaway server), a manual clock, and a migrated runtime."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot import crypto
+from bot.clock import ManualClock
+from bot.config import Settings
+from bot.runtime import Runtime
+from tests.postgres_server import PostgresUnavailable, ThrowawayPostgres, skip_or_fail
+
+TEST_KEY = "7i-AKmIFVxjz5yGx5wwMPcqmdTojFlb5qXLjkW-Q7r8="
+TEST_TOKEN = "123456:TEST-token"
+
+for name in [
+    key for key in os.environ if key.startswith("OPRIT_") and key != "OPRIT_REQUIRE_POSTGRES"
+]:
+    del os.environ[name]
+crypto.activate(crypto.Keyring([TEST_KEY.encode()]))
+
+
+def make_settings(**overrides: Any) -> Settings:
+    """Settings for a test: never read from the developer's environment or .env."""
+    values: dict[str, Any] = {
+        "bot_token": TEST_TOKEN,
+        "encryption_key": TEST_KEY,
+        "database_url": "sqlite+aiosqlite:///:memory:",
+    }
+    values.update(overrides)
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[ThrowawayPostgres]:
+    """One throwaway PostgreSQL server per test run (run as the postgres user under root)."""
+    server = ThrowawayPostgres()
+    try:
+        server.start()
+    except PostgresUnavailable as error:
+        skip_or_fail(f"PostgreSQL tests skipped: {error.reason}")
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """Each database-facing test runs on SQLite and on a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'oprit.db'}"
+        return
+    server: ThrowawayPostgres = request.getfixturevalue("postgres_server")
+    url = server.create_database()
+    try:
+        yield url
+    finally:
+        server.drop_database(url.rsplit("/", 1)[1])
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    """A file SQLite database for tests that only need the embedded default."""
+    return f"sqlite+aiosqlite:///{tmp_path / 'oprit.db'}"
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    """A clock that only moves when a test says so (a Thursday morning in Amsterdam)."""
+    return ManualClock(datetime(2026, 12, 3, 9, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+async def runtime(database_url: str, clock: ManualClock) -> AsyncIterator[Runtime]:
+    """A migrated database with the runtime around it, on SQLite and PostgreSQL."""
+    from bot.app import create_runtime
+    from db import migrate
+
+    rt = create_runtime(make_settings(database_url=database_url), clock)
+    await migrate.upgrade(rt.engine)
+    try:
+        yield rt
+    finally:
+        await rt.engine.dispose()

@@ -1,0 +1,144 @@
+"""Invites and sign-up, as a service (no Telegram types), on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from bot import admin, registration
+from bot.clock import ManualClock
+from bot.flows import ChoiceId
+from bot.registration import InviteError
+from bot.runtime import Runtime
+from db.models import AuditEntry, Invite, Participant
+
+USER = 5550001
+
+
+async def _invite(rt: Runtime, **kwargs: object) -> registration.NewInvite:
+    async with rt.sessions() as session, session.begin():
+        return await registration.create_invite(
+            session,
+            bot_username="oprit_test_bot",
+            now=rt.clock.now(),
+            valid_for=timedelta(days=14),
+            **kwargs,  # type: ignore[arg-type]
+        )
+
+
+async def _start(rt: Runtime, code: str | None, user: int = USER) -> list[str]:
+    async with rt.sessions() as session, session.begin():
+        replies = await registration.start(
+            session,
+            telegram_id=user,
+            first_name="Sam",
+            telegram_language="nl",
+            code=code,
+            default_language="nl",
+            now=rt.clock.now(),
+        )
+    return [reply.text for reply in replies]
+
+
+async def test_invite_is_unguessable_and_only_hashed(runtime: Runtime) -> None:
+    invite = await _invite(runtime)
+    assert len(invite.code) >= 13  # 80 bits in url-safe base64
+    assert invite.link == f"https://t.me/oprit_test_bot?start={invite.code}"
+    async with runtime.sessions() as session:
+        stored = (await session.scalars(select(Invite))).one()
+    assert stored.code_hash != invite.code
+    assert stored.code_hash == registration.hash_code(invite.code)
+
+
+async def test_full_sign_up(runtime: Runtime) -> None:
+    invite = await _invite(runtime, name="Test Deelnemer", language="en")
+    texts = await _start(runtime, invite.code)
+    assert "Which language" in texts[0]
+    async with runtime.sessions() as session, session.begin():
+        participant = (await session.scalars(select(Participant))).one()
+        assert (participant.name, participant.language, participant.status) == (
+            "Test Deelnemer",
+            "en",
+            "registering",
+        )
+        from db import conversation
+
+        state = await conversation.flow_state(session, USER)
+        assert state is not None
+        replies = await registration.choose(
+            session, participant, ChoiceId("reg", state.token, "lang_nl"), runtime.clock.now()
+        )
+        assert "wat er met je berichten gebeurt" in replies[0].text.lower() or replies[0].choices
+        replies = await registration.choose(
+            session, participant, ChoiceId("reg", state.token, "agree"), runtime.clock.now()
+        )
+        assert replies[0].keyboard is not None
+        assert participant.status == "active"
+        assert participant.consent_at == runtime.clock.now()
+
+
+async def test_used_code_cannot_be_used_again(runtime: Runtime) -> None:
+    invite = await _invite(runtime)
+    await _start(runtime, invite.code)
+    texts = await _start(runtime, invite.code, user=USER + 1)
+    assert "does not work" in texts[0] or "werkt niet" in texts[0]
+    async with runtime.sessions() as session:
+        assert len((await session.scalars(select(Participant))).all()) == 1
+
+
+async def test_expired_code_is_refused(runtime: Runtime) -> None:
+    invite = await _invite(runtime)
+    assert isinstance(runtime.clock, ManualClock)
+    runtime.clock.advance(timedelta(days=15))
+    texts = await _start(runtime, invite.code)
+    assert "verlopen" in texts[0] or "expired" in texts[0]
+
+
+@pytest.mark.parametrize(
+    "code", ["", " ", "x" * 5000, "'; DROP TABLE invites; --", "\u202egnp.exe", "ك" * 64, "\x00"]
+)
+async def test_garbage_codes_are_refused_and_only_audited(runtime: Runtime, code: str) -> None:
+    texts = await _start(runtime, code)
+    assert texts and texts[0]
+    async with runtime.sessions() as session:
+        assert (await session.scalars(select(Participant))).all() == []
+
+
+async def test_lockout_after_five_bad_codes(runtime: Runtime) -> None:
+    invite = await _invite(runtime)
+    for attempt in range(5):
+        await _start(runtime, f"wrong-{attempt}")
+    texts = await _start(runtime, invite.code)
+    assert "hour" in texts[0] or "uur" in texts[0]
+    async with runtime.sessions() as session:
+        actions = [entry.action for entry in (await session.scalars(select(AuditEntry))).all()]
+    assert actions.count("invite_failed") == 5
+    assert "invite_lockout" in actions
+    assert isinstance(runtime.clock, ManualClock)
+    runtime.clock.advance(timedelta(hours=1, minutes=1))
+    texts = await _start(runtime, invite.code)
+    assert "language" in texts[0].lower() or "taal" in texts[0].lower()
+
+
+async def test_staff_get_their_greeting(runtime: Runtime) -> None:
+    async with runtime.sessions() as session, session.begin():
+        await admin.add_staff(
+            session,
+            telegram_id=USER,
+            role="officer",
+            name="Officer Test",
+            backup=False,
+            language="en",
+            now=runtime.clock.now(),
+        )
+    texts = await _start(runtime, None)
+    assert "officer" in texts[0]
+
+
+async def test_invite_for_unknown_officer_is_refused(runtime: Runtime) -> None:
+    with pytest.raises(InviteError):
+        await _invite(runtime, officer_telegram_id=424242)
+    with pytest.raises(InviteError):
+        await _invite(runtime, language="xx")
