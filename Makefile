@@ -35,10 +35,10 @@ format: $(STAMP)
 # Re-extract messages.pot from the code and merge it into every catalog.
 extract: $(STAMP)
 	$(BIN)/pybabel extract --mapping-file=babel.cfg --keywords=_ --keywords=ngettext:1,2 \
-		--add-comments=Translators: --sort-by-file --omit-header \
+		--add-comments=Translators: --sort-by-file --omit-header --no-location \
 		--output-file=locales/messages.pot bot handlers
 	$(BIN)/pybabel update --domain=messages --input-file=locales/messages.pot \
-		--directory=locales --no-fuzzy-matching --omit-header
+		--output-dir=locales --no-fuzzy-matching --ignore-obsolete --ignore-pot-creation-date
 
 bench: $(STAMP) catalogs
 	$(BIN)/python -m benchmarks

@@ -220,7 +220,6 @@ def cmd_invite_create(settings: Settings, args: argparse.Namespace) -> int:
     async def work(runtime: Runtime, session: AsyncSession) -> dict[str, Any]:
         invite = await registration.create_invite(
             session,
-            bot_username=await _bot_username(settings, session),
             now=runtime.clock.now(),
             valid_for=valid_for,
             officer_telegram_id=args.officer,
@@ -229,7 +228,7 @@ def cmd_invite_create(settings: Settings, args: argparse.Namespace) -> int:
         )
         return {
             "code": invite.code,
-            "link": invite.link,
+            "link": invite.link(await _bot_username(settings, session)),
             "expires_at": invite.expires_at.isoformat(),
         }
 

@@ -11,10 +11,12 @@ import asyncio
 import contextlib
 import logging
 import random
+import warnings
 from typing import Any
 
 from telegram import Bot, Update
 from telegram.error import Conflict, InvalidToken, NetworkError, TimedOut
+from telegram.warnings import PTBUserWarning
 
 from bot.inbox import InboxProcessor
 from bot.runtime import Runtime
@@ -22,7 +24,30 @@ from db import conversation
 
 log = logging.getLogger(__name__)
 
+# Raw getUpdates on purpose: a batch is stored as Telegram sent it, even an update this
+# library version cannot parse, so nothing is lost and no bad update blocks the queue.
+warnings.filterwarnings("ignore", message="Please use 'Bot.getUpdates'", category=PTBUserWarning)
+
 LONG_POLL_SECONDS = 25
+
+
+async def fetch_once(
+    runtime: Runtime, bot: Bot, offset: int | None, wait_seconds: int
+) -> int | None:
+    """One getUpdates round: store the batch, return the offset that acknowledges it."""
+    batch: Any = await bot.do_api_request(
+        "getUpdates",
+        api_kwargs={"offset": offset, "timeout": wait_seconds, "allowed_updates": Update.ALL_TYPES},
+        read_timeout=wait_seconds + 10,
+    )
+    updates = [item for item in batch or [] if isinstance(item, dict) and "update_id" in item]
+    if not updates:
+        return offset
+    async with runtime.sessions() as session, session.begin():
+        await conversation.store_updates(
+            session, [(int(item["update_id"]), item) for item in updates], runtime.clock.now()
+        )
+    return max(int(item["update_id"]) for item in updates) + 1
 
 
 async def poll(runtime: Runtime, bot: Bot, processor: InboxProcessor, stop: asyncio.Event) -> None:
@@ -31,15 +56,7 @@ async def poll(runtime: Runtime, bot: Bot, processor: InboxProcessor, stop: asyn
     failures = 0
     while not stop.is_set():
         try:
-            batch: Any = await bot.do_api_request(
-                "getUpdates",
-                api_kwargs={
-                    "offset": offset,
-                    "timeout": LONG_POLL_SECONDS,
-                    "allowed_updates": Update.ALL_TYPES,
-                },
-                read_timeout=LONG_POLL_SECONDS + 10,
-            )
+            new_offset = await fetch_once(runtime, bot, offset, LONG_POLL_SECONDS)
         except InvalidToken:
             raise
         except Conflict:
@@ -53,15 +70,9 @@ async def poll(runtime: Runtime, bot: Bot, processor: InboxProcessor, stop: asyn
             await _pause(stop, delay)
             continue
         failures = 0
-        updates = [item for item in batch or [] if isinstance(item, dict) and "update_id" in item]
-        if not updates:
-            continue
-        async with runtime.sessions() as session, session.begin():
-            await conversation.store_updates(
-                session, [(int(item["update_id"]), item) for item in updates], runtime.clock.now()
-            )
-        offset = max(int(item["update_id"]) for item in updates) + 1
-        processor.wake()
+        if new_offset != offset:
+            offset = new_offset
+            processor.wake()
 
 
 async def _pause(stop: asyncio.Event, seconds: float) -> None:

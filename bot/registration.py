@@ -36,8 +36,11 @@ class NewInvite:
     """A freshly made invite; the code exists only here, the database keeps a hash."""
 
     code: str
-    link: str
     expires_at: datetime
+
+    def link(self, bot_username: str) -> str:
+        """The deep link that opens the bot with this code."""
+        return f"https://t.me/{bot_username}?start={self.code}"
 
 
 def hash_code(code: str) -> str:
@@ -48,7 +51,6 @@ def hash_code(code: str) -> str:
 async def create_invite(
     session: AsyncSession,
     *,
-    bot_username: str,
     now: datetime,
     valid_for: timedelta,
     officer_telegram_id: int | None = None,
@@ -88,7 +90,7 @@ async def create_invite(
         detail={"invite_id": invite.id},
         at=now,
     )
-    return NewInvite(code, f"https://t.me/{bot_username}?start={code}", invite.expires_at)
+    return NewInvite(code, invite.expires_at)
 
 
 def language_choices(token: str) -> list[list[Choice]]:

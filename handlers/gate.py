@@ -11,8 +11,8 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import Application, ApplicationHandlerStop, ContextTypes, TypeHandler
 
+from bot import guide, registration
 from bot import inbound as inbound_service
-from bot import registration
 from bot.i18n import normalise_language, set_language
 from bot.telegram_io import verify_callback
 from db import people
@@ -51,6 +51,9 @@ async def identify(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             raise ApplicationHandlerStop
         return
     set_language(participant.language)
+    if query is not None and current.choice is None:
+        reply([guide.stale_button_reply()])
+        raise ApplicationHandlerStop
     if participant.status == "registering":
         if not (_is_start(update) or (current.choice or "").startswith(f"{registration.FLOW}:")):
             reply([registration.awaiting_consent_reply()])

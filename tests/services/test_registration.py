@@ -21,7 +21,6 @@ async def _invite(rt: Runtime, **kwargs: object) -> registration.NewInvite:
     async with rt.sessions() as session, session.begin():
         return await registration.create_invite(
             session,
-            bot_username="oprit_test_bot",
             now=rt.clock.now(),
             valid_for=timedelta(days=14),
             **kwargs,  # type: ignore[arg-type]
@@ -45,7 +44,7 @@ async def _start(rt: Runtime, code: str | None, user: int = USER) -> list[str]:
 async def test_invite_is_unguessable_and_only_hashed(runtime: Runtime) -> None:
     invite = await _invite(runtime)
     assert len(invite.code) >= 13  # 80 bits in url-safe base64
-    assert invite.link == f"https://t.me/oprit_test_bot?start={invite.code}"
+    assert invite.link("oprit_test_bot") == f"https://t.me/oprit_test_bot?start={invite.code}"
     async with runtime.sessions() as session:
         stored = (await session.scalars(select(Invite))).one()
     assert stored.code_hash != invite.code

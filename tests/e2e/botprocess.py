@@ -1,0 +1,75 @@
+"""Start `oprit` as a real process (the way the README says) against the fake Bot API."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from tests.conftest import TEST_TOKEN
+
+OPRIT = [sys.executable, "-m", "bot"]
+
+
+def bot_env(api_url: str, workdir: Path, **extra: str) -> dict[str, str]:
+    """A clean environment: only what Oprit needs, nothing from the developer's shell."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("OPRIT_")}
+    env.update(
+        {
+            "OPRIT_BOT_TOKEN": TEST_TOKEN,
+            "OPRIT_TELEGRAM_API_URL": api_url,
+            "OPRIT_SCHEDULER_TICK": "1s",
+            "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
+        }
+    )
+    env.update(extra)
+    return env
+
+
+def oprit(
+    env: dict[str, str], cwd: Path, *args: str, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run one CLI command and capture its output."""
+    return subprocess.run(
+        [*OPRIT, *args],
+        env=env,
+        cwd=cwd,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def oprit_json(env: dict[str, str], cwd: Path, *args: str) -> Any:
+    """Run a CLI command with --json and parse its one JSON document."""
+    result = oprit(env, cwd, *args, "--json")
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+@contextmanager
+def running_bot(
+    env: dict[str, str], cwd: Path, log: Path | None = None
+) -> Iterator[subprocess.Popen[bytes]]:
+    """`oprit run` in the background; stopped with SIGTERM (or killed) afterwards."""
+    log_file = (log or cwd / "bot.log").open("ab")
+    process = subprocess.Popen([*OPRIT, "run"], env=env, cwd=cwd, stdout=log_file, stderr=log_file)
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        log_file.close()

@@ -1,0 +1,85 @@
+"""An in-process Oprit driven step by step against the fake Bot API.
+
+`pump()` does what the running bot does, but deterministically: one getUpdates round
+(through the real polling code), processing of every stored update through the real
+Application, and sending every due outbox row. No sleeping, no background tasks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
+from typing import Any
+
+from bot.app import AnyApplication, build_application, create_runtime, inbox_processor
+from bot.clock import ManualClock
+from bot.inbox import InboxProcessor
+from bot.polling import fetch_once
+from bot.runtime import Runtime
+from bot.sender import OutboxSender
+from db import migrate
+from tests.conftest import TEST_TOKEN, make_settings
+from tests.e2e.conversation import TelegramUser
+from tests.e2e.fake_bot_api import FakeBotApi
+
+
+class Harness:
+    """The real application wired to a fake Telegram, a real database and a manual clock."""
+
+    def __init__(
+        self, api: FakeBotApi, runtime: Runtime, application: AnyApplication, clock: ManualClock
+    ) -> None:
+        self.api = api
+        self.runtime = runtime
+        self.application = application
+        self.clock = clock
+        self.processor: InboxProcessor = inbox_processor(application)
+        self.sender = OutboxSender(runtime, application.bot)
+        self._offset: int | None = None
+        self._next_user = 7_000_001
+
+    async def pump(self, rounds: int = 3) -> None:
+        """Fetch pushed updates, process them and send everything that is due."""
+        for _ in range(rounds):
+            self._offset = await fetch_once(self.runtime, self.application.bot, self._offset, 0)
+            await self.processor.process_pending()
+            while await self.sender.send_due():
+                pass
+
+    async def advance(self, delta: timedelta) -> None:
+        """Move the clock and let due work happen."""
+        self.clock.advance(delta)
+        await self.pump()
+
+    def user(self, first_name: str = "Sam", language_code: str = "nl") -> TelegramUser:
+        """A new Telegram user with a fresh id."""
+        self._next_user += 1
+        return TelegramUser(
+            self.api, self._next_user, first_name=first_name, language_code=language_code
+        )
+
+    async def feed(self, update: dict[str, Any]) -> None:
+        """Push one raw update (an `Update.de_json`-able dict) and process it."""
+        self.api.push_update(update)
+        await self.pump()
+
+
+@asynccontextmanager
+async def running_harness(
+    database_url: str, clock: ManualClock, **settings: Any
+) -> AsyncIterator[Harness]:
+    """Start the fake API and the application; stop both afterwards."""
+    with FakeBotApi(token=TEST_TOKEN) as api:
+        config = make_settings(database_url=database_url, telegram_api_url=api.base_url, **settings)
+        runtime = create_runtime(config, clock)
+        await migrate.upgrade(runtime.engine)
+        application = build_application(config, runtime=runtime)
+        await application.initialize()
+        runtime.bot_username = application.bot.username
+        try:
+            yield Harness(api, runtime, application, clock)
+        finally:
+            await application.shutdown()
+            await runtime.engine.dispose()
+            api.assert_no_violations()
