@@ -1,0 +1,1 @@
+"""Load and timing harnesses, run by hand with `make bench` (never part of `make test`)."""
