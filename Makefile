@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 catalogs: $(STAMP)
-	$(BIN)/pybabel compile --domain=messages --directory=locales --statistics 2>&1 | tail -n +1 >/dev/null
+	$(BIN)/pybabel compile --domain=messages --directory=locales >/dev/null
 
 run: $(STAMP) catalogs
 	$(BIN)/oprit run

@@ -52,7 +52,7 @@ class Harness:
         self.clock.advance(delta)
         await self.pump()
 
-    def user(self, first_name: str = "Sam", language_code: str = "nl") -> TelegramUser:
+    def user(self, first_name: str = "Sam", language_code: str = "en") -> TelegramUser:
         """A new Telegram user with a fresh id."""
         self._next_user += 1
         return TelegramUser(

@@ -54,9 +54,9 @@ def test_participant_registers_with_an_invite(api: FakeBotApi, tmp_path: Path) -
         sam.send("hello, is this working?")
         sam.wait_reply(containing="saved")
 
-        other = TelegramUser(api, 7_100_002)
+        other = TelegramUser(api, 7_100_002, language_code="nl")
         other.send(f"/start {invite['code']}")
-        other.wait_reply(containing="does not work")
+        other.wait_reply(containing="werkt niet")
         assert process.poll() is None
 
     participants = oprit_json(env, tmp_path, "participants", "list")
