@@ -7,6 +7,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Cont
 
 from bot import registration
 from bot.flows import parse_choice_id
+from db import people
 from handlers.common import reply, runtime_of, scope
 
 
@@ -15,17 +16,18 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     current, user = scope(), update.effective_user
     assert user is not None
     code = context.args[0] if context.args else None
-    reply(
-        await registration.start(
-            current.session,
-            telegram_id=user.id,
-            first_name=user.first_name,
-            telegram_language=user.language_code,
-            code=code,
-            default_language=runtime_of(context).settings.default_language,
-            now=current.now,
-        )
+    replies = await registration.start(
+        current.session,
+        telegram_id=user.id,
+        first_name=user.first_name,
+        telegram_language=user.language_code,
+        code=code,
+        default_language=runtime_of(context).settings.default_language,
+        now=current.now,
     )
+    if current.participant is None and current.staff is None:
+        current.participant = await people.participant_by_telegram_id(current.session, user.id)
+    reply(replies)
 
 
 async def choose(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -12,13 +12,14 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any
 
+from bot import admin, registration
 from bot.app import AnyApplication, build_application, create_runtime, inbox_processor
 from bot.clock import ManualClock
 from bot.inbox import InboxProcessor
 from bot.polling import fetch_once
 from bot.runtime import Runtime
 from bot.sender import OutboxSender
-from db import migrate
+from db import migrate, people
 from tests.conftest import TEST_TOKEN, make_settings
 from tests.e2e.conversation import TelegramUser
 from tests.e2e.fake_bot_api import FakeBotApi
@@ -58,6 +59,57 @@ class Harness:
         return TelegramUser(
             self.api, self._next_user, first_name=first_name, language_code=language_code
         )
+
+    async def register(
+        self,
+        user: TelegramUser,
+        *,
+        name: str = "Test Deelnemer",
+        language: str = "English",
+        officer_telegram_id: int | None = None,
+    ) -> int:
+        """Sign a user up through the real buttons; returns the participant id."""
+        async with self.runtime.sessions() as session, session.begin():
+            invite = await registration.create_invite(
+                session,
+                now=self.clock.now(),
+                valid_for=timedelta(days=14),
+                name=name,
+                officer_telegram_id=officer_telegram_id,
+            )
+        user.send(f"/start {invite.code}")
+        await self.pump()
+        user.press(language)
+        await self.pump()
+        user.press("👍")
+        await self.pump()
+        async with self.runtime.sessions() as session:
+            participant = await people.participant_by_telegram_id(session, user.chat_id)
+        assert participant is not None and participant.status == "active"
+        return participant.id
+
+    async def add_staff(
+        self,
+        user: TelegramUser,
+        role: str = "officer",
+        *,
+        backup: bool = False,
+        language: str = "en",
+        name: str = "Officer Test",
+    ) -> int:
+        """Add a staff member who has opened the bot."""
+        async with self.runtime.sessions() as session, session.begin():
+            staff = await admin.add_staff(
+                session,
+                telegram_id=user.chat_id,
+                role=role,
+                name=name,
+                backup=backup,
+                language=language,
+                now=self.clock.now(),
+            )
+            staff.reachable = True
+            return staff.id
 
     async def feed(self, update: dict[str, Any]) -> None:
         """Push one raw update (an `Update.de_json`-able dict) and process it."""
