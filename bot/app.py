@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+from datetime import datetime
 from typing import Any
 
 from telegram import BotCommand, Update
@@ -13,7 +14,7 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Contex
 from telegram.request import BaseRequest
 
 import handlers
-from bot import crypto, failures
+from bot import crypto, downtime, failures, officer_alerts, scheduler
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.inbox import InboxProcessor
@@ -33,6 +34,7 @@ def create_runtime(settings: Settings, clock: Clock | None = None) -> Runtime:
     keyring = crypto.load_keyring(settings.encryption_key, settings.data_dir / "oprit.key")
     crypto.activate(keyring)
     engine = create_engine(settings.database_url)
+    officer_alerts.configure(settings.officer_chat_id)
     return Runtime(
         settings=settings,
         engine=engine,
@@ -101,6 +103,43 @@ async def publish_commands(application: AnyApplication) -> None:
         )
 
 
+async def _downtime_notice(
+    runtime: Runtime,
+    processor: InboxProcessor,
+    first_round: asyncio.Event,
+    started: tuple[datetime, datetime | None],
+) -> None:
+    """After a long stop: once the backlog is handled, tell staff how long we were down."""
+    back_at, down_since = started
+    if down_since is None or back_at - down_since < downtime.NOTICE_AFTER:
+        return
+    await first_round.wait()
+    try:
+        await processor.process_pending()
+        async with runtime.sessions() as session, session.begin():
+            await downtime.notify_staff(session, down_since, back_at, runtime.settings.tz)
+    except Exception:
+        log.exception("could not tell staff about the downtime")
+        return
+    runtime.wake_outbox()
+
+
+def schedule_ticks(application: AnyApplication) -> None:
+    """Wake the scheduler every OPRIT_SCHEDULER_TICK (the database says what is due)."""
+    runtime: Runtime = application.bot_data["runtime"]
+
+    async def run_tick(context: ContextTypes.DEFAULT_TYPE) -> None:
+        try:
+            await scheduler.tick(runtime)
+        except Exception:
+            log.exception("scheduler tick failed")
+
+    assert application.job_queue is not None
+    application.job_queue.run_repeating(
+        run_tick, interval=runtime.settings.scheduler_tick, first=1.0, name="scheduler"
+    )
+
+
 async def serve_polling(settings: Settings, clock: Clock | None = None) -> None:
     """`oprit run`: migrate, then poll, process and send until SIGTERM/SIGINT."""
     runtime = create_runtime(settings, clock)
@@ -110,27 +149,38 @@ async def serve_polling(settings: Settings, clock: Clock | None = None) -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
+    async with runtime.sessions() as session:
+        down_since = await downtime.last_heartbeat(session)
+    started = runtime.clock.now(), down_since
     async with application:
         runtime.bot_username = application.bot.username
         async with runtime.sessions() as session, session.begin():
             await state.put(session, "bot_username", runtime.bot_username, runtime.clock.now())
         await application.start()
         await publish_commands(application)
+        schedule_ticks(application)
         await application.bot.delete_webhook(drop_pending_updates=False)
         processor = inbox_processor(application)
         sender = OutboxSender(runtime, application.bot)
+        first_round = asyncio.Event()
         log.info("polling started", extra={"worker": runtime.worker})
         tasks = [
-            asyncio.create_task(poll(runtime, application.bot, processor, stop), name="poll"),
+            asyncio.create_task(
+                poll(runtime, application.bot, processor, stop, first_round), name="poll"
+            ),
             asyncio.create_task(processor.run(stop), name="inbox"),
             asyncio.create_task(sender.run(stop), name="outbox"),
         ]
+        notice = asyncio.create_task(
+            _downtime_notice(runtime, processor, first_round, started), name="downtime"
+        )
         stopper = asyncio.create_task(stop.wait())
         done, _pending = await asyncio.wait([*tasks, stopper], return_when=asyncio.FIRST_COMPLETED)
         stop.set()
         for task in tasks:
             if task not in done:
                 task.cancel()
+        notice.cancel()
         results = await asyncio.gather(*tasks, return_exceptions=True)
         await application.stop()
     await runtime.engine.dispose()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import io
 import json
 import sys
 from collections.abc import Awaitable, Callable, Sequence
@@ -18,6 +19,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import admin, crypto, logs, registration
+from bot.appointments import AppointmentError
 from bot.config import ConfigError, Settings, load_settings, parse_duration
 from bot.crypto import EncryptionKeyError
 from bot.runtime import Runtime
@@ -259,6 +261,85 @@ def cmd_participants_list(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_appointment_add(settings: Settings, args: argparse.Namespace) -> int:
+    """Plan an appointment; reminders are made from OPRIT_REMINDER_OFFSETS."""
+    from bot import appointments
+
+    try:
+        at = appointments.parse_local_time(args.at, settings.tz)
+    except appointments.AppointmentError as error:
+        raise CliError(f"--at: {error}", EXIT_USAGE) from None
+
+    async def work(runtime: Runtime, session: AsyncSession) -> dict[str, Any]:
+        made = await appointments.create(
+            session,
+            args.participant,
+            at=at,
+            with_org=args.with_org,
+            location=args.location,
+            note=args.note,
+            offsets=settings.reminder_offsets,
+            now=runtime.clock.now(),
+        )
+        return {
+            "id": made.appointment.id,
+            "participant": args.participant,
+            "at": made.appointment.at.isoformat(),
+            "reminders": [moment.isoformat() for moment in made.reminder_times],
+        }
+
+    data = asyncio.run(_with_database(settings, work))
+    _print(
+        data,
+        args.json,
+        lambda d: (
+            f"appointment {d['id']} at {d['at']}; reminders at "
+            + (", ".join(d["reminders"]) or "(none: too soon)")
+        ),
+    )
+    return 0
+
+
+def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
+    """Everything stored about one participant, decrypted (audited)."""
+    from bot import export
+    from db import people
+
+    async def work(runtime: Runtime, session: AsyncSession) -> dict[str, Any]:
+        document = await export.export_participant(session, args.participant)
+        if document is None:
+            raise CliError(f"no participant with id {args.participant}")
+        people.audit(
+            session, "export", actor="cli", participant_id=args.participant, at=runtime.clock.now()
+        )
+        return document
+
+    document = asyncio.run(_with_database(settings, work))
+    print(json.dumps(document, ensure_ascii=False, indent=None if args.json else 2))
+    return 0
+
+
+def cmd_triage(settings: Settings, args: argparse.Namespace) -> int:
+    """JSON lines in, one verdict per line out (a bad line gets an error line)."""
+    from bot import triage
+
+    stdin = io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="replace")
+    for number, line in enumerate(stdin, start=1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+            if not isinstance(item, dict) or not isinstance(item.get("text"), str):
+                raise ValueError
+        except ValueError:
+            print(json.dumps({"error": f'line {number} is not {{"text": ..., "lang": ...}}'}))
+            continue
+        given = item.get("lang")
+        lang = given if isinstance(given, str) else settings.default_language
+        print(json.dumps(triage.classify(item["text"], lang).to_dict(), ensure_ascii=False))
+    return 0
+
+
 def cmd_keys_generate(settings: Settings, args: argparse.Namespace) -> int:
     """Print a fresh key for OPRIT_ENCRYPTION_KEY."""
     key = crypto.generate_key()
@@ -329,6 +410,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     command(participants, "list", cmd_participants_list, "list all participants")
 
+    appointment = commands.add_parser("appointment", help="appointments").add_subparsers(
+        dest="appointment_command", required=True, parser_class=Parser
+    )
+    plan = command(appointment, "add", cmd_appointment_add, "plan an appointment with reminders")
+    plan.add_argument("--participant", type=_positive_int, required=True, metavar="ID")
+    plan.add_argument("--at", required=True, help="ISO 8601; local time when no offset")
+    plan.add_argument("--with", dest="with_org", required=True, metavar="ORG")
+    plan.add_argument("--location")
+    plan.add_argument("--note")
+
+    exporting = command(commands, "export", cmd_export, "everything stored about a participant")
+    exporting.add_argument("--participant", type=_positive_int, required=True, metavar="ID")
+    command(commands, "triage", cmd_triage, "classify JSON lines from stdin")
+
     keys = commands.add_parser("keys", help="encryption keys").add_subparsers(
         dest="keys_command", required=True, parser_class=Parser
     )
@@ -348,6 +443,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         EncryptionKeyError,
         admin.AdminError,
         registration.InviteError,
+        AppointmentError,
     ) as error:
         print(f"oprit: {error}", file=sys.stderr)
         return getattr(

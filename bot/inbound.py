@@ -35,12 +35,16 @@ class Inbound:
     update_id: int | None = None
     platform_message_id: int | None = None
     media_file_id: str | None = None
+    sent_at: datetime | None = None
 
 
 async def record(
     session: AsyncSession, participant_id: int, inbound: Inbound, now: datetime
 ) -> Message | None:
-    """Store the message; None when this exact message was stored before (redelivery)."""
+    """Store the message; None when this exact message was stored before (redelivery).
+
+    `at` is when the person sent it (Telegram's date), so a message written while the bot
+    was down keeps its real time."""
     if await conversation.message_exists(session, inbound.dedupe_key):
         return None
     message = Message(
@@ -53,7 +57,7 @@ async def record(
         dedupe_key=inbound.dedupe_key[:80],
         text=inbound.text,
         media_file_id=inbound.media_file_id,
-        at=now,
+        at=min(inbound.sent_at, now) if inbound.sent_at else now,
     )
     session.add(message)
     await session.flush()

@@ -50,8 +50,15 @@ async def fetch_once(
     return max(int(item["update_id"]) for item in updates) + 1
 
 
-async def poll(runtime: Runtime, bot: Bot, processor: InboxProcessor, stop: asyncio.Event) -> None:
-    """Fetch, store, then acknowledge, until `stop` is set."""
+async def poll(
+    runtime: Runtime,
+    bot: Bot,
+    processor: InboxProcessor,
+    stop: asyncio.Event,
+    first_round: asyncio.Event | None = None,
+) -> None:
+    """Fetch, store, then acknowledge, until `stop` is set; `first_round` is set once the
+    backlog Telegram kept while we were down has been stored."""
     offset: int | None = None
     failures = 0
     while not stop.is_set():
@@ -70,6 +77,8 @@ async def poll(runtime: Runtime, bot: Bot, processor: InboxProcessor, stop: asyn
             await _pause(stop, delay)
             continue
         failures = 0
+        if first_round is not None:
+            first_round.set()
         if new_offset != offset:
             offset = new_offset
             processor.wake()

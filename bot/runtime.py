@@ -50,6 +50,7 @@ class UpdateScope:
     now: datetime
     telegram_id: int | None = None
     chat_id: int | None = None
+    thread_id: int | None = None
     participant: Participant | None = None
     staff: Staff | None = None
     stored_message_id: int | None = None

@@ -1,36 +1,42 @@
 """The outbox sender: claims due rows, sends them, and records each outcome.
 
-Sending is in priority order (a crisis answer first); each chat's rows go out one at a
-time in order, different chats in parallel. `RetryAfter` waits as told; network errors
-and 5xx back off exponentially with jitter; a block marks the person unreachable.
+Rows go out most urgent first. Each chat has its own task that sends that chat's rows in
+order, so a slow chat (a forum group at 20 messages a minute) never holds up an alert to
+an officer's private chat. `RetryAfter` waits as told; network errors and 5xx back off
+exponentially with jitter; a block marks the person unreachable and alerts the officer.
+Broadcast rows pass a sliding-window limit of OPRIT_BROADCAST_RATE attempts per second.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
-from collections import defaultdict
 from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from telegram import Bot
+from telegram import Bot, ReactionTypeEmoji
+from telegram.error import TelegramError
 
-from bot import telegram_io
+from bot import alerts, officer, officer_alerts, outbox, telegram_io
+from bot.i18n import use_language
 from bot.outbox import RESEND_AFTER_CRASH
+from bot.ratelimit import SlidingWindowLimiter
 from bot.runtime import Runtime
 from bot.telegram_io import Blocked, Delivered, Failed, Outcome, RetryLater, ThreadGone
 from db import outbox as outbox_db
-from db import people
-from db.models import Message, OutboxItem
+from db import people, staff_queries, topics
+from db.models import Message, OutboxItem, Participant
 
 log = logging.getLogger(__name__)
 
-BATCH = 50
+BATCH = 100
+PER_CHAT = 5
 CLAIM_LEASE = timedelta(minutes=2)
 MAX_ATTEMPTS = 8
 STAFF_RETRY = timedelta(minutes=10)
-MAX_PARALLEL_CHATS = 8
+TOPIC_BUSY_RETRY = timedelta(seconds=2)
 
 
 def backoff(attempts: int) -> float:
@@ -45,6 +51,8 @@ class OutboxSender:
     def __init__(self, runtime: Runtime, bot: Bot) -> None:
         self._runtime = runtime
         self._bot = bot
+        self._chat_tasks: dict[int, asyncio.Task[None]] = {}
+        self.broadcast_limit = SlidingWindowLimiter(runtime.settings.broadcast_rate)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Send until `stop` is set, sleeping until the next due row or a wake-up."""
@@ -53,21 +61,33 @@ class OutboxSender:
         while not stop.is_set():
             self._runtime.outbox_wakeup.clear()
             try:
-                sent = await self.send_due()
+                claimed = await self._claim_and_start()
             except Exception:
                 log.exception("outbox round failed")
-                sent = 0
-            if sent:
+                claimed = 0
+            if claimed:
+                await asyncio.sleep(0)
                 continue
             waiter = asyncio.ensure_future(self._runtime.outbox_wakeup.wait())
             stopper = asyncio.ensure_future(stop.wait())
             await asyncio.wait(
-                {waiter, stopper},
+                {waiter, stopper, *self._chat_tasks.values()},
                 timeout=await self._sleep_for(tick),
                 return_when="FIRST_COMPLETED",
             )
             waiter.cancel()
             stopper.cancel()
+        for task in list(self._chat_tasks.values()):
+            task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.gather(*self._chat_tasks.values(), return_exceptions=True)
+
+    async def send_due(self) -> int:
+        """Claim everything due now and wait until it was attempted (tests, one-shot use)."""
+        claimed = await self._claim_and_start()
+        await asyncio.gather(*list(self._chat_tasks.values()), return_exceptions=True)
+        self._chat_tasks.clear()
+        return claimed
 
     async def _sleep_for(self, tick: float) -> float:
         async with self._runtime.sessions() as session:
@@ -87,28 +107,84 @@ class OutboxSender:
                 "recovered abandoned outbox rows", extra={"resent": again, "dropped": dropped}
             )
 
-    async def send_due(self, kinds: tuple[str, ...] | None = None) -> int:
-        """Claim and send one batch of due rows; returns how many were attempted."""
+    async def _claim_and_start(self) -> int:
+        self._chat_tasks = {c: t for c, t in self._chat_tasks.items() if not t.done()}
         async with self._runtime.sessions() as session, session.begin():
             items = await outbox_db.claim_due(
-                session, self._runtime.worker, self._runtime.clock.now(), BATCH, kinds
+                session,
+                self._runtime.worker,
+                self._runtime.clock.now(),
+                BATCH,
+                per_chat=PER_CHAT,
+                busy_chats=set(self._chat_tasks),
             )
-        by_chat: dict[int, list[OutboxItem]] = defaultdict(list)
+        by_chat: dict[int, list[OutboxItem]] = {}
         for item in items:
-            by_chat[item.chat_id].append(item)
-        limit = asyncio.Semaphore(MAX_PARALLEL_CHATS)
-
-        async def chat_in_order(rows: list[OutboxItem]) -> None:
-            async with limit:
-                for row in rows:
-                    await self._deliver(row)
-
-        await asyncio.gather(*(chat_in_order(rows) for rows in by_chat.values()))
+            by_chat.setdefault(item.chat_id, []).append(item)
+        for chat_id, rows in by_chat.items():
+            self._chat_tasks[chat_id] = asyncio.create_task(self._send_chat(rows))
         return len(items)
 
+    async def _send_chat(self, rows: list[OutboxItem]) -> None:
+        for row in rows:
+            try:
+                await self._deliver(row)
+            except Exception:
+                log.exception("sending one outbox row failed", extra={"outbox_id": row.id})
+                await self._finish_after_error(row)
+        self._runtime.wake_outbox()
+
+    async def _finish_after_error(self, item: OutboxItem) -> None:
+        with contextlib.suppress(Exception):
+            async with self._runtime.sessions() as session, session.begin():
+                await outbox_db.finish(
+                    session,
+                    item.id,
+                    status="pending",
+                    due_at=self._runtime.clock.now() + timedelta(seconds=backoff(item.attempts)),
+                    error="internal error",
+                )
+
     async def _deliver(self, item: OutboxItem) -> None:
+        forum = officer_alerts.Routing.forum_chat_id
+        if item.chat_id == forum and item.message_thread_id is None and item.participant_id:
+            thread = await self._ensure_topic(item.participant_id)
+            if thread is None:
+                await self._record(item, RetryLater(TOPIC_BUSY_RETRY.total_seconds(), "topic"))
+                return
+            item.message_thread_id = thread
+        if item.kind == "broadcast":
+            await self.broadcast_limit.acquire()
         outcome = await telegram_io.send(self._bot, item, self._runtime.keyring)
         await self._record(item, outcome)
+        confirm = (item.payload or {}).get("confirm")
+        if isinstance(outcome, Delivered) and isinstance(confirm, dict):
+            with contextlib.suppress(TelegramError):
+                await self._bot.set_message_reaction(
+                    chat_id=confirm["chat_id"],
+                    message_id=confirm["message_id"],
+                    reaction=[ReactionTypeEmoji("👍")],
+                )
+
+    async def _ensure_topic(self, participant_id: int) -> int | None:
+        """The participant's forum topic, created once (None: another worker creates it)."""
+        forum = officer_alerts.Routing.forum_chat_id
+        assert forum is not None
+        async with self._runtime.sessions() as session, session.begin():
+            current = await topics.claim_topic_creation(session, participant_id)
+            participant = await people.participant_by_id(session, participant_id)
+            title = topics.title_for(participant) if participant else f"#{participant_id}"
+        if current != topics.MINE:
+            return current if current and current > 0 else None
+        try:
+            created = await self._bot.create_forum_topic(chat_id=forum, name=title)
+        except TelegramError:
+            async with self._runtime.sessions() as session, session.begin():
+                await topics.release_topic_creation(session, participant_id)
+            raise
+        async with self._runtime.sessions() as session, session.begin():
+            await topics.set_topic(session, participant_id, created.message_thread_id)
+        return created.message_thread_id
 
     async def _record(self, item: OutboxItem, outcome: Outcome) -> None:
         now = self._runtime.clock.now()
@@ -116,7 +192,13 @@ class OutboxSender:
             match outcome:
                 case Delivered(message_id):
                     await outbox_db.finish(
-                        session, item.id, status="sent", sent_at=now, telegram_message_id=message_id
+                        session,
+                        item.id,
+                        status="sent",
+                        sent_at=now,
+                        telegram_message_id=message_id,
+                        message_thread_id=item.message_thread_id,
+                        error=None,
                     )
                     payload = item.payload or {}
                     session.add(
@@ -132,8 +214,9 @@ class OutboxSender:
                         )
                     )
                 case RetryLater(seconds, reason):
-                    if item.attempts >= MAX_ATTEMPTS and reason != "flood control":
+                    if item.attempts >= MAX_ATTEMPTS and reason not in ("flood control", "topic"):
                         await outbox_db.finish(session, item.id, status="failed", error=reason)
+                        await self._relay_failed(session, item, "failed")
                     else:
                         wait = seconds if seconds > 0 else backoff(item.attempts)
                         await outbox_db.finish(
@@ -146,18 +229,19 @@ class OutboxSender:
                 case Blocked(reason):
                     await self._blocked(session, item, reason)
                 case ThreadGone():
+                    await topics.forget_topic(session, item.participant_id)
                     await outbox_db.finish(
                         session, item.id, status="pending", message_thread_id=None, due_at=now
                     )
                 case Failed(reason):
                     log.warning("send refused", extra={"outbox_id": item.id, "error": reason})
                     await outbox_db.finish(session, item.id, status="failed", error=reason)
+                    await self._relay_failed(session, item, "failed")
 
     async def _blocked(self, session: AsyncSession, item: OutboxItem, reason: str) -> None:
         now = self._runtime.clock.now()
         staff = await people.staff_by_telegram_id(session, item.chat_id)
         if staff is not None:
-            staff.reachable = False
             await outbox_db.finish(
                 session,
                 item.id,
@@ -165,9 +249,56 @@ class OutboxSender:
                 due_at=now + STAFF_RETRY,
                 error="staff unreachable",
             )
+            if staff.reachable is not False or not staff.unreachable_notice_sent:
+                staff.reachable = False
+                await self._tell_coordinators_once(session, staff.id)
             return
         await outbox_db.finish(session, item.id, status="blocked", error=reason[:200])
-        if item.participant_id is not None:
-            participant = await people.participant_by_id(session, item.participant_id)
-            if participant is not None and participant.telegram_id == item.chat_id:
-                participant.status = "unreachable"
+        await self._relay_failed(session, item, "blocked")
+        if item.participant_id is None:
+            return
+        participant = await people.participant_by_id(session, item.participant_id)
+        if participant is None or participant.telegram_id != item.chat_id:
+            return
+        if participant.status != "unreachable":
+            participant.status = "unreachable"
+            await alerts.raise_alert(
+                session, participant, kind="unreachable", severity="medium", now=now
+            )
+
+    async def _relay_failed(self, session: AsyncSession, item: OutboxItem, reason: str) -> None:
+        """Tell the staff member whose message could not be delivered."""
+        if item.kind != "relay" or item.staff_id is None:
+            return
+        staff = await staff_queries.active_by_id(session, item.staff_id)
+        participant = (
+            await session.get(Participant, item.participant_id) if item.participant_id else None
+        )
+        if staff is None:
+            return
+        with use_language(staff.language):
+            notice = officer.relay_failed_reply(participant.name if participant else "?", reason)
+        outbox.enqueue(
+            session, staff.telegram_id, [notice], now=self._runtime.clock.now(), staff_id=staff.id
+        )
+
+    async def _tell_coordinators_once(self, session: AsyncSession, staff_id: int) -> None:
+        """Coordinators hear once that a staff member never opened the bot."""
+        staff = await staff_queries.active_by_id(session, staff_id)
+        if staff is None or staff.unreachable_notice_sent:
+            return
+        staff.unreachable_notice_sent = True
+        for coordinator in await staff_queries.coordinators(session):
+            if coordinator.id == staff.id or coordinator.reachable is False:
+                continue
+            with use_language(coordinator.language):
+                notice = officer_alerts.unreachable_staff_notice(staff)
+            outbox.enqueue(
+                session,
+                coordinator.telegram_id,
+                [notice],
+                now=self._runtime.clock.now(),
+                kind="alert",
+                priority=outbox.PRIORITY_ALERT,
+                staff_id=coordinator.id,
+            )

@@ -130,6 +130,7 @@ async def _call(
             chat_id=item.chat_id,
             from_chat_id=payload["from_chat_id"],
             message_id=payload["message_id"],
+            caption=payload.get("caption"),
             message_thread_id=thread,
         )
         return copied.message_id

@@ -159,6 +159,8 @@ class Checkin(Base):
         ForeignKey("participants.id", ondelete="CASCADE"), index=True
     )
     status: Mapped[str] = mapped_column(String(16), default="prompted")
+    step: Mapped[str] = mapped_column(String(16), default="mood")
+    token: Mapped[str] = mapped_column(String(16))
     prompted_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     mood: Mapped[str | None] = mapped_column(String(8), nullable=True)

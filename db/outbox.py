@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -20,26 +20,51 @@ def add(session: AsyncSession, **fields: Any) -> OutboxItem:
 
 
 async def claim_due(
-    session: AsyncSession, worker: str, now: datetime, limit: int, kinds: Sequence[str] | None
+    session: AsyncSession,
+    worker: str,
+    now: datetime,
+    limit: int,
+    *,
+    per_chat: int,
+    kinds: Sequence[str] | None = None,
+    exclude_kinds: Sequence[str] = (),
+    busy_chats: Collection[int] = (),
 ) -> Sequence[OutboxItem]:
-    """Atomically take up to `limit` due rows for this worker, most urgent first.
+    """Atomically take due rows for this worker, most urgent first, at most `per_chat` for
+    one chat (so one slow group chat cannot hold everything).
 
-    One UPDATE … RETURNING; on PostgreSQL the inner SELECT skips rows another worker
-    has locked, so two workers never take the same row.
+    Candidates are read first (on PostgreSQL with FOR UPDATE SKIP LOCKED, so rows another
+    worker is claiming are skipped), then taken with one UPDATE … WHERE status = 'pending'
+    RETURNING: a row can only ever be taken once, whatever the backend.
     """
-    due = (
-        select(OutboxItem.id)
+    candidates = (
+        select(OutboxItem.id, OutboxItem.chat_id)
         .where(OutboxItem.status == "pending", OutboxItem.due_at <= now)
         .order_by(OutboxItem.priority, OutboxItem.due_at, OutboxItem.id)
-        .limit(limit)
+        .limit(limit * 4)
     )
     if kinds is not None:
-        due = due.where(OutboxItem.kind.in_(kinds))
+        candidates = candidates.where(OutboxItem.kind.in_(kinds))
+    if exclude_kinds:
+        candidates = candidates.where(OutboxItem.kind.not_in(exclude_kinds))
+    if busy_chats:
+        candidates = candidates.where(OutboxItem.chat_id.not_in(list(busy_chats)))
     if session.get_bind().dialect.name == "postgresql":
-        due = due.with_for_update(skip_locked=True)
+        candidates = candidates.with_for_update(skip_locked=True)
+    picked: list[int] = []
+    taken_per_chat: dict[int, int] = {}
+    for item_id, chat_id in (await session.execute(candidates)).all():
+        if taken_per_chat.get(chat_id, 0) >= per_chat:
+            continue
+        taken_per_chat[chat_id] = taken_per_chat.get(chat_id, 0) + 1
+        picked.append(item_id)
+        if len(picked) >= limit:
+            break
+    if not picked:
+        return []
     claimed = await session.scalars(
         update(OutboxItem)
-        .where(OutboxItem.id.in_(due.scalar_subquery()), OutboxItem.status == "pending")
+        .where(OutboxItem.id.in_(picked), OutboxItem.status == "pending")
         .values(
             status="sending", claimed_by=worker, claimed_at=now, attempts=OutboxItem.attempts + 1
         )

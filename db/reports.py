@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import Appointment, HelpRequest, Participant
+from db.models import Appointment, Checkin, HelpRequest, Message, Participant
 
 
 @dataclass(frozen=True)
@@ -72,3 +72,36 @@ async def participant_overview(
             )
         )
     return rows
+
+
+async def recent_moods(
+    session: AsyncSession, participant_ids: list[int], per_participant: int = 4
+) -> dict[int, list[str]]:
+    """The last few check-in moods per participant, oldest first (for a trend)."""
+    if not participant_ids:
+        return {}
+    rows = (
+        await session.execute(
+            select(Checkin.participant_id, Checkin.mood)
+            .where(
+                Checkin.participant_id.in_(participant_ids),
+                Checkin.status == "completed",
+                Checkin.mood.is_not(None),
+            )
+            .order_by(Checkin.completed_at)
+        )
+    ).all()
+    moods: dict[int, list[str]] = {}
+    for participant_id, mood in rows:
+        moods.setdefault(participant_id, []).append(str(mood))
+    return {key: value[-per_participant:] for key, value in moods.items()}
+
+
+async def inbound_between(session: AsyncSession, start: datetime, end: datetime) -> int:
+    """How many participant messages were sent in a period."""
+    count = await session.scalar(
+        select(func.count()).where(
+            Message.direction == "in", Message.at >= start, Message.at <= end
+        )
+    )
+    return int(count or 0)

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import KeyValue
@@ -22,3 +25,27 @@ async def put(session: AsyncSession, key: str, value: str, now: datetime) -> Non
         session.add(KeyValue(key=key, value=value, updated_at=now))
     else:
         row.value, row.updated_at = value, now
+
+
+async def compare_and_set(session: AsyncSession, key: str, value: str, now: datetime) -> bool:
+    """Set `key` to `value` unless it already has that value; True when this call set it.
+
+    The UPDATE … WHERE value <> :value is atomic, and a first INSERT races on the primary
+    key, so of two workers only one ever gets True for the same value.
+    """
+    result = await session.execute(
+        update(KeyValue)
+        .where(KeyValue.key == key, KeyValue.value != value)
+        .values(value=value, updated_at=now)
+    )
+    if getattr(result, "rowcount", 0) == 1:
+        return True
+    if await session.get(KeyValue, key) is not None:
+        return False
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    created = await session.execute(
+        insert(KeyValue)
+        .values(key=key, value=value, updated_at=now)
+        .on_conflict_do_nothing(index_elements=["key"])
+    )
+    return getattr(created, "rowcount", 0) == 1

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from typing import cast
+import functools
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any, cast
 
 from telegram import Message, Update
-from telegram.ext import ContextTypes
+from telegram.ext import ContextTypes, filters
 
-from bot import outbox
+from bot import guide, outbox
+from bot.flows import ChoiceId, parse_choice_id
 from bot.inbound import Inbound
-from bot.replies import Reply
+from bot.replies import Reply, keyboard_actions
 from bot.runtime import Runtime, UpdateScope, current_scope
+from db.models import Participant
 
 
 def runtime_of(context: ContextTypes.DEFAULT_TYPE) -> Runtime:
@@ -36,6 +40,7 @@ def reply(replies: list[Reply], *, priority: int = outbox.PRIORITY_REPLY) -> Non
         priority=priority,
         participant_id=current.participant.id if current.participant else None,
         staff_id=current.staff.id if current.staff else None,
+        message_thread_id=current.thread_id,
     )
 
 
@@ -85,6 +90,7 @@ def parse_inbound(update: Update) -> Inbound | None:
             dedupe_key=f"e:{edited.chat.id}:{edited.message_id}:{update.update_id}",
             update_id=update.update_id,
             platform_message_id=edited.message_id,
+            sent_at=edited.edit_date,
         )
     message = update.message
     if message is None:
@@ -101,6 +107,7 @@ def parse_inbound(update: Update) -> Inbound | None:
         update_id=update.update_id,
         platform_message_id=message.message_id,
         media_file_id=media_file_id(message),
+        sent_at=message.date,
     )
 
 
@@ -116,3 +123,30 @@ def _pressed_label(update: Update) -> str | None:
             if button.callback_data == query.data:
                 return button.text
     return None
+
+
+def keyboard_filter(action: str) -> filters.MessageFilter:
+    """Matches the persistent-keyboard button for `action`, in any language."""
+    return filters.Text([label for label, act in keyboard_actions().items() if act == action])
+
+
+def choice() -> ChoiceId | None:
+    """The verified choice id of the button pressed in this update."""
+    return parse_choice_id(scope().choice or "")
+
+
+def participant_only(
+    handler: Callable[[Update, ContextTypes.DEFAULT_TYPE, Participant], Awaitable[None]],
+) -> Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]:
+    """Run `handler` for a signed-up participant; staff get their own help instead."""
+
+    @functools.wraps(handler)
+    async def wrapper(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        current = scope()
+        if current.participant is None or current.participant.status == "registering":
+            if current.staff is not None:
+                reply([guide.staff_help(current.staff.role)])
+            return
+        await handler(update, context, current.participant)
+
+    return wrapper

@@ -12,8 +12,9 @@ from telegram.ext import (
     filters,
 )
 
-from bot import freetext, guide
-from handlers.common import message_kind, reply, scope
+from bot import dispatch, guide, outbox
+from handlers import officer
+from handlers.common import media_file_id, message_kind, reply, scope
 
 
 async def show_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -30,27 +31,25 @@ async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 
 
 async def free_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Text, voice, photo or anything else outside a flow."""
+    """Text, voice, photo or anything else: triaged, then to the waiting flow or acknowledged."""
     current = scope()
     message = update.effective_message
-    if current.participant is None or message is None:
-        if (
-            current.staff is not None
-            and update.effective_chat
-            and update.effective_chat.type == "private"
-        ):
-            reply([guide.staff_help(current.staff.role)])
+    if current.staff is not None:
+        await officer.staff_message(update, context, current.staff)
         return
-    reply(
-        await freetext.handle(
-            current.session,
-            current.participant,
-            message_id=current.stored_message_id,
-            text=message.text or message.caption,
-            kind=message_kind(message) if update.message else "edit",
-            now=current.now,
-        )
+    if current.participant is None or message is None:
+        return
+    answer = await dispatch.free_message(
+        current.session,
+        current.participant,
+        message_id=current.stored_message_id,
+        text=message.text or message.caption,
+        kind=message_kind(message) if update.message else "edit",
+        media_file_id=media_file_id(message),
+        now=current.now,
     )
+    reply(answer.urgent, priority=outbox.PRIORITY_SAFETY)
+    reply(answer.replies)
 
 
 async def stale_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import Application, ApplicationHandlerStop, ContextTypes, TypeHandler
 
-from bot import guide, registration
+from bot import guide, officer_alerts, registration
 from bot import inbound as inbound_service
 from bot.i18n import normalise_language, set_language
 from bot.telegram_io import verify_callback
@@ -28,6 +28,9 @@ async def identify(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         raise ApplicationHandlerStop
     current.telegram_id = user.id
     current.chat_id = chat.id if chat is not None else user.id
+    message = update.effective_message
+    if message is not None and message.is_topic_message:
+        current.thread_id = message.message_thread_id
     if chat is not None and chat.type != "private" and chat.id != runtime.settings.officer_chat_id:
         raise ApplicationHandlerStop
     query = update.callback_query
@@ -66,6 +69,7 @@ async def identify(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if stored is None:
         raise ApplicationHandlerStop
     current.stored_message_id = stored.id
+    await officer_alerts.mirror_message(session, participant, stored, current.now)
     if participant.status == "unreachable":
         participant.status = "active"
 

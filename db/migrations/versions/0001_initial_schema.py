@@ -153,6 +153,8 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("participant_id", sa.Integer(), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("step", sa.String(length=16), nullable=False),
+        sa.Column("token", sa.String(length=16), nullable=False),
         sa.Column("prompted_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("completed_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("mood", sa.String(length=8), nullable=True),

@@ -1,0 +1,125 @@
+"""Where a participant's free message goes: triage first, then the flow waiting for
+input (check-in note, help-request description, reason for a missed appointment), and
+otherwise a short acknowledgement.
+
+A critical verdict gets the safety answer (113 and 112) before anything else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import alerts, appointments, checkin, freetext, helprequest, triage
+from bot.i18n import _
+from bot.replies import Reply
+from db import conversation
+from db.models import Message, Participant
+
+
+@dataclass
+class Answer:
+    """Replies to a free message; `urgent` ones jump the outbox queue."""
+
+    urgent: list[Reply] = field(default_factory=list)
+    replies: list[Reply] = field(default_factory=list)
+
+
+def safety_reply(categories: tuple[str, ...]) -> Reply:
+    """The first answer to a crisis: caring, short, with 113 and 112."""
+    if "self_harm" in categories:
+        text = _(
+            "I am worried about you, and I am glad you wrote this. You are not alone.\n"
+            "Talk to someone now: call 113 or 0800-0113 (free, day and night).\n"
+            "In danger right now? Call 112.\n"
+            "Your officer has been told and will contact you."
+        )
+    else:
+        text = _(
+            "Please keep yourself and others safe. If someone is in danger, call 112 now.\n"
+            "Need to talk to someone? Call 113 or 0800-0113 (free, day and night).\n"
+            "Your officer has been told and will contact you."
+        )
+    return Reply(text)
+
+
+async def triage_message(
+    session: AsyncSession,
+    participant: Participant,
+    *,
+    text: str | None,
+    message_id: int | None,
+    now: datetime,
+    kind: str = "flag",
+) -> triage.Verdict | None:
+    """Classify a participant's text; a flagged verdict becomes an alert with the matches."""
+    if not text:
+        return None
+    verdict = triage.classify(text, participant.language)
+    if not verdict.flagged:
+        return verdict
+    if message_id is not None:
+        message = await session.get(Message, message_id)
+        if message is not None:
+            message.flagged = True
+    await alerts.raise_alert(
+        session,
+        participant,
+        kind=kind,
+        severity=verdict.severity,
+        categories=verdict.categories,
+        matches=verdict.matches,
+        excerpt=text,
+        message_id=message_id,
+        now=now,
+    )
+    return verdict
+
+
+async def free_message(
+    session: AsyncSession,
+    participant: Participant,
+    *,
+    message_id: int | None,
+    text: str | None,
+    kind: str,
+    media_file_id: str | None,
+    now: datetime,
+) -> Answer:
+    """Triage, then route the message to the flow that waits for it."""
+    answer = Answer()
+    verdict = await triage_message(session, participant, text=text, message_id=message_id, now=now)
+    if verdict is not None and verdict.severity == "critical":
+        answer.urgent.append(safety_reply(verdict.categories))
+    state = await conversation.flow_state(session, participant.telegram_id or 0)
+    routed: list[Reply] | None = None
+    if state is not None and kind != "edit":
+        if state.flow == checkin.FLOW:
+            voice = media_file_id if kind == "voice" else None
+            routed = await checkin.note(
+                session, participant, text=text, voice_file_id=voice, now=now
+            )
+            if routed is None:
+                question = await checkin.current_question(session, participant)
+                if question is not None:
+                    routed = [
+                        Reply(_("I saved your message. To go on with the check-in:")),
+                        question,
+                    ]
+        elif state.flow == helprequest.FLOW:
+            routed = await helprequest.describe(
+                session, participant, text=text, media_file_id=media_file_id, now=now
+            )
+        elif state.flow == appointments.FLOW:
+            routed = await appointments.reason(session, participant, text=text, now=now)
+    if routed is not None:
+        answer.replies.extend(routed)
+    elif not answer.urgent:
+        answer.replies.extend(
+            await freetext.handle(
+                session, participant, message_id=message_id, text=text, kind=kind, now=now
+            )
+        )
+    return answer

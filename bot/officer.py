@@ -1,0 +1,360 @@
+"""What officers and coordinators do in the chat: act on alerts, answer participants,
+invite, look at a case, see open alerts.
+
+Every action checks the staff member's role in the database at that moment (the gate
+reads the row fresh for every update). Officers see their own participants (and those
+without an officer); backup officers and coordinators see everyone.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, tzinfo
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import helprequest, officer_alerts, outbox, registration
+from bot.flows import ChoiceId, choice_id, new_token
+from bot.i18n import _, timestamp
+from bot.labels import domain_label, help_reference, help_status_label, mood_label
+from bot.officer_alerts import SEVERITY_MARK
+from bot.replies import Choice, Reply
+from db import cases, conversation, people, reports, topics
+from db import outbox as outbox_db
+from db.models import Alert, Appointment, Checkin, HelpRequest, Message, Participant, Staff
+
+RELAY_FLOW = "relay"
+PAGE = 10
+CASE_DAYS = 30
+
+
+def sees_everyone(staff: Staff) -> bool:
+    """Coordinators and backup officers see every participant."""
+    return staff.role == "coordinator" or staff.is_backup
+
+
+def may_see(staff: Staff, participant: Participant) -> bool:
+    """Whether this staff member may read or act on this participant."""
+    return staff.active and (sees_everyone(staff) or participant.officer_id in (None, staff.id))
+
+
+def _scope_officer(staff: Staff) -> int | None:
+    return None if sees_everyone(staff) else staff.id
+
+
+def not_allowed() -> Reply:
+    """The same answer for 'no such participant' and 'not yours': nothing leaks."""
+    return Reply(_("I cannot find that, or it is not one of your participants."))
+
+
+async def alert_action(
+    session: AsyncSession, staff: Staff, choice: ChoiceId, now: datetime
+) -> list[Reply]:
+    """*Reply*, *Acknowledge* or *Resolved* on an alert."""
+    alert = await session.get(Alert, int(choice.token)) if choice.token.isdigit() else None
+    participant = (
+        await people.participant_by_id(session, alert.participant_id)
+        if alert is not None and alert.participant_id is not None
+        else None
+    )
+    if alert is None or participant is None or not may_see(staff, participant):
+        return [not_allowed()]
+    if choice.value == "reply":
+        await start_relay(session, staff, participant, now)
+        return [
+            Reply(
+                _("Write your answer to {name}. It goes to them as it is.").format(
+                    name=participant.name
+                )
+            )
+        ]
+    request = (
+        await session.get(HelpRequest, alert.help_request_id) if alert.help_request_id else None
+    )
+    if choice.value == "ack":
+        if alert.status == "open":
+            alert.status = "acknowledged"
+            alert.acknowledged_at, alert.acknowledged_by = now, staff.id
+        if request is not None and request.status == "open":
+            request.status, request.acknowledged_at, request.handled_by = (
+                "acknowledged",
+                now,
+                staff.id,
+            )
+            _tell_participant(session, participant, request, now)
+        return [Reply(_("Acknowledged: {name}.").format(name=participant.name))]
+    if choice.value == "done":
+        alert.status = "resolved"
+        alert.acknowledged_at = alert.acknowledged_at or now
+        alert.acknowledged_by = alert.acknowledged_by or staff.id
+        if request is not None and request.status != "resolved":
+            request.status, request.resolved_at, request.handled_by = "resolved", now, staff.id
+            _tell_participant(session, participant, request, now)
+        return [Reply(_("Resolved: {name}.").format(name=participant.name))]
+    return [not_allowed()]
+
+
+def _tell_participant(
+    session: AsyncSession, participant: Participant, request: HelpRequest, now: datetime
+) -> None:
+    if participant.telegram_id is None:
+        return
+    outbox.enqueue(
+        session,
+        participant.telegram_id,
+        [helprequest.status_change_reply(request, participant.language)],
+        now=now,
+        participant_id=participant.id,
+    )
+
+
+async def start_relay(
+    session: AsyncSession, staff: Staff, participant: Participant, now: datetime
+) -> None:
+    """The next text this staff member writes goes to this participant."""
+    await conversation.save_flow_state(
+        session,
+        staff.telegram_id,
+        RELAY_FLOW,
+        "text",
+        new_token(),
+        {"participant_id": participant.id},
+        now,
+    )
+
+
+async def relay_target(
+    session: AsyncSession,
+    staff: Staff,
+    chat_id: int,
+    replied_message_id: int | None,
+    forum_thread_id: int | None = None,
+) -> Participant | None:
+    """Who a staff message is for: the participant whose forum topic it is in, else the
+    one behind the bot message it replies to, else the one chosen with *Reply*."""
+    participant_id: int | None = None
+    if forum_thread_id is not None:
+        by_topic = await topics.participant_by_topic(session, forum_thread_id)
+        participant_id = by_topic.id if by_topic is not None else None
+    elif replied_message_id is not None:
+        row = await outbox_db.by_chat_message(session, chat_id, replied_message_id)
+        participant_id = row.participant_id if row is not None else None
+    if participant_id is None:
+        state = await conversation.flow_state(session, staff.telegram_id)
+        if state is not None and state.flow == RELAY_FLOW:
+            participant_id = (state.data or {}).get("participant_id")
+            await conversation.clear_flow_state(session, staff.telegram_id)
+    if participant_id is None:
+        return None
+    participant = await people.participant_by_id(session, int(participant_id))
+    if participant is None or not may_see(staff, participant):
+        return None
+    return participant
+
+
+async def relay(
+    session: AsyncSession,
+    staff: Staff,
+    participant: Participant,
+    *,
+    text: str | None,
+    source_chat_id: int,
+    source_message_id: int,
+    has_media: bool,
+    now: datetime,
+) -> list[Reply]:
+    """Send a staff member's message to a participant; the delivery tick comes later."""
+    if participant.status == "paused":
+        return [
+            Reply(_("Not sent: {name} paused the chat with /stop.").format(name=participant.name))
+        ]
+    if participant.status == "unreachable" or participant.telegram_id is None:
+        return [
+            Reply(
+                _("Not sent: {name} cannot be reached (blocked the bot).").format(
+                    name=participant.name
+                )
+            )
+        ]
+    confirm = {"chat_id": source_chat_id, "message_id": source_message_id}
+    payload: dict[str, Any]
+    if has_media:
+        payload = {
+            "from_chat_id": source_chat_id,
+            "message_id": source_message_id,
+            "text": text,
+            "confirm": confirm,
+        }
+        method = "copyMessage"
+    else:
+        payload = {"text": text or "", "confirm": confirm}
+        method = "sendMessage"
+    outbox_db.add(
+        session,
+        kind="relay",
+        priority=outbox.PRIORITY_REPLY,
+        method=method,
+        chat_id=participant.telegram_id,
+        payload=payload,
+        participant_id=participant.id,
+        staff_id=staff.id,
+        due_at=now,
+    )
+    return []
+
+
+def relay_failed_reply(participant_name: str, reason: str) -> Reply:
+    """Told to the staff member when a relayed message could not be delivered."""
+    if reason == "blocked":
+        return Reply(_("Not delivered: {name} blocked the bot.").format(name=participant_name))
+    return Reply(_("Not delivered to {name}. Please try again.").format(name=participant_name))
+
+
+async def invite(
+    session: AsyncSession, staff: Staff, name: str | None, bot_username: str, now: datetime
+) -> list[Reply]:
+    """/invite [name]: a code and deep link for a new participant of this officer."""
+    made = await registration.create_invite(
+        session,
+        now=now,
+        valid_for=timedelta(days=14),
+        officer_telegram_id=staff.telegram_id if staff.role == "officer" else None,
+        name=(name or "").strip()[:200] or None,
+        created_by=staff.telegram_id,
+    )
+    return [
+        Reply(
+            _("Invite for {name}:\n{link}\nCode: {code}\nValid for 14 days, once.").format(
+                name=name or "?", link=made.link(bot_username), code=made.code
+            )
+        )
+    ]
+
+
+async def participants_page(
+    session: AsyncSession, staff: Staff, page: int, now: datetime, zone: tzinfo
+) -> list[Reply]:
+    """/participants: one line each, ten per page, with buttons to page."""
+    rows = await reports.participant_overview(session, now, _scope_officer(staff))
+    if not rows:
+        return [Reply(_("No participants yet. Use /invite to add one."))]
+    pages = (len(rows) + PAGE - 1) // PAGE
+    page = max(0, min(page, pages - 1))
+    moods = await reports.recent_moods(
+        session, [row.id for row in rows[page * PAGE : (page + 1) * PAGE]]
+    )
+    lines = []
+    for row in rows[page * PAGE : (page + 1) * PAGE]:
+        checkin = timestamp(row.last_checkin_at, zone) if row.last_checkin_at else "—"
+        appointment = timestamp(row.next_appointment_at, zone) if row.next_appointment_at else "—"
+        trend = "".join(_MOOD_MARK.get(m, "·") for m in moods.get(row.id, [])) or "—"
+        lines.append(
+            _(
+                "#{id} {name} ({language}, {status})\n"
+                "   check-in: {checkin} {trend} · open requests: {requests} · next: {appointment}"
+            ).format(
+                id=row.id,
+                name=row.name,
+                language=row.language,
+                status=row.status,
+                checkin=checkin,
+                trend=trend,
+                requests=row.open_help_requests,
+                appointment=appointment,
+            )
+        )
+    token = new_token()
+    buttons = []
+    if page > 0:
+        buttons.append(Choice(choice_id("pp", token, str(page - 1)), _("◀ Previous")))
+    if page < pages - 1:
+        buttons.append(Choice(choice_id("pp", token, str(page + 1)), _("Next ▶")))
+    header = _("Participants, page {page} of {pages}:").format(page=page + 1, pages=pages)
+    return [Reply(header + "\n" + "\n".join(lines), [buttons] if buttons else [])]
+
+
+_MOOD_MARK = {"good": "🙂", "okay": "😐", "bad": "🙁"}
+
+
+async def case(
+    session: AsyncSession, staff: Staff, query: str, now: datetime, zone: tzinfo
+) -> list[Reply]:
+    """/case NAME_OR_ID: the last 30 days of one participant (audited)."""
+    query = query.strip()[:100]
+    if not query:
+        return [Reply(_("Use: /case NAME or /case NUMBER"))]
+    found = await cases.find_participants(session, query.lstrip("#"), _scope_officer(staff))
+    if not found:
+        return [not_allowed()]
+    if len(found) > 1:
+        names = "\n".join(f"#{p.id} {p.name}" for p in found)
+        return [Reply(_("Several people match. Use the number:") + "\n" + names)]
+    participant = found[0]
+    people.audit(
+        session,
+        "case_read",
+        actor="staff",
+        actor_telegram_id=staff.telegram_id,
+        participant_id=participant.id,
+        at=now,
+    )
+    events = await cases.timeline(session, participant.id, now - timedelta(days=CASE_DAYS))
+    entries: list[tuple[datetime, str]] = []
+    for item in events["checkins"]:
+        assert isinstance(item, Checkin)
+        if item.status == "completed" and item.completed_at:
+            problems = [domain_label(d) for d, s in (item.answers or {}).items() if s != "fine"]
+            entries.append(
+                (
+                    item.completed_at,
+                    _("Check-in: {mood} {problems}").format(
+                        mood=mood_label(item.mood or ""), problems=", ".join(problems)
+                    ),
+                )
+            )
+        elif item.status == "missed" and item.prompted_at:
+            entries.append((item.prompted_at, _("Check-in missed")))
+    for item in events["help_requests"]:
+        assert isinstance(item, HelpRequest)
+        entries.append(
+            (
+                item.created_at,
+                f"{help_reference(item.id)} {domain_label(item.domain)}: "
+                f"{help_status_label(item.status)}",
+            )
+        )
+    for item in events["appointments"]:
+        assert isinstance(item, Appointment)
+        entries.append(
+            (
+                item.at,
+                _("Appointment with {org}: {confirmation}").format(
+                    org=item.with_org, confirmation=item.confirmation
+                ),
+            )
+        )
+    for item in events["flagged"]:
+        assert isinstance(item, Message)
+        excerpt = (item.text or "")[:200]
+        entries.append((item.at, f"{SEVERITY_MARK['high']} “{excerpt}”"))
+    entries.sort(key=lambda entry: entry[0])
+    header = _("Case #{id} {name} ({status}), last {days} days:").format(
+        id=participant.id, name=participant.name, status=participant.status, days=CASE_DAYS
+    )
+    body = "\n".join(f"{timestamp(at, zone)} · {text}" for at, text in entries[-60:])
+    return [Reply(header + "\n" + (body or _("Nothing in this period.")))]
+
+
+async def open_alerts(session: AsyncSession, staff: Staff) -> list[Reply]:
+    """/handled: open alerts, most severe first, each with its buttons."""
+    rows = await cases.open_alerts(session, _scope_officer(staff))
+    if not rows:
+        return [Reply(_("No open alerts. 👍"))]
+    rows = sorted(rows, key=lambda pair: officer_alerts.priority_for(pair[0].severity))[:10]
+    replies = [Reply(_("Open alerts:"))]
+    for alert, participant in rows:
+        request = (
+            await session.get(HelpRequest, alert.help_request_id) if alert.help_request_id else None
+        )
+        replies.append(officer_alerts.render(alert, participant, request))
+    return replies

@@ -1,0 +1,102 @@
+"""Time-driven work: check-in prompts (and, from the scheduler issue, reminders).
+
+The database says what is due; the job queue only wakes us every OPRIT_SCHEDULER_TICK.
+Each slot is claimed with a compare-and-set on a stored value, so a restart or a second
+worker never sends the same round of prompts twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta, tzinfo
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import checkin, downtime, officer_alerts, outbox
+from bot.config import CheckinSchedule
+from bot.runtime import Runtime
+from db import alerts as alerts_db
+from db import cases, staff_queries, state
+
+log = logging.getLogger(__name__)
+
+PROMPT_SLOT_KEY = "checkin_prompt_slot"
+STALE_PROMPT = timedelta(hours=6)
+
+
+def latest_slot(schedule: CheckinSchedule, zone: tzinfo, now: datetime) -> datetime:
+    """The most recent scheduled prompt moment at or before `now` (aware, UTC-comparable)."""
+    local_now = now.astimezone(zone)
+    for days_back in range(8):
+        day = (local_now - timedelta(days=days_back)).date()
+        if day.weekday() not in schedule.weekdays:
+            continue
+        moment = datetime.combine(day, schedule.at, tzinfo=zone)
+        if moment <= local_now:
+            return moment
+    raise ValueError("a check-in schedule needs at least one weekday")
+
+
+async def claim_slot(session: AsyncSession, key: str, slot: datetime, now: datetime) -> bool:
+    """Take a time slot once: True only for the first caller (across restarts and workers)."""
+    return await state.compare_and_set(session, key, slot.isoformat(), now)
+
+
+async def send_checkin_prompts(runtime: Runtime) -> int:
+    """If a prompt slot has come (and is not hours old), prompt every active participant."""
+    settings, now = runtime.settings, runtime.clock.now()
+    slot = latest_slot(settings.checkin_schedule, settings.tz, now)
+    if now - slot > STALE_PROMPT:
+        return 0
+    async with runtime.sessions() as session, session.begin():
+        if not await claim_slot(session, PROMPT_SLOT_KEY, slot, now):
+            return 0
+        prompts = await checkin.send_prompts(session, now, settings.missed_checkins_alert)
+        for participant, prompt in prompts:
+            outbox.enqueue(
+                session,
+                participant.telegram_id or 0,
+                [prompt],
+                now=now,
+                kind="prompt",
+                priority=outbox.PRIORITY_PROMPT,
+                participant_id=participant.id,
+            )
+    log.info("check-in prompts queued", extra={"count": len(prompts)})
+    runtime.wake_outbox()
+    return len(prompts)
+
+
+async def escalate_alerts(runtime: Runtime) -> int:
+    """High and critical alerts nobody acknowledged in time go to backups and coordinators."""
+    now = runtime.clock.now()
+    escalated = 0
+    async with runtime.sessions() as session, session.begin():
+        pending = await cases.unescalated(session, now - runtime.settings.escalation_after)
+        targets = await staff_queries.escalation_targets(session)
+        for alert, participant in pending:
+            if not await alerts_db.claim_escalation(session, alert.id, now):
+                continue
+            escalated += 1
+            await officer_alerts.enqueue(
+                session, alert, participant, now, recipients=targets, escalated=True
+            )
+    if escalated:
+        log.warning("alerts escalated", extra={"count": escalated})
+        runtime.wake_outbox()
+    return escalated
+
+
+async def beat(runtime: Runtime) -> None:
+    """Record that the bot is alive (used to tell staff how long it was down)."""
+    async with runtime.sessions() as session, session.begin():
+        await state.put(
+            session, downtime.HEARTBEAT_KEY, runtime.clock.now().isoformat(), runtime.clock.now()
+        )
+
+
+async def tick(runtime: Runtime) -> None:
+    """Everything time-driven, once per OPRIT_SCHEDULER_TICK."""
+    await beat(runtime)
+    await escalate_alerts(runtime)
+    await send_checkin_prompts(runtime)

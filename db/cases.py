@@ -1,0 +1,114 @@
+"""Queries behind the officer's overview: participants, open alerts, a case timeline."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import Alert, Appointment, Checkin, HelpRequest, Message, Participant
+
+
+async def find_participants(
+    session: AsyncSession, query: str, officer_id: int | None
+) -> Sequence[Participant]:
+    """Participants whose id is `query` or whose name contains it (case-insensitive)."""
+    statement = select(Participant).order_by(Participant.id).limit(10)
+    if query.isdigit():
+        statement = statement.where(Participant.id == int(query))
+    else:
+        statement = statement.where(Participant.name.ilike(f"%{_escape_like(query)}%", escape="\\"))
+    if officer_id is not None:
+        statement = statement.where(
+            or_(Participant.officer_id == officer_id, Participant.officer_id.is_(None))
+        )
+    return (await session.scalars(statement)).all()
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+async def open_alerts(
+    session: AsyncSession, officer_id: int | None, limit: int = 20
+) -> Sequence[tuple[Alert, Participant]]:
+    """Open or acknowledged alerts, most severe and oldest first."""
+    statement = (
+        select(Alert, Participant)
+        .join(Participant, Participant.id == Alert.participant_id)
+        .where(Alert.status != "resolved")
+        .order_by(Alert.created_at)
+        .limit(limit * 5)
+    )
+    if officer_id is not None:
+        statement = statement.where(
+            or_(Participant.officer_id == officer_id, Participant.officer_id.is_(None))
+        )
+    return [(alert, participant) for alert, participant in (await session.execute(statement)).all()]
+
+
+async def timeline(
+    session: AsyncSession, participant_id: int, since: datetime
+) -> dict[str, Sequence[object]]:
+    """Check-ins, help requests, appointments and flagged messages since a moment."""
+    checkins = (
+        await session.scalars(
+            select(Checkin)
+            .where(Checkin.participant_id == participant_id, Checkin.created_at >= since)
+            .order_by(Checkin.created_at)
+        )
+    ).all()
+    requests = (
+        await session.scalars(
+            select(HelpRequest)
+            .where(HelpRequest.participant_id == participant_id, HelpRequest.created_at >= since)
+            .order_by(HelpRequest.created_at)
+        )
+    ).all()
+    appointments = (
+        await session.scalars(
+            select(Appointment)
+            .where(Appointment.participant_id == participant_id, Appointment.at >= since)
+            .order_by(Appointment.at)
+        )
+    ).all()
+    flagged = (
+        await session.scalars(
+            select(Message)
+            .where(
+                Message.participant_id == participant_id,
+                Message.flagged.is_(True),
+                Message.at >= since,
+            )
+            .order_by(Message.at)
+        )
+    ).all()
+    return {
+        "checkins": checkins,
+        "help_requests": requests,
+        "appointments": appointments,
+        "flagged": flagged,
+    }
+
+
+async def unescalated(
+    session: AsyncSession, older_than: datetime
+) -> Sequence[tuple[Alert, Participant]]:
+    """High and critical alerts still open, created before a moment, never escalated."""
+    return [
+        (alert, participant)
+        for alert, participant in (
+            await session.execute(
+                select(Alert, Participant)
+                .join(Participant, Participant.id == Alert.participant_id)
+                .where(
+                    Alert.status == "open",
+                    Alert.severity.in_(("high", "critical")),
+                    Alert.escalated_at.is_(None),
+                    Alert.created_at <= older_than,
+                )
+            )
+        ).all()
+    ]

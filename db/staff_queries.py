@@ -1,0 +1,44 @@
+"""Staff queries used for routing alerts and checking who may see what."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import Staff
+
+
+async def active_by_id(session: AsyncSession, staff_id: int) -> Staff | None:
+    """An active staff member by Oprit id."""
+    staff = await session.get(Staff, staff_id)
+    return staff if staff is not None and staff.active else None
+
+
+async def coordinators(session: AsyncSession) -> Sequence[Staff]:
+    """Active coordinators."""
+    return (
+        await session.scalars(
+            select(Staff).where(Staff.active.is_(True), Staff.role == "coordinator")
+        )
+    ).all()
+
+
+async def officers(session: AsyncSession) -> Sequence[Staff]:
+    """Active officers."""
+    return (
+        await session.scalars(select(Staff).where(Staff.active.is_(True), Staff.role == "officer"))
+    ).all()
+
+
+async def escalation_targets(session: AsyncSession) -> Sequence[Staff]:
+    """Backup officers and coordinators: who hears about an alert nobody picked up."""
+    return (
+        await session.scalars(
+            select(Staff).where(
+                Staff.active.is_(True),
+                or_(Staff.is_backup.is_(True), Staff.role == "coordinator"),
+            )
+        )
+    ).all()

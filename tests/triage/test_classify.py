@@ -1,0 +1,330 @@
+"""Behaviour of the triage classifier on single messages: API, negation, idioms,
+normalisation, hostile input and the rules files themselves."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import random
+import tomllib
+
+import pytest
+
+from bot import triage
+from bot.triage import SEVERITIES, Verdict, classify, normalise, severity_rank
+
+
+def words_of(verdict: Verdict) -> str:
+    return " ".join(verdict.matches)
+
+
+# --- API -----------------------------------------------------------------------------------
+
+
+def test_end_it_dutch_is_critical_self_harm_with_original_words() -> None:
+    text = "ik wil er een eind aan maken"
+    verdict = classify(text, "nl")
+    assert verdict.flagged
+    assert verdict.severity == "critical"
+    assert verdict.categories[0] == "self_harm"
+    assert "eind aan maken" in words_of(verdict)
+    assert all(match in text for match in verdict.matches)
+
+
+def test_end_it_all_english_is_critical() -> None:
+    verdict = classify("I want to end it all", "en")
+    assert verdict.severity == "critical"
+    assert "self_harm" in verdict.categories
+
+
+def test_severities_and_rank() -> None:
+    assert SEVERITIES == ("none", "low", "medium", "high", "critical")
+    assert [severity_rank(s) for s in SEVERITIES] == [0, 1, 2, 3, 4]
+    with pytest.raises(ValueError):
+        severity_rank("urgent")
+
+
+def test_verdict_is_frozen_and_json_ready() -> None:
+    verdict = classify("ik ben uit huis gezet en heb weer gebruikt", "nl")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        verdict.flagged = False  # type: ignore[misc]
+    data = verdict.to_dict()
+    assert set(data) == {"flagged", "severity", "categories", "matches"}
+    assert json.loads(json.dumps(data)) == data
+    assert isinstance(data["categories"], list)
+    assert isinstance(data["matches"], list)
+
+
+def test_not_flagged_verdict() -> None:
+    verdict = classify("goedemorgen, ik ben er om 10 uur", "nl")
+    assert verdict == Verdict(flagged=False, severity="none", categories=(), matches=())
+
+
+def test_categories_sorted_by_severity_then_name() -> None:
+    verdict = classify("ik wil dood en de deurwaarder staat op de stoep", "nl")
+    assert verdict.categories == ("self_harm", "debt")
+    assert verdict.severity == "critical"
+    same = classify("ik ben uit huis gezet en heb weer gebruikt", "nl")
+    assert same.categories == tuple(sorted(same.categories))
+
+
+def test_overall_severity_is_the_highest() -> None:
+    verdict = classify("bel me, ik trek het niet meer", "nl")
+    assert set(verdict.categories) >= {"self_harm", "help"}
+    assert verdict.severity == max(
+        ("high", "low"), key=severity_rank
+    )  # "trek het niet meer" is high, "bel me" low
+
+
+# --- coverage of the brief's examples ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "category"),
+    [
+        ("kzweet nie meer", "nl", "self_harm"),
+        ("ik trek het niet meer", "nl", "self_harm"),
+        ("ik wil dood", "nl", "self_harm"),
+        ("ik ga hem pakken", "nl", "violence"),
+        ("ik steek hem neer", "nl", "violence"),
+        ("ik heb weer gebruikt", "nl", "relapse"),
+        ("weer gesnoven", "nl", "relapse"),
+        ("ik slaap op straat", "nl", "housing"),
+        ("ik ben dakloos", "nl", "housing"),
+        ("ik ben uit huis gezet", "nl", "housing"),
+        ("de deurwaarder komt morgen", "nl", "debt"),
+        ("mijn stroom is afgesloten", "nl", "debt"),
+        ("ik ben opgepakt", "nl", "police"),
+        ("ze hebben me vastgezet", "nl", "police"),
+        ("ik heb mijn meldplicht gemist", "nl", "police"),
+        ("mijn enkelband piept de hele tijd", "nl", "police"),
+        ("ze zoeken me", "nl", "danger"),
+        ("ik word bedreigd", "nl", "danger"),
+        ("ik heb een mes bij me", "nl", "violence"),
+        ("ik kan aan een wapen komen", "nl", "violence"),
+        ("bel me", "nl", "help"),
+        ("kms", "en", "self_harm"),
+        ("i want to die", "en", "self_harm"),
+        ("gonna stab him", "en", "violence"),
+        ("i relapsed", "en", "relapse"),
+        ("using again", "en", "relapse"),
+        ("i got evicted", "en", "housing"),
+        ("sleeping rough since monday", "en", "housing"),
+        ("got arrested last night", "en", "police"),
+        ("the bailiff came round", "en", "debt"),
+        ("أريد أن أموت", "ar", "self_harm"),
+        ("هقتلك", "ar", "violence"),
+        ("ölmek istiyorum", "tr", "self_harm"),
+        ("olmek istiyorum", "tr", "self_harm"),
+        ("seni öldüreceğim", "tr", "violence"),
+        ("seni oldurecegim", "tr", "violence"),
+        ("chcę umrzeć", "pl", "self_harm"),
+        ("chce umrzec", "pl", "self_harm"),
+        ("zabiję go", "pl", "violence"),
+        ("zabije go", "pl", "violence"),
+    ],
+)
+def test_examples_are_flagged(text: str, lang: str, category: str) -> None:
+    assert category in classify(text, lang).categories
+
+
+def test_crisis_rules_apply_whatever_the_language_setting() -> None:
+    assert "self_harm" in classify("بدي موت", "nl").categories
+    assert "self_harm" in classify("ik wil dood", "ar").categories
+    assert "violence" in classify("I'm gonna stab him", "pl").categories
+
+
+# --- negation and context ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("ik heb gisteren NIET gebruikt", "nl"),
+        ("nooit meer gebruikt", "nl"),
+        ("ben al 3 maanden clean", "nl"),
+        ("de film ging over zelfmoord", "nl"),
+        ("ik heb het huis gekocht", "nl"),
+        ("ik ga dood van het lachen", "nl"),
+        ("ik ga dood van de honger", "nl"),
+        ("die game is killing me", "nl"),
+        ("ik ben kapot", "nl"),
+        ("ik heb geen wapen", "nl"),
+        ("niemand heeft me bedreigd", "nl"),
+        ("i haven't used in 3 months", "en"),
+        ("the movie was about suicide", "en"),
+        ("this heat is killing me", "en"),
+        ("i'm not going to hurt anyone", "en"),
+        ("ما بدي موت", "ar"),
+        ("kimseyi öldürmeyeceğim", "tr"),
+        ("nie chcę umrzeć", "pl"),
+    ],
+)
+def test_negations_and_idioms_are_not_flagged(text: str, lang: str) -> None:
+    verdict = classify(text, lang)
+    assert not verdict.flagged, verdict
+
+
+def test_someone_elses_trouble_is_lower_or_not_theirs() -> None:
+    theirs = classify("ik ben opgepakt", "nl")
+    brother = classify("mijn broer is opgepakt", "nl")
+    assert theirs.severity == "high"
+    assert brother.categories == ("police",)
+    assert brother.severity == "low"
+    assert not classify("my brother is using again", "en").flagged
+    assert not classify("they arrested the guy who stole my bike", "en").flagged
+
+
+def test_joke_with_explicit_intent_is_still_critical() -> None:
+    verdict = classify("haha ik wil gewoon dood lol", "nl")
+    assert verdict.severity == "critical"
+    assert "self_harm" in verdict.categories
+
+
+def test_negation_does_not_cross_a_clause() -> None:
+    verdict = classify("ik heb geen geld. ik wil dood", "nl")
+    assert "self_harm" in verdict.categories
+
+
+# --- normalisation -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ik wil d00d",
+        "ik wil dooooood",
+        "IK WIL DOOD!!!",
+        "ík wíl dóód",
+        "ik   wil\tdood",
+        "ik wil d\u200bood",
+    ],
+)
+def test_normalisation_variants(text: str) -> None:
+    verdict = classify(text, "nl")
+    assert verdict.severity == "critical", text
+    assert all(match in text for match in verdict.matches)
+
+
+def test_normalise_shows_what_rules_see() -> None:
+    assert normalise("Ik wil DOOOOD!!! 😭") == "ik wil dod|"
+    assert normalise("z'n kop, m'n huis") == "zn kop|mn huis"
+    assert normalise("d00d 1k st3ek") == "dod ik stek"
+
+
+def test_digits_stay_digits_outside_words() -> None:
+    assert normalise("om 14:00 bel ik 113 of 06-12345678") == "om 14|00 bel ik 113 of 06 12345678"
+    assert "self_harm" not in classify("ik heb 113 euro op mn rekening", "nl").categories
+    assert "self_harm" in classify("ik heb vannacht 113 gebeld", "nl").categories
+
+
+def test_weapon_emoji_count_as_words() -> None:
+    verdict = classify("ik ga je 🔫", "nl")
+    assert "violence" in verdict.categories
+    assert any("🔫" in match for match in verdict.matches)
+    assert "violence" in classify("ik heb een 🔪 bij me", "nl").categories
+    assert not classify("😂😂👍🔥", "nl").flagged
+
+
+def test_matches_map_back_to_the_original_text() -> None:
+    text = "Goedemorgen!! Eerlijk gezegd... KZWEEEET NIE MEER 😭 en ik wil er een EIND aan maken"
+    verdict = classify(text, "nl")
+    assert verdict.matches
+    for match in verdict.matches:
+        assert match in text
+    assert "KZWEEEET NIE MEER" in verdict.matches
+    assert any("EIND aan maken" in match for match in verdict.matches)
+
+
+def test_matches_are_in_order_and_unique() -> None:
+    text = "ik wil dood. echt, ik wil dood. deurwaarder"
+    verdict = classify(text, "nl")
+    assert verdict.matches == ("ik wil dood", "deurwaarder")
+
+
+def test_fast_and_lazy_squeeze_agree() -> None:
+    alphabet = "aabcdeeoo  ||.,!?'0123😀é\u200bZ"
+    rng = random.Random(7)
+    for _ in range(2000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randrange(0, 30)))
+        normal = triage._normalise(text)
+        assert triage._squeeze(normal.folded)[0] == normal.text, repr(text)
+        for position in range(len(normal.text)):
+            assert 0 <= normal.original(position) < len(text)
+
+
+# --- hostile input -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "\x00",
+        "a\x00b\x00c",
+        "\ud800",
+        "ok \udfff \ud800 ok",
+        "\u202e\u202dhallo\u202c",
+        "😀😀😀🎉",
+        "<script>alert('x')</script>",
+        "'; DROP TABLE participants; --",
+        "SELECT * FROM messages WHERE 1=1",
+        "\\" * 1000,
+        "(((((((((",
+        "[a-z]*+?{2,}",
+        "\u0301\u0301\u0301",
+        "ﷺ\ufdfd\U0010ffff",
+        " " * 10000,
+        "|" * 10000,
+    ],
+)
+@pytest.mark.parametrize("lang", ["nl", "en", "ar", "xx", "", "NL-be", "../../etc/passwd"])
+def test_hostile_input_never_raises(text: str, lang: str) -> None:
+    verdict = classify(text, lang)
+    assert isinstance(verdict, Verdict)
+    assert not verdict.flagged
+    json.dumps(verdict.to_dict()).encode("utf-8")
+
+
+def test_hidden_characters_do_not_hide_a_crisis() -> None:
+    for text in ["ik wil d\u202eood", "ik wil\x00dood", "ik wil\ud800dood", "ik wil do\u00adod"]:
+        verdict = classify(text, "nl")
+        assert "self_harm" in verdict.categories, repr(text)
+        json.dumps(verdict.to_dict()).encode("utf-8")
+
+
+def test_huge_text_is_scanned_to_the_end() -> None:
+    filler = "vandaag was een gewone dag en alles gaat goed met me. "
+    text = filler * (5_000_000 // len(filler)) + "maar ik wil er een eind aan maken"
+    assert len(text) > 5_000_000
+    verdict = classify(text, "nl")
+    assert verdict.severity == "critical"
+    assert "self_harm" in verdict.categories
+    assert not classify(filler * 100_000, "nl").flagged
+
+
+def test_unknown_language_falls_back_to_dutch_and_english() -> None:
+    assert "relapse" in classify("ik heb weer gebruikt", "xx").categories
+    assert "housing" in classify("i got evicted", "").categories
+
+
+# --- the rules files -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("lang", triage.LANGUAGES)
+def test_rules_files_load_and_cover_the_crisis_categories(lang: str) -> None:
+    path = triage.RULES_DIR / f"{lang}.toml"
+    text = path.read_text(encoding="utf-8")
+    assert text.startswith("# "), "a rules file starts with a comment explaining the format"
+    data = tomllib.loads(text)
+    assert {"self_harm", "violence"} <= set(data)
+    _, rules = triage._load(lang)
+    assert {rule.category for rule in rules} >= {"self_harm", "violence"}
+
+
+def test_every_applied_rule_has_a_valid_severity() -> None:
+    for lang in triage.LANGUAGES:
+        _, rules = triage._load(lang)
+        for rule in rules:
+            assert rule.severity in SEVERITIES[1:], rule.name
+            assert rule.weight > 0, rule.name
