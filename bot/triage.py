@@ -22,10 +22,21 @@ punctuation turned into spaces or a clause break ``|``, and repeated letters col
 original text, as the person wrote them, for the officer to see.
 
 A match is dropped when a negation word stands just before it in the same clause ("ik heb
-gisteren niet gebruikt"), or when one of the rule's ``unless`` patterns occurs nearby ("ik
-ga dood van het lachen"). The whole text is scanned, however long; lexicons are compiled
-once. `classify` never raises on any input: a broken rules file is a deployment error and
-raises `ValueError` when the lexicons are first compiled.
+gisteren niet gebruikt"; a clause word such as "maar" or "ik" stops a negation's reach), or
+when one of the rule's ``unless`` patterns occurs nearby ("ik ga dood van het lachen"). A
+category fires when the weights of its matching rules add up to 1; the message gets the
+highest severity among the categories that fired.
+
+Speed: lexicons are compiled once per language (functools.cache). For every phrase and
+pattern the compiler works out literal "factors" that any match must contain; one trie-shaped
+regex finds which factors occur in a message, and only the phrases and patterns owning them
+are tried. The whole text is scanned however long it is; on long text (over LONG_TEXT
+characters) a pattern is only tried within MAX_SPAN characters of its factors, which is far
+longer than any rule in the files matches. At most MAX_HITS_PER_RULE matches per rule are
+kept to explain a verdict.
+
+`classify` never raises on any text or language. The rules files are checked by the tests;
+a broken one raises `ValueError` on first use rather than silently flagging nothing.
 """
 
 from __future__ import annotations
@@ -111,6 +122,10 @@ _EMOJI: dict[str, str] = {
     "🪦": "graf",
 }
 _APOSTROPHES = frozenset("'`´‘’ʼʻ′")
+# invisible formatting (zero-width, direction marks, soft hyphen) and control characters are
+# dropped, so they cannot split a word ("d\u202eood"); broken surrogates, private-use and
+# unassigned characters are mostly (parts of) emoji and become a space, like emoji
+_INVISIBLE = frozenset({"Cf"})
 _BREAKS = frozenset(".,;:!?¡¿…\n\r\u2028\u2029،؛؟۔")
 _SPECIAL: dict[str, str] = {
     "ł": "l",
@@ -157,7 +172,7 @@ def _fold_char(char: str) -> str:
     if char in _BREAKS:
         return "|"
     category = unicodedata.category(char)
-    if category == "Cf":
+    if category in _INVISIBLE or (category == "Cc" and not char.isspace()):
         return ""
     out: list[str] = []
     for part in _fold_letters(char):
@@ -168,13 +183,20 @@ def _fold_char(char: str) -> str:
             out.append(" " if digit is None else str(digit))
         elif part in _BREAKS:
             out.append("|")
-        elif part not in _APOSTROPHES and unicodedata.category(part) != "Cf":
+        elif part not in _APOSTROPHES and unicodedata.category(part) not in _INVISIBLE:
             out.append(" ")
     return "".join(out)
 
 
 class _FoldTable(dict[int, str]):
-    """`str.translate` table filled on first sight of a character, so folding runs in C."""
+    """`str.translate` table filled on first sight of a character, so folding runs in C.
+
+    Bounded, so a stream of exotic characters cannot grow it without end; characters
+    beyond the bound are folded each time. `irregular` holds the characters whose folded
+    form is not exactly one character (the position map needs them).
+    """
+
+    LIMIT = 1 << 16
 
     def __init__(self) -> None:
         super().__init__()
@@ -182,7 +204,8 @@ class _FoldTable(dict[int, str]):
 
     def __missing__(self, key: int) -> str:
         value = _fold_char(chr(key))
-        self[key] = value
+        if len(self) < self.LIMIT:
+            self[key] = value
         if len(value) != 1:
             self.irregular.add(chr(key))
         return value
@@ -237,15 +260,23 @@ class _Normalised:
     def _squeezed(self) -> tuple[str, list[int], list[int]]:
         return _squeeze(self.folded)
 
-    def original(self, position: int) -> int:
-        """Index in the original text of the character at `position` of the normalised text."""
-        _, squeeze_starts, squeeze_offsets = self._squeezed
-        position += squeeze_offsets[bisect_right(squeeze_starts, position) - 1]
+    def _folded(self, position: int) -> int:
+        """Position in `folded` of the character at `position` of the normalised text."""
+        _, starts, offsets = self._squeezed
+        return position + offsets[bisect_right(starts, position) - 1]
+
+    def _source(self, folded: int) -> int:
+        """Index in the original text of the character at `folded` of the folded text."""
         starts, origins, linear = self._segments
-        index = bisect_right(starts, position) - 1
+        index = bisect_right(starts, folded) - 1
         if linear[index]:
-            return origins[index] + position - starts[index]
+            return origins[index] + folded - starts[index]
         return origins[index]
+
+    def span(self, start: int, end: int) -> tuple[int, int]:
+        """The original text span behind `text[start:end]`, collapsed letters included."""
+        last = self._folded(end) - 1
+        return self._source(self._folded(start)), self._source(last) + 1
 
 
 def _squeeze(folded: str) -> tuple[str, list[int], list[int]]:
@@ -328,6 +359,7 @@ class _RuleSet:
     """Everything applied to the messages of one language, with a finder for the factors."""
 
     negations: frozenset[str]
+    clause_words: frozenset[str]
     always: tuple[_Candidate, ...]
     by_factor: dict[str, tuple[_Candidate, ...]]
     finder: re.Pattern[str]
@@ -489,15 +521,26 @@ def _trie_regex(words: set[str]) -> str:
     return build(root) if words else "(?!)"
 
 
+@dataclass(frozen=True)
+class _Lexicon:
+    """One rules file, compiled."""
+
+    negations: frozenset[str]
+    clause_words: frozenset[str]
+    rules: tuple[_Rule, ...]
+
+
 @functools.cache
-def _load(lang: str) -> tuple[frozenset[str], tuple[_Rule, ...]]:
-    """Negation words and rules of one rules file."""
+def _load(lang: str) -> _Lexicon:
+    """Negation words, clause words and rules of one rules file."""
     path = RULES_DIR / f"{lang}.toml"
     with path.open("rb") as handle:
         data = tomllib.load(handle)
     settings = data.get("settings", {})
     words = _strings(settings.get("negations"), f"{lang}.toml negations")
     negations = frozenset(normalise(word).strip() for word in words)
+    stops = _strings(settings.get("clause_words"), f"{lang}.toml clause_words")
+    clause_words = frozenset(normalise(word).strip() for word in stops)
     macros = {name: _fold_pattern(str(value)) for name, value in data.get("macros", {}).items()}
     negation_group = "|".join(sorted(re.escape(word) for word in negations)) or "(?!)"
     macros.setdefault("neg", negation_group)
@@ -511,7 +554,7 @@ def _load(lang: str) -> tuple[frozenset[str], tuple[_Rule, ...]]:
         for number, entry in enumerate(entries, start=1):
             where = f"{lang}.toml {category} #{number}"
             rules.append(_rule(entry, f"{lang}_{category}_{number}", category, macros, where))
-    return negations, tuple(rules)
+    return _Lexicon(negations, clause_words, tuple(rules))
 
 
 def _rule(
@@ -559,12 +602,14 @@ def _ruleset(lang: str) -> _RuleSet:
     """The rules that apply to messages in `lang` (see the module docstring)."""
     full = {lang, *ALWAYS} - {""}
     negations: set[str] = set()
+    clause_words: set[str] = set()
     always: list[_Candidate] = []
     by_factor: dict[str, list[_Candidate]] = {}
     for code in LANGUAGES:
-        words, rules = _load(code)
-        negations |= words
-        for rule in rules:
+        lexicon = _load(code)
+        negations |= lexicon.negations
+        clause_words |= lexicon.clause_words
+        for rule in lexicon.rules:
             if code not in full and rule.category not in CRISIS:
                 continue
             for part in rule.parts:
@@ -579,6 +624,7 @@ def _ruleset(lang: str) -> _RuleSet:
     }
     return _RuleSet(
         negations=frozenset(negations),
+        clause_words=frozenset(clause_words),
         always=tuple(always),
         by_factor={factor: tuple(parts) for factor, parts in by_factor.items()},
         finder=re.compile(f"(?=({_trie_regex(factors)}))"),
@@ -593,16 +639,28 @@ LONG_TEXT = 4 * MAX_SPAN
 MAX_HITS_PER_RULE = 10
 
 
-def _negated(text: str, start: int, negations: frozenset[str]) -> bool:
-    """Is there a negation word in the few words before `start`, in the same clause?"""
+def _negated(text: str, start: int, end: int, ruleset: _RuleSet) -> bool:
+    """Is there a negation word in the few words before the match, in the same clause?
+
+    A negation does not reach past a clause word ("geen idee maar ik wil dood"), nor onto a
+    match that starts with one ("nobody knows i want to die").
+    """
+    first = text[start:end].split(maxsplit=1)
+    if first and first[0] in ruleset.clause_words:
+        return False
     before = text[max(0, start - 80) : start]
     clause = before[before.rfind("|") + 1 :]
-    return any(word in negations for word in clause.split()[-NEGATION_WINDOW:])
+    for word in reversed(clause.split()[-NEGATION_WINDOW:]):
+        if word in ruleset.clause_words:
+            return False
+        if word in ruleset.negations:
+            return True
+    return False
 
 
-def _accepted(rule: _Rule, text: str, start: int, end: int, negations: frozenset[str]) -> bool:
+def _accepted(rule: _Rule, text: str, start: int, end: int, ruleset: _RuleSet) -> bool:
     """Does this match count, given negation and the rule's exceptions?"""
-    if rule.negatable and _negated(text, start, negations):
+    if rule.negatable and _negated(text, start, end, ruleset):
         return False
     window = text[max(0, start - UNLESS_WINDOW) : end + UNLESS_WINDOW]
     return not any(pattern.search(window) for pattern in rule.unless)
@@ -632,7 +690,7 @@ def _ranges(part: _Part, scan: _Scan) -> list[tuple[int, int]]:
     present = part.factors & scan.factors
     if sum(text.count(factor) for factor in present) * 2 * MAX_SPAN >= len(text):
         return [(0, len(text))]
-    points = sorted(point for factor in part.factors & scan.factors for point in scan.where(factor))
+    points = sorted(point for factor in present for point in scan.where(factor))
     ranges: list[tuple[int, int]] = []
     for point in points:
         start, end = max(0, point - MAX_SPAN), point + MAX_SPAN
@@ -649,9 +707,7 @@ def _word_end(text: str, index: int) -> int:
     return found.start() if found else len(text)
 
 
-def _hits(
-    rule: _Rule, parts: list[_Part], scan: _Scan, negations: frozenset[str]
-) -> list[tuple[int, int]]:
+def _hits(rule: _Rule, parts: list[_Part], scan: _Scan, ruleset: _RuleSet) -> list[tuple[int, int]]:
     """Accepted matches of one rule (the first few are enough to explain a verdict)."""
     hits: list[tuple[int, int]] = []
     text = scan.text
@@ -659,7 +715,7 @@ def _hits(
         for start, end in _ranges(part, scan):
             position = start
             while (match := part.regex.search(text, position, end)) is not None:
-                if _accepted(rule, text, match.start(), match.end(), negations):
+                if _accepted(rule, text, match.start(), match.end(), ruleset):
                     hits.append(match.span())
                     if len(hits) >= MAX_HITS_PER_RULE:
                         return hits
@@ -701,7 +757,7 @@ def _word_span(text: str, start: int, end: int) -> tuple[int, int]:
 def _matches(original: str, normal: _Normalised, spans: list[tuple[int, int]]) -> tuple[str, ...]:
     """The original words behind the matched spans, merged where they overlap."""
     mapped = sorted(
-        (normal.original(start), normal.original(end - 1) + 1)
+        normal.span(start, end)
         for start, end in (_word_span(normal.text, s, e) for s, e in spans)
         if end > start
     )
@@ -730,7 +786,7 @@ def classify(text: str, lang: str) -> Verdict:
     severities: dict[str, str] = {}
     spans: dict[str, list[tuple[int, int]]] = {}
     for rule, parts in candidates.items():
-        hits = _hits(rule, parts, scan, ruleset.negations)
+        hits = _hits(rule, parts, scan, ruleset)
         if not hits:
             continue
         category = rule.category

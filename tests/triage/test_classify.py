@@ -181,9 +181,28 @@ def test_joke_with_explicit_intent_is_still_critical() -> None:
     assert "self_harm" in verdict.categories
 
 
-def test_negation_does_not_cross_a_clause() -> None:
-    verdict = classify("ik heb geen geld. ik wil dood", "nl")
-    assert "self_harm" in verdict.categories
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("ik heb geen geld. ik wil dood", "nl"),
+        ("geen idee maar ik wil dood", "nl"),
+        ("niks gaat goed ik wil dood", "nl"),
+        ("ik weet niet of ik dood wil", "nl"),
+        ("nobody knows i want to die", "en"),
+        ("no i want to die", "en"),
+        ("nie wiem ale chcę umrzeć", "pl"),
+    ],
+)
+def test_negation_does_not_cross_a_clause(text: str, lang: str) -> None:
+    assert "self_harm" in classify(text, lang).categories
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [("ik wil niet dood", "nl"), ("i dont want to die", "en"), ("i don't want to die", "en")],
+)
+def test_negated_death_wish_is_not_flagged(text: str, lang: str) -> None:
+    assert not classify(text, lang).flagged
 
 
 # --- normalisation -------------------------------------------------------------------------
@@ -236,6 +255,23 @@ def test_matches_map_back_to_the_original_text() -> None:
     assert any("EIND aan maken" in match for match in verdict.matches)
 
 
+@pytest.mark.parametrize(
+    ("text", "lang", "expected"),
+    [
+        ("I want to end it all", "en", "end it all"),
+        ("ik wil echt dooooood", "nl", "ik wil echt dooooood"),
+        ("kzweeeeet nieee meeeer", "nl", "kzweeeeet nieee meeeer"),
+        ("gonna kill him", "en", "gonna kill him"),
+        ("ik ga hem k1ll3n", "nl", "ga hem k1ll3n"),
+        ("ik ga je 🔫", "nl", "ga je 🔫"),
+        ("🔫🔫", "nl", "🔫🔫"),
+        ("I'll kill her", "en", "I'll kill her"),
+    ],
+)
+def test_matches_keep_the_whole_original_words(text: str, lang: str, expected: str) -> None:
+    assert expected in classify(text, lang).matches
+
+
 def test_matches_are_in_order_and_unique() -> None:
     text = "ik wil dood. echt, ik wil dood. deurwaarder"
     verdict = classify(text, "nl")
@@ -249,8 +285,10 @@ def test_fast_and_lazy_squeeze_agree() -> None:
         text = "".join(rng.choice(alphabet) for _ in range(rng.randrange(0, 30)))
         normal = triage._normalise(text)
         assert triage._squeeze(normal.folded)[0] == normal.text, repr(text)
-        for position in range(len(normal.text)):
-            assert 0 <= normal.original(position) < len(text)
+        for start in range(len(normal.text)):
+            for end in range(start + 1, len(normal.text) + 1):
+                first, last = normal.span(start, end)
+                assert 0 <= first < last <= len(text), repr(text)
 
 
 # --- hostile input -------------------------------------------------------------------------
@@ -287,7 +325,8 @@ def test_hostile_input_never_raises(text: str, lang: str) -> None:
 
 
 def test_hidden_characters_do_not_hide_a_crisis() -> None:
-    for text in ["ik wil d\u202eood", "ik wil\x00dood", "ik wil\ud800dood", "ik wil do\u00adod"]:
+    hidden = ["d\u202eood", "d\u200bood", "d\x00ood", "do\u00adod", "d\u2066ood"]
+    for text in [f"ik wil {word}" for word in hidden] + ["ik wil\ud800dood", "ik wil\ue000dood"]:
         verdict = classify(text, "nl")
         assert "self_harm" in verdict.categories, repr(text)
         json.dumps(verdict.to_dict()).encode("utf-8")
@@ -318,13 +357,13 @@ def test_rules_files_load_and_cover_the_crisis_categories(lang: str) -> None:
     assert text.startswith("# "), "a rules file starts with a comment explaining the format"
     data = tomllib.loads(text)
     assert {"self_harm", "violence"} <= set(data)
-    _, rules = triage._load(lang)
+    rules = triage._load(lang).rules
     assert {rule.category for rule in rules} >= {"self_harm", "violence"}
 
 
 def test_every_applied_rule_has_a_valid_severity() -> None:
     for lang in triage.LANGUAGES:
-        _, rules = triage._load(lang)
+        rules = triage._load(lang).rules
         for rule in rules:
             assert rule.severity in SEVERITIES[1:], rule.name
             assert rule.weight > 0, rule.name
