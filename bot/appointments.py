@@ -69,6 +69,7 @@ async def create(
     note: str | None,
     offsets: list[timedelta],
     now: datetime,
+    zone: tzinfo,
 ) -> NewAppointment:
     """Make an appointment and its reminders (offsets already past are skipped)."""
     participant = await people.participant_by_id(session, participant_id)
@@ -86,9 +87,33 @@ async def create(
     )
     session.add(appointment)
     await session.flush()
+    times = _add_reminders(session, appointment, offsets, now, zone)
+    await session.flush()
+    return NewAppointment(appointment, times)
+
+
+def reminder_time(at: datetime, offset: timedelta, zone: tzinfo) -> datetime:
+    """When a reminder goes out. Whole days mean the same local clock time that many days
+    before (so a DST change never moves "the day before at 14:00"); anything else is an
+    exact duration before the appointment."""
+    if offset.total_seconds() % 86400 == 0:
+        local = at.astimezone(zone)
+        earlier = datetime.combine(local.date() - timedelta(days=offset.days), local.timetz())
+        return earlier.replace(tzinfo=zone).astimezone(UTC)
+    return at - offset
+
+
+def _add_reminders(
+    session: AsyncSession,
+    appointment: Appointment,
+    offsets: list[timedelta],
+    now: datetime,
+    zone: tzinfo,
+) -> list[datetime]:
+    """One pending reminder per offset that is still in the future."""
     times = []
-    for offset in sorted(offsets, reverse=True):
-        due = at - offset
+    for offset in sorted(set(offsets), reverse=True):
+        due = reminder_time(appointment.at, offset, zone)
         if due <= now:
             continue
         session.add(
@@ -100,8 +125,42 @@ async def create(
             )
         )
         times.append(due)
+    return times
+
+
+async def move(
+    session: AsyncSession,
+    appointment_id: int,
+    *,
+    at: datetime,
+    offsets: list[timedelta],
+    now: datetime,
+    zone: tzinfo,
+) -> NewAppointment:
+    """Move an appointment: its unsent reminders are replaced by new ones."""
+    appointment = await session.get(Appointment, appointment_id)
+    if appointment is None or appointment.status != "scheduled":
+        raise AppointmentError(f"no planned appointment with id {appointment_id}")
+    if at <= now:
+        raise AppointmentError("the new time is in the past")
+    for reminder in await appointments_db.pending_reminders(session, appointment.id):
+        reminder.status = "cancelled"
+    appointment.at = at
+    appointment.confirmation = "pending"
+    times = _add_reminders(session, appointment, offsets, now, zone)
     await session.flush()
     return NewAppointment(appointment, times)
+
+
+async def cancel(session: AsyncSession, appointment_id: int) -> Appointment:
+    """Cancel an appointment and every reminder that has not gone out."""
+    appointment = await session.get(Appointment, appointment_id)
+    if appointment is None or appointment.status != "scheduled":
+        raise AppointmentError(f"no planned appointment with id {appointment_id}")
+    appointment.status = "cancelled"
+    for reminder in await appointments_db.pending_reminders(session, appointment.id):
+        reminder.status = "cancelled"
+    return appointment
 
 
 def describe(appointment: Appointment, zone: tzinfo) -> str:

@@ -20,8 +20,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import admin, crypto, logs, registration
 from bot.appointments import AppointmentError
+from bot.broadcasts import BroadcastError
 from bot.config import ConfigError, Settings, load_settings, parse_duration
 from bot.crypto import EncryptionKeyError
+from bot.i18n import available_languages
 from bot.runtime import Runtime
 
 EXIT_USAGE = 2
@@ -279,6 +281,7 @@ def cmd_appointment_add(settings: Settings, args: argparse.Namespace) -> int:
             location=args.location,
             note=args.note,
             offsets=settings.reminder_offsets,
+            zone=settings.tz,
             now=runtime.clock.now(),
         )
         return {
@@ -337,6 +340,60 @@ def cmd_triage(settings: Settings, args: argparse.Namespace) -> int:
         given = item.get("lang")
         lang = given if isinstance(given, str) else settings.default_language
         print(json.dumps(triage.classify(item["text"], lang).to_dict(), ensure_ascii=False))
+    return 0
+
+
+def cmd_broadcast_send(settings: Settings, args: argparse.Namespace) -> int:
+    """Queue a broadcast; the running bot delivers it."""
+    from bot import appointments, broadcasts
+
+    texts = {settings.default_language: args.text}
+    for language in available_languages():
+        extra = getattr(args, f"text_{language}", None)
+        if extra is not None:
+            texts[language] = extra
+    try:
+        send_at = appointments.parse_local_time(args.at, settings.tz) if args.at else None
+    except appointments.AppointmentError as error:
+        raise CliError(f"--at: {error}", EXIT_USAGE) from None
+
+    async def work(runtime: Runtime, session: AsyncSession) -> dict[str, Any]:
+        now = runtime.clock.now()
+        broadcast, audience = await broadcasts.create(
+            session,
+            texts=texts,
+            cohort=args.cohort,
+            send_at=send_at or now,
+            default_language=settings.default_language,
+            now=now,
+        )
+        return {"id": broadcast.id, "recipients": audience}
+
+    data = asyncio.run(_with_database(settings, work))
+    _print(data, args.json, lambda d: f"broadcast {d['id']} queued for {d['recipients']} people")
+    return 0
+
+
+def cmd_broadcast_status(settings: Settings, args: argparse.Namespace) -> int:
+    """Delivery counts of one broadcast."""
+    from bot import broadcasts
+    from db import broadcasts as broadcasts_db
+
+    async def work(runtime: Runtime, session: AsyncSession) -> dict[str, int]:
+        broadcast = await broadcasts_db.by_id(session, args.id)
+        if broadcast is None:
+            raise CliError(f"no broadcast with id {args.id}")
+        return (await broadcasts.report(session, broadcast)).as_dict()
+
+    data = asyncio.run(_with_database(settings, work))
+    _print(
+        data,
+        args.json,
+        lambda d: (
+            "broadcast {id}: {recipients} recipients, {sent} sent, {failed} failed, "
+            "{blocked} blocked, {pending} pending".format(**d)
+        ),
+    )
     return 0
 
 
@@ -424,6 +481,18 @@ def build_parser() -> argparse.ArgumentParser:
     exporting.add_argument("--participant", type=_positive_int, required=True, metavar="ID")
     command(commands, "triage", cmd_triage, "classify JSON lines from stdin")
 
+    broadcast = commands.add_parser("broadcast", help="broadcasts").add_subparsers(
+        dest="broadcast_command", required=True, parser_class=Parser
+    )
+    send = command(broadcast, "send", cmd_broadcast_send, "send a message to participants")
+    send.add_argument("--text", required=True, help="the text in the default language")
+    for language in available_languages():
+        send.add_argument(f"--text-{language}", metavar="TEXT", help=f"the text in {language}")
+    send.add_argument("--cohort", default="all", help="all or language:LANG")
+    send.add_argument("--at", help="ISO 8601; local time when no offset (default: now)")
+    status = command(broadcast, "status", cmd_broadcast_status, "delivery counts of a broadcast")
+    status.add_argument("id", type=_positive_int)
+
     keys = commands.add_parser("keys", help="encryption keys").add_subparsers(
         dest="keys_command", required=True, parser_class=Parser
     )
@@ -444,6 +513,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         admin.AdminError,
         registration.InviteError,
         AppointmentError,
+        BroadcastError,
     ) as error:
         print(f"oprit: {error}", file=sys.stderr)
         return getattr(

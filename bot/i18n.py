@@ -94,9 +94,10 @@ def ngettext(singular: str, plural: str, count: int) -> str:
     return translations(_language.get()).ngettext(singular, plural, count)
 
 
-def language_name(language: str) -> str:
-    """A language in its own name (Nederlands, English, العربية), for the picker."""
-    name = Locale.parse(language).get_display_name(language) or language
+def language_name(language: str, in_language: str | None = None) -> str:
+    """A language in its own name (Nederlands, English, العربية) for the picker, or in
+    another language (an officer reads "Arabisch")."""
+    name = Locale.parse(language).get_display_name(in_language or language) or language
     return name[:1].upper() + name[1:]
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -21,7 +21,6 @@ from db import conversation
 
 log = logging.getLogger(__name__)
 
-CLAIM_LEASE = timedelta(minutes=2)
 BATCH = 100
 
 UpdateCallback = Callable[[dict[str, Any]], Awaitable[None]]
@@ -74,57 +73,70 @@ class InboxProcessor:
                     return done
 
     async def _process(self, update_id: int) -> bool:
+        """Handle one update in one transaction that also marks it processed.
+
+        The row is locked inside that transaction (FOR UPDATE SKIP LOCKED on PostgreSQL),
+        so another worker skips it, and a crash simply rolls the lock and the work back.
+        """
         runtime = self._runtime
         now = runtime.clock.now()
-        async with runtime.sessions() as session:
-            async with session.begin():
-                row = await conversation.claim_update(
-                    session, update_id, runtime.worker, now, CLAIM_LEASE
-                )
-            if row is None:
-                return False
-            payload: dict[str, Any] = row.payload or {"update_id": update_id}
         failure: BaseException | None = None
-        scope = UpdateScope(session=session, now=now)
+        scope: UpdateScope | None = None
         try:
             async with runtime.sessions() as session, session.begin():
-                scope.session = session
+                row = await conversation.lock_update(session, update_id)
+                if row is None:
+                    return False
+                payload: dict[str, Any] = row.payload or {"update_id": update_id}
+                scope = UpdateScope(session=session, now=now)
                 with update_scope(scope):
                     await self._handle(payload)
                 if scope.failed is not None:
                     raise scope.failed
                 await conversation.mark_processed(session, update_id, now)
-            for action in scope.after_commit:
-                try:
-                    await action()
-                except Exception as error:
-                    log.warning(
-                        "after-commit action failed",
-                        extra={"update_id": update_id, "error": type(error).__name__},
-                    )
         except IntegrityError:
             log.info("update already stored by another worker", extra={"update_id": update_id})
             await self._mark_only(update_id, "duplicate")
+            return True
         except Exception as error:
             failure = error
-        if failure is not None:
-            log.error(
-                "update failed",
-                extra={"update_id": update_id, "error": type(failure).__name__},
-                exc_info=failure,
-            )
-            try:
-                async with runtime.sessions() as session, session.begin():
-                    with update_scope(UpdateScope(session=session, now=now)):
-                        await self._handle_failure(payload, failure)
-                    await conversation.mark_processed(
-                        session, update_id, now, type(failure).__name__[:200]
-                    )
-            except Exception:
-                log.exception("could not record failed update", extra={"update_id": update_id})
-                return False
+        if failure is None and scope is not None:
+            await self._after_commit(update_id, scope)
+        elif failure is not None:
+            await self._record_failure(update_id, now, failure)
         runtime.wake_outbox()
         return True
+
+    async def _after_commit(self, update_id: int, scope: UpdateScope) -> None:
+        for action in scope.after_commit:
+            try:
+                await action()
+            except Exception as error:
+                log.warning(
+                    "after-commit action failed",
+                    extra={"update_id": update_id, "error": type(error).__name__},
+                )
+
+    async def _record_failure(self, update_id: int, now: datetime, failure: BaseException) -> None:
+        """Our bug: keep the message and apologise in a fresh transaction, then move on."""
+        log.error(
+            "update failed",
+            extra={"update_id": update_id, "error": type(failure).__name__},
+            exc_info=failure,
+        )
+        try:
+            async with self._runtime.sessions() as session, session.begin():
+                row = await conversation.lock_update(session, update_id)
+                if row is None:
+                    return
+                with update_scope(UpdateScope(session=session, now=now)):
+                    await self._handle_failure(row.payload or {}, failure)
+                await conversation.mark_processed(
+                    session, update_id, now, type(failure).__name__[:200]
+                )
+        except Exception:
+            log.exception("could not record failed update", extra={"update_id": update_id})
+            await self._mark_only(update_id, "unrecoverable")
 
     async def _mark_only(self, update_id: int, error: str) -> None:
         async with self._runtime.sessions() as session, session.begin():

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import outbox
 from bot.flows import choice_id
-from bot.i18n import _, language_name, ngettext, use_language
+from bot.i18n import _, current_language, language_name, ngettext, use_language
 from bot.labels import domain_label, help_reference
 from bot.replies import Choice, Reply
 from db import outbox as outbox_db
@@ -97,10 +97,10 @@ def render(
     if alert.excerpt:
         excerpt = alert.excerpt if len(alert.excerpt) <= EXCERPT else alert.excerpt[:EXCERPT] + "…"
         lines.append(f"“{excerpt}”")
-        if participant.language != _current_language():
-            lines.append(
-                _("(written in {language})").format(language=language_name(participant.language))
-            )
+        reader = current_language()
+        if participant.language != reader:
+            name = language_name(participant.language, reader)
+            lines.append(_("(written in {language})").format(language=name))
     token = str(alert.id)
     choices = [
         [
@@ -110,12 +110,6 @@ def render(
         ]
     ]
     return Reply("\n".join(line for line in lines if line), choices)
-
-
-def _current_language() -> str:
-    from bot.i18n import current_language
-
-    return current_language()
 
 
 async def enqueue(

@@ -98,6 +98,7 @@ async def choose(
             location=data.get("location"),
             note=None,
             offsets=offsets,
+            zone=zone,
             now=now,
         )
         return [

@@ -19,8 +19,10 @@ PRIORITY_REMINDER = 40
 PRIORITY_PROMPT = 45
 PRIORITY_BROADCAST = 60
 
-# Kinds sent again when a worker died mid-send: a second copy beats a missed alert.
-RESEND_AFTER_CRASH = ("alert", "reminder")
+# When a worker dies in the middle of a send, nobody knows whether Telegram got it. Every
+# kind is sent again (a second "thanks" beats a missed alert or reminder), except
+# broadcasts, where a second copy to hundreds of people is worse than a rare gap.
+NO_RESEND_AFTER_CRASH = ("broadcast",)
 
 
 def enqueue(

@@ -18,6 +18,7 @@ from telegram import Bot, Update
 from telegram.error import Conflict, InvalidToken, NetworkError, TimedOut
 from telegram.warnings import PTBUserWarning
 
+from bot import leader
 from bot.inbox import InboxProcessor
 from bot.runtime import Runtime
 from db import conversation
@@ -59,6 +60,23 @@ async def poll(
 ) -> None:
     """Fetch, store, then acknowledge, until `stop` is set; `first_round` is set once the
     backlog Telegram kept while we were down has been stored."""
+    lock = leader.AdvisoryLock(runtime.engine, leader.POLLING)
+    while not stop.is_set() and not await lock.try_acquire():
+        log.info("another process is polling; waiting for its lock")
+        await _pause(stop, 5.0)
+    try:
+        await _poll_loop(runtime, bot, processor, stop, first_round)
+    finally:
+        await lock.release()
+
+
+async def _poll_loop(
+    runtime: Runtime,
+    bot: Bot,
+    processor: InboxProcessor,
+    stop: asyncio.Event,
+    first_round: asyncio.Event | None,
+) -> None:
     offset: int | None = None
     failures = 0
     while not stop.is_set():

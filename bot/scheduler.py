@@ -12,7 +12,7 @@ from datetime import datetime, timedelta, tzinfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import checkin, downtime, officer_alerts, outbox
+from bot import broadcasts, checkin, downtime, officer_alerts, outbox, reminders
 from bot.config import CheckinSchedule
 from bot.runtime import Runtime
 from db import alerts as alerts_db
@@ -95,8 +95,30 @@ async def beat(runtime: Runtime) -> None:
         )
 
 
+async def send_reminders(runtime: Runtime) -> int:
+    """Queue every reminder that has fallen due."""
+    async with runtime.sessions() as session, session.begin():
+        queued = await reminders.queue_due(session, runtime.clock.now(), runtime.settings.tz)
+    if queued:
+        runtime.wake_outbox()
+    return queued
+
+
+async def run_broadcasts(runtime: Runtime) -> int:
+    """Start due broadcasts and edit the progress of running ones."""
+    now = runtime.clock.now()
+    async with runtime.sessions() as session, session.begin():
+        made = await broadcasts.expand_due(session, now, runtime.settings.default_language)
+        updated = await broadcasts.progress_updates(session, now)
+    if made or updated:
+        runtime.wake_outbox()
+    return made
+
+
 async def tick(runtime: Runtime) -> None:
     """Everything time-driven, once per OPRIT_SCHEDULER_TICK."""
     await beat(runtime)
+    await send_reminders(runtime)
+    await run_broadcasts(runtime)
     await escalate_alerts(runtime)
     await send_checkin_prompts(runtime)

@@ -19,21 +19,21 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Bot, ReactionTypeEmoji
 from telegram.error import TelegramError
 
-from bot import alerts, officer, officer_alerts, outbox, telegram_io
+from bot import alerts, leader, officer, officer_alerts, outbox, telegram_io
 from bot.i18n import use_language
-from bot.outbox import RESEND_AFTER_CRASH
+from bot.outbox import NO_RESEND_AFTER_CRASH
 from bot.ratelimit import SlidingWindowLimiter
 from bot.runtime import Runtime
 from bot.telegram_io import Blocked, Delivered, Failed, Outcome, RetryLater, ThreadGone
 from db import outbox as outbox_db
-from db import people, staff_queries, topics
+from db import people, staff_queries, topics, workers
 from db.models import Message, OutboxItem, Participant
 
 log = logging.getLogger(__name__)
 
 BATCH = 100
 PER_CHAT = 5
-CLAIM_LEASE = timedelta(minutes=2)
+DEAD_AFTER_MIN = timedelta(seconds=10)
 MAX_ATTEMPTS = 8
 STAFF_RETRY = timedelta(minutes=10)
 TOPIC_BUSY_RETRY = timedelta(seconds=2)
@@ -53,13 +53,21 @@ class OutboxSender:
         self._bot = bot
         self._chat_tasks: dict[int, asyncio.Task[None]] = {}
         self.broadcast_limit = SlidingWindowLimiter(runtime.settings.broadcast_rate)
+        self.broadcast_lock = leader.AdvisoryLock(runtime.engine, leader.BROADCASTS)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Send until `stop` is set, sleeping until the next due row or a wake-up."""
         tick = self._runtime.settings.scheduler_tick.total_seconds()
-        await self.recover()
+        last_recovery = -tick
+        loop = asyncio.get_running_loop()
         while not stop.is_set():
             self._runtime.outbox_wakeup.clear()
+            if loop.time() - last_recovery >= tick:
+                last_recovery = loop.time()
+                try:
+                    await self.recover()
+                except Exception:
+                    log.exception("outbox recovery failed")
             try:
                 claimed = await self._claim_and_start()
             except Exception:
@@ -81,6 +89,7 @@ class OutboxSender:
             task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await asyncio.gather(*self._chat_tasks.values(), return_exceptions=True)
+        await self.broadcast_lock.release()
 
     async def send_due(self) -> int:
         """Claim everything due now and wait until it was attempted (tests, one-shot use)."""
@@ -88,6 +97,9 @@ class OutboxSender:
         await asyncio.gather(*list(self._chat_tasks.values()), return_exceptions=True)
         self._chat_tasks.clear()
         return claimed
+
+    def _dead_after(self) -> timedelta:
+        return max(DEAD_AFTER_MIN, self._runtime.settings.scheduler_tick * 3)
 
     async def _sleep_for(self, tick: float) -> float:
         async with self._runtime.sessions() as session:
@@ -97,11 +109,17 @@ class OutboxSender:
         return max(0.05, min(tick, (due - self._runtime.clock.now()).total_seconds()))
 
     async def recover(self) -> None:
-        """Deal with rows a crashed worker left half-sent."""
+        """Deal with rows a dead worker left half-sent (its heartbeat stopped)."""
+        now = self._runtime.clock.now()
         async with self._runtime.sessions() as session, session.begin():
-            again, dropped = await outbox_db.recover_abandoned(
-                session, self._runtime.clock.now(), CLAIM_LEASE, RESEND_AFTER_CRASH
+            await workers.beat(session, self._runtime.worker, now)
+            dead = await workers.dead(
+                session,
+                await outbox_db.claimants(session),
+                now - self._dead_after(),
+                self._runtime.worker,
             )
+            again, dropped = await outbox_db.recover_abandoned(session, dead, NO_RESEND_AFTER_CRASH)
         if again or dropped:
             log.warning(
                 "recovered abandoned outbox rows", extra={"resent": again, "dropped": dropped}
@@ -109,6 +127,7 @@ class OutboxSender:
 
     async def _claim_and_start(self) -> int:
         self._chat_tasks = {c: t for c, t in self._chat_tasks.items() if not t.done()}
+        sends_broadcasts = await self.broadcast_lock.try_acquire()
         async with self._runtime.sessions() as session, session.begin():
             items = await outbox_db.claim_due(
                 session,
@@ -117,6 +136,7 @@ class OutboxSender:
                 BATCH,
                 per_chat=PER_CHAT,
                 busy_chats=set(self._chat_tasks),
+                exclude_kinds=() if sends_broadcasts else ("broadcast",),
             )
         by_chat: dict[int, list[OutboxItem]] = {}
         for item in items:
@@ -201,6 +221,8 @@ class OutboxSender:
                         error=None,
                     )
                     payload = item.payload or {}
+                    if item.method == "editMessageText":
+                        return
                     session.add(
                         Message(
                             participant_id=item.participant_id,

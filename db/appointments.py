@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Appointment, Reminder
@@ -46,5 +46,40 @@ async def reminders_of(session: AsyncSession, appointment_id: int) -> Sequence[R
             select(Reminder)
             .where(Reminder.appointment_id == appointment_id)
             .order_by(Reminder.due_at)
+        )
+    ).all()
+
+
+async def due_reminders(session: AsyncSession, now: datetime, limit: int) -> Sequence[Reminder]:
+    """Pending reminders whose time has come, earliest first."""
+    return (
+        await session.scalars(
+            select(Reminder)
+            .where(Reminder.status == "pending", Reminder.due_at <= now)
+            .order_by(Reminder.due_at)
+            .limit(limit)
+        )
+    ).all()
+
+
+async def claim_reminder(
+    session: AsyncSession, reminder_id: int, status: str, now: datetime
+) -> bool:
+    """Move a pending reminder on (sent/dropped/skipped) exactly once, whatever the workers."""
+    result = await session.execute(
+        update(Reminder)
+        .where(Reminder.id == reminder_id, Reminder.status == "pending")
+        .values(status=status, sent_at=now)
+    )
+    return getattr(result, "rowcount", 0) == 1
+
+
+async def pending_reminders(session: AsyncSession, appointment_id: int) -> Sequence[Reminder]:
+    """An appointment's reminders that have not gone out yet."""
+    return (
+        await session.scalars(
+            select(Reminder).where(
+                Reminder.appointment_id == appointment_id, Reminder.status == "pending"
+            )
         )
     ).all()

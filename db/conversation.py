@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,7 +25,7 @@ async def store_updates(
     for update_id, payload in updates:
         statement = (
             insert(InboxUpdate)
-            .values(update_id=update_id, payload=payload, received_at=now, attempts=0)
+            .values(update_id=update_id, payload=payload, received_at=now)
             .on_conflict_do_nothing(index_elements=["update_id"])
         )
         result = await session.execute(statement)
@@ -45,22 +45,15 @@ async def pending_update_ids(session: AsyncSession, limit: int) -> Sequence[int]
     ).all()
 
 
-async def claim_update(
-    session: AsyncSession, update_id: int, worker: str, now: datetime, lease: timedelta
-) -> InboxUpdate | None:
-    """Take one update for processing unless another live worker has it."""
-    result = await session.execute(
-        update(InboxUpdate)
-        .where(
-            InboxUpdate.update_id == update_id,
-            InboxUpdate.processed_at.is_(None),
-            or_(InboxUpdate.claimed_at.is_(None), InboxUpdate.claimed_at < now - lease),
-        )
-        .values(claimed_by=worker, claimed_at=now, attempts=InboxUpdate.attempts + 1)
+async def lock_update(session: AsyncSession, update_id: int) -> InboxUpdate | None:
+    """The unprocessed update, locked for this transaction; None when it is done or
+    another worker holds it (PostgreSQL skips locked rows; SQLite has one writer)."""
+    query = select(InboxUpdate).where(
+        InboxUpdate.update_id == update_id, InboxUpdate.processed_at.is_(None)
     )
-    if getattr(result, "rowcount", 0) != 1:
-        return None
-    return await session.get(InboxUpdate, update_id, populate_existing=True)
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    return await session.scalar(query.execution_options(populate_existing=True))
 
 
 async def mark_processed(

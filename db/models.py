@@ -130,9 +130,6 @@ class InboxUpdate(Base):
     payload: Mapped[Any] = mapped_column(EncryptedJSON, nullable=True)
     received_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     processed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True, index=True)
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    claimed_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    claimed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     error: Mapped[str | None] = mapped_column(String(200), nullable=True)
 
 

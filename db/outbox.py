@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -87,20 +87,30 @@ async def finish(session: AsyncSession, item_id: int, **values: Any) -> None:
     await session.execute(update(OutboxItem).where(OutboxItem.id == item_id).values(**values))
 
 
+async def claimants(session: AsyncSession) -> list[str]:
+    """Workers that hold rows in `sending` right now."""
+    names = await session.scalars(
+        select(OutboxItem.claimed_by).where(OutboxItem.status == "sending").distinct()
+    )
+    return [name for name in names.all() if name]
+
+
 async def recover_abandoned(
-    session: AsyncSession, now: datetime, lease: timedelta, resend_kinds: Sequence[str]
+    session: AsyncSession, dead_workers: Sequence[str], no_resend_kinds: Sequence[str]
 ) -> tuple[int, int]:
-    """Rows a dead worker left in `sending`: alerts and reminders go again, the rest are
-    marked `unknown` (a second copy of a broadcast or reply is worse than none)."""
-    stale = OutboxItem.status == "sending", OutboxItem.claimed_at < now - lease
+    """Rows a dead worker left in `sending`: sent again, except kinds where a second copy
+    is worse than none (broadcasts), which are marked `unknown`."""
+    if not dead_workers:
+        return 0, 0
+    stale = OutboxItem.status == "sending", OutboxItem.claimed_by.in_(dead_workers)
     again = await session.execute(
         update(OutboxItem)
-        .where(*stale, OutboxItem.kind.in_(resend_kinds))
+        .where(*stale, OutboxItem.kind.not_in(no_resend_kinds))
         .values(status="pending", claimed_by=None)
     )
     dropped = await session.execute(
         update(OutboxItem)
-        .where(*stale, OutboxItem.kind.not_in(resend_kinds))
+        .where(*stale, OutboxItem.kind.in_(no_resend_kinds))
         .values(status="unknown", error="worker stopped while sending")
     )
     return int(getattr(again, "rowcount", 0)), int(getattr(dropped, "rowcount", 0))

@@ -9,7 +9,7 @@ from typing import Any
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
 
-from bot import guide, officer, officer_appointment
+from bot import broadcast_flow, guide, officer, officer_appointment
 from db.models import Staff
 from handlers.common import choice, reply, runtime_of, scope
 
@@ -97,6 +97,31 @@ async def appointment_button(
 
 
 @staff_only
+async def broadcast(update: Update, context: ContextTypes.DEFAULT_TYPE, staff: Staff) -> None:
+    """/broadcast: the guided broadcast (coordinators)."""
+    current = scope()
+    language = runtime_of(context).settings.default_language
+    reply(await broadcast_flow.start(current.session, staff, current.now, language))
+
+
+@staff_only
+async def broadcast_button(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, staff: Staff
+) -> None:
+    """Buttons of the guided broadcast."""
+    current, pressed = scope(), choice()
+    if pressed is None:
+        reply([guide.stale_button_reply()])
+        return
+    settings = runtime_of(context).settings
+    reply(
+        await broadcast_flow.choose(
+            current.session, staff, pressed, current.now, settings.tz, settings.default_language
+        )
+    )
+
+
+@staff_only
 async def alert_button(update: Update, context: ContextTypes.DEFAULT_TYPE, staff: Staff) -> None:
     """*Reply*, *Acknowledge* or *Resolved* under an alert."""
     current, pressed = scope(), choice()
@@ -122,12 +147,12 @@ async def staff_message(update: Update, context: ContextTypes.DEFAULT_TYPE, staf
         current.session, staff, message.chat.id, replied, thread
     )
     if participant is None and text and replied is None:
-        planned = await officer_appointment.answer(
-            current.session, staff, text, current.now, runtime_of(context).settings.tz
-        )
-        if planned is not None:
-            reply(planned)
-            return
+        zone = runtime_of(context).settings.tz
+        for flow in (officer_appointment.answer, broadcast_flow.answer):
+            answered = await flow(current.session, staff, text, current.now, zone)
+            if answered is not None:
+                reply(answered)
+                return
     if participant is None:
         if not in_forum:
             reply([guide.staff_help(staff.role)] if replied is None else [officer.not_allowed()])
@@ -157,3 +182,5 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
     application.add_handler(CallbackQueryHandler(alert_button, pattern="^al:"))
     application.add_handler(CallbackQueryHandler(page, pattern="^pp:"))
     application.add_handler(CallbackQueryHandler(appointment_button, pattern="^oa:"))
+    application.add_handler(CommandHandler("broadcast", broadcast))
+    application.add_handler(CallbackQueryHandler(broadcast_button, pattern="^bc:"))

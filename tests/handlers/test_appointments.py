@@ -30,6 +30,7 @@ async def _plan(h: Harness, participant_id: int, at: datetime) -> int:
             location="Stationsplein 1",
             note=None,
             offsets=h.runtime.settings.reminder_offsets,
+            zone=h.runtime.settings.tz,
             now=h.clock.now(),
         )
         return made.appointment.id
@@ -91,6 +92,7 @@ async def test_reminders_are_made_from_the_offsets(harness: Harness) -> None:
             location=None,
             note=None,
             offsets=[timedelta(hours=24), timedelta(hours=2)],
+            zone=harness.runtime.settings.tz,
             now=now,
         )
     assert made.reminder_times == [now + timedelta(hours=3)]  # the 24h one is already past

@@ -51,9 +51,6 @@ def upgrade() -> None:
         sa.Column("payload", sa.Text(), nullable=True),
         sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("processed_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("attempts", sa.Integer(), nullable=False),
-        sa.Column("claimed_by", sa.String(length=64), nullable=True),
-        sa.Column("claimed_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("error", sa.String(length=200), nullable=True),
         sa.PrimaryKeyConstraint("update_id", name=op.f("pk_inbox")),
     )

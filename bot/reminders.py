@@ -1,0 +1,74 @@
+"""Sending appointment reminders when they fall due.
+
+A reminder that fell due while the bot was down is still sent if the appointment is
+ahead; otherwise it is dropped (and logged). Each reminder row is moved on exactly once,
+so a restart or a second worker never sends it twice. When the last reminder goes out
+and the participant has still not confirmed, the officer is told.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, tzinfo
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import alerts, appointments, outbox
+from bot.i18n import use_language
+from db import appointments as appointments_db
+from db import people
+from db.models import Appointment
+
+log = logging.getLogger(__name__)
+
+BATCH = 500
+
+
+async def queue_due(session: AsyncSession, now: datetime, zone: tzinfo) -> int:
+    """Turn due reminders into outbox rows; returns how many were queued."""
+    queued = 0
+    for reminder in await appointments_db.due_reminders(session, now, BATCH):
+        appointment = await session.get(Appointment, reminder.appointment_id)
+        participant = (
+            await people.participant_by_id(session, appointment.participant_id)
+            if appointment is not None
+            else None
+        )
+        if appointment is None or participant is None or participant.telegram_id is None:
+            await appointments_db.claim_reminder(session, reminder.id, "dropped", now)
+            continue
+        if appointment.status != "scheduled" or appointment.at <= now:
+            if await appointments_db.claim_reminder(session, reminder.id, "dropped", now):
+                log.info(
+                    "late reminder dropped: appointment already passed",
+                    extra={"reminder_id": reminder.id, "appointment_id": appointment.id},
+                )
+            continue
+        if participant.status != "active":
+            await appointments_db.claim_reminder(session, reminder.id, "skipped", now)
+            continue
+        if not await appointments_db.claim_reminder(session, reminder.id, "sent", now):
+            continue
+        with use_language(participant.language):
+            reply = appointments.reminder_reply(appointment, zone)
+        outbox.enqueue(
+            session,
+            participant.telegram_id,
+            [reply],
+            now=now,
+            kind="reminder",
+            priority=outbox.PRIORITY_REMINDER,
+            participant_id=participant.id,
+        )
+        queued += 1
+        last = not await appointments_db.pending_reminders(session, appointment.id)
+        if last and appointment.confirmation == "pending":
+            await alerts.raise_alert(
+                session,
+                participant,
+                kind="no_confirmation",
+                severity="low",
+                appointment_id=appointment.id,
+                now=now,
+            )
+    return queued

@@ -1,0 +1,86 @@
+"""Broadcast queries: recipients, delivery rows and the delivery report."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import Broadcast, OutboxItem, Participant
+
+
+async def due(session: AsyncSession, now: datetime) -> Sequence[Broadcast]:
+    """Scheduled broadcasts whose time has come."""
+    return (
+        await session.scalars(
+            select(Broadcast).where(Broadcast.status == "scheduled", Broadcast.send_at <= now)
+        )
+    ).all()
+
+
+async def claim(session: AsyncSession, broadcast_id: int) -> bool:
+    """Start a broadcast exactly once (scheduled → sending)."""
+    result = await session.execute(
+        update(Broadcast)
+        .where(Broadcast.id == broadcast_id, Broadcast.status == "scheduled")
+        .values(status="sending")
+    )
+    return getattr(result, "rowcount", 0) == 1
+
+
+async def recipients(session: AsyncSession, cohort: str) -> Sequence[Participant]:
+    """Signed-up participants in a cohort (`all` or `language:xx`), not paused."""
+    query = select(Participant).where(Participant.status.in_(("active", "unreachable")))
+    if cohort.startswith("language:"):
+        query = query.where(Participant.language == cohort.split(":", 1)[1])
+    return (await session.scalars(query.order_by(Participant.id))).all()
+
+
+async def add_deliveries(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """Insert the delivery rows in bulk (one outbox row per recipient)."""
+    if rows:
+        await session.execute(insert(OutboxItem), rows)
+
+
+async def report(session: AsyncSession, broadcast_id: int) -> dict[str, int]:
+    """Delivery counts by outcome; every recipient is in exactly one of them."""
+    counts = dict(
+        (
+            await session.execute(
+                select(OutboxItem.status, func.count())
+                .where(OutboxItem.broadcast_id == broadcast_id, OutboxItem.kind == "broadcast")
+                .group_by(OutboxItem.status)
+            )
+        ).all()
+    )
+    return {
+        "sent": int(counts.get("sent", 0)),
+        "failed": int(counts.get("failed", 0)) + int(counts.get("unknown", 0)),
+        "blocked": int(counts.get("blocked", 0)),
+        "pending": int(counts.get("pending", 0)) + int(counts.get("sending", 0)),
+    }
+
+
+async def in_progress(session: AsyncSession) -> Sequence[Broadcast]:
+    """Broadcasts being delivered."""
+    return (await session.scalars(select(Broadcast).where(Broadcast.status == "sending"))).all()
+
+
+async def progress_message_id(session: AsyncSession, broadcast_id: int) -> int | None:
+    """The Telegram id of the coordinator's progress message, once it was sent."""
+    return await session.scalar(
+        select(OutboxItem.telegram_message_id).where(
+            OutboxItem.broadcast_id == broadcast_id,
+            OutboxItem.kind == "progress",
+            OutboxItem.method == "sendMessage",
+            OutboxItem.telegram_message_id.is_not(None),
+        )
+    )
+
+
+async def by_id(session: AsyncSession, broadcast_id: int) -> Broadcast | None:
+    """One broadcast."""
+    return await session.get(Broadcast, broadcast_id)
