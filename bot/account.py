@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import alerts, export, guide
 from bot.flows import ChoiceId, choice_id, new_token
-from bot.i18n import _, available_languages, language_name, set_language
+from bot.i18n import _, available_languages, language_name, ngettext, set_language
 from bot.replies import Attachment, Choice, Keyboard, Reply
 from db import conversation, people
 from db.models import Participant
@@ -63,13 +63,21 @@ async def stop_menu(session: AsyncSession, participant: Participant, now: dateti
 
 def privacy_text(retention_days: int) -> str:
     """What is stored, who sees it, for how long, how to stop."""
-    return _(
-        "What we save: everything you send here, your check-ins, help requests and "
-        "appointments.\n"
-        "Who sees it: only your officer and their team.\n"
-        "How long: {days} days, then we delete it. The text is locked (encrypted).\n"
-        "Stop: send /stop. Want to see your data? Tap the button."
-    ).format(days=retention_days)
+    return "\n".join(
+        [
+            _(
+                "What we save: everything you send here, your check-ins, help requests and "
+                "appointments."
+            ),
+            _("Who sees it: only your officer and their team."),
+            ngettext(
+                "How long: {days} day, then we delete it. The text is locked (encrypted).",
+                "How long: {days} days, then we delete it. The text is locked (encrypted).",
+                retention_days,
+            ).format(days=retention_days),
+            _("Stop: send /stop. Want to see your data? Tap the button."),
+        ]
+    )
 
 
 async def privacy(

@@ -27,6 +27,7 @@ from db.session import create_engine, session_factory
 log = logging.getLogger(__name__)
 
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]
+CONNECTIONS = 32
 
 
 def create_runtime(settings: Settings, clock: Clock | None = None) -> Runtime:
@@ -67,6 +68,10 @@ def build_application(
     )
     if request is not None:
         builder = builder.request(request)
+    else:
+        # Enough connections that a send never queues after it passed our rate limit
+        # (a queue would bunch sends up and break the per-second ceiling at Telegram).
+        builder = builder.connection_pool_size(CONNECTIONS).pool_timeout(30.0)
     application = builder.build()
     application.bot_data["runtime"] = runtime
     handlers.register_all(application)

@@ -165,11 +165,13 @@ async def cancel(session: AsyncSession, appointment_id: int) -> Appointment:
 
 def describe(appointment: Appointment, zone: tzinfo) -> str:
     """One appointment as a participant reads it: when, with whom, where."""
-    lines = [f"📅 {when(appointment.at, zone)}", f"👤 {appointment.with_org}"]
+    # Translators: the lines of an appointment; keep the emoji, they replace the labels
+    lines = [_("📅 {when}").format(when=when(appointment.at, zone))]
+    lines.append(_("👤 {organisation}").format(organisation=appointment.with_org))
     if appointment.location:
-        lines.append(f"📍 {appointment.location}")
+        lines.append(_("📍 {place}").format(place=appointment.location))
     if appointment.note:
-        lines.append(f"📝 {appointment.note}")
+        lines.append(_("📝 {note}").format(note=appointment.note))
     return "\n".join(lines)
 
 

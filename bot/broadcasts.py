@@ -16,7 +16,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import outbox
-from bot.i18n import _, available_languages, use_language
+from bot.i18n import _, available_languages, ngettext, use_language
 from bot.replies import Reply
 from db import broadcasts as broadcasts_db
 from db import outbox as outbox_db
@@ -173,7 +173,11 @@ async def announce(
     """The coordinator's progress message; it is edited as deliveries come in."""
     if broadcast.progress_chat_id is None:
         return
-    text = _("Broadcast {id}: planned for {count} people.").format(id=broadcast.id, count=audience)
+    text = ngettext(
+        "Broadcast {id}: planned for {count} person.",
+        "Broadcast {id}: planned for {count} people.",
+        audience,
+    ).format(id=broadcast.id, count=audience)
     outbox_db.add(
         session,
         kind="progress",

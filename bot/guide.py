@@ -11,7 +11,7 @@ def participant_help() -> Reply:
     return Reply(
         _(
             "✅ Check-in: tell us how you are doing.\n"
-            "🆘 I need help: ask your officer for help.\n"
+            "🙋 I need help: ask your officer for help.\n"
             "📅 My appointments: see when and where.\n"
             "✍️ Or just write. Your officer reads along. /privacy: what we save."
         ),

@@ -32,7 +32,12 @@ async def start(session: AsyncSession, participant: Participant, now: datetime) 
     if open_requests:
         lines = [_("Your open requests:")]
         lines += [
-            f"• {help_reference(r.id)} {domain_label(r.domain)}: {help_status_label(r.status)}"
+            # Translators: one open help request in a list, e.g. "• H-0042 🏠 Housing: resolved"
+            _("• {reference} {domain}: {status}").format(
+                reference=help_reference(r.id),
+                domain=domain_label(r.domain),
+                status=help_status_label(r.status),
+            )
             for r in open_requests
         ]
         replies.append(Reply("\n".join(lines)))

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import helprequest, officer_alerts, outbox, registration
 from bot.flows import ChoiceId, choice_id, new_token
-from bot.i18n import _, timestamp
+from bot.i18n import _, ngettext, timestamp
 from bot.labels import domain_label, help_reference, help_status_label, mood_label
 from bot.officer_alerts import SEVERITY_MARK
 from bot.replies import Choice, Reply
@@ -338,9 +338,11 @@ async def case(
         excerpt = (item.text or "")[:200]
         entries.append((item.at, f"{SEVERITY_MARK['high']} “{excerpt}”"))
     entries.sort(key=lambda entry: entry[0])
-    header = _("Case #{id} {name} ({status}), last {days} days:").format(
-        id=participant.id, name=participant.name, status=participant.status, days=CASE_DAYS
-    )
+    header = ngettext(
+        "Case #{id} {name} ({status}), last {days} day:",
+        "Case #{id} {name} ({status}), last {days} days:",
+        CASE_DAYS,
+    ).format(id=participant.id, name=participant.name, status=participant.status, days=CASE_DAYS)
     body = "\n".join(f"{timestamp(at, zone)} · {text}" for at, text in entries[-60:])
     return [Reply(header + "\n" + (body or _("Nothing in this period.")))]
 

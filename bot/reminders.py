@@ -1,9 +1,10 @@
 """Sending appointment reminders when they fall due.
 
 A reminder that fell due while the bot was down is still sent if the appointment is
-ahead; otherwise it is dropped (and logged). Each reminder row is moved on exactly once,
-so a restart or a second worker never sends it twice. When the last reminder goes out
-and the participant has still not confirmed, the officer is told.
+ahead (only the latest one, when several fell due); otherwise it is dropped (and
+logged). Each reminder row is moved on exactly once, so a restart or a second worker
+never sends it twice. When the last reminder goes out and the participant has still not
+confirmed, the officer is told.
 """
 
 from __future__ import annotations
@@ -27,7 +28,13 @@ BATCH = 500
 async def queue_due(session: AsyncSession, now: datetime, zone: tzinfo) -> int:
     """Turn due reminders into outbox rows; returns how many were queued."""
     queued = 0
-    for reminder in await appointments_db.due_reminders(session, now, BATCH):
+    due = await appointments_db.due_reminders(session, now, BATCH)
+    newest = {reminder.appointment_id: reminder.id for reminder in due}  # ordered by due_at
+    for reminder in due:
+        if newest[reminder.appointment_id] != reminder.id:
+            # Catching up after downtime: only the latest reminder of an appointment goes.
+            await appointments_db.claim_reminder(session, reminder.id, "dropped", now)
+            continue
         appointment = await session.get(Appointment, reminder.appointment_id)
         participant = (
             await people.participant_by_id(session, appointment.participant_id)

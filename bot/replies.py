@@ -71,7 +71,7 @@ def participant_keyboard_labels() -> dict[str, str]:
     """The persistent keyboard's buttons in the current language, by action."""
     return {
         "checkin": _("✅ Check-in"),
-        "help": _("🆘 I need help"),
+        "help": _("🙋 I need help"),
         "appointments": _("📅 My appointments"),
         "language": _("🌐 Language"),
     }

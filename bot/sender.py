@@ -37,6 +37,7 @@ DEAD_AFTER_MIN = timedelta(seconds=10)
 MAX_ATTEMPTS = 8
 STAFF_RETRY = timedelta(minutes=10)
 TOPIC_BUSY_RETRY = timedelta(seconds=2)
+BROADCAST_IN_FLIGHT = 8
 
 
 def backoff(attempts: int) -> float:
@@ -53,6 +54,7 @@ class OutboxSender:
         self._bot = bot
         self._chat_tasks: dict[int, asyncio.Task[None]] = {}
         self.broadcast_limit = SlidingWindowLimiter(runtime.settings.broadcast_rate)
+        self._broadcast_in_flight = asyncio.Semaphore(BROADCAST_IN_FLIGHT)
         self.broadcast_lock = leader.AdvisoryLock(runtime.engine, leader.BROADCASTS)
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -174,8 +176,10 @@ class OutboxSender:
                 return
             item.message_thread_id = thread
         if item.kind == "broadcast":
-            await self.broadcast_limit.acquire()
-        outcome = await telegram_io.send(self._bot, item, self._runtime.keyring)
+            async with self._broadcast_in_flight, self.broadcast_limit.slot():
+                outcome = await telegram_io.send(self._bot, item, self._runtime.keyring)
+        else:
+            outcome = await telegram_io.send(self._bot, item, self._runtime.keyring)
         await self._record(item, outcome)
         confirm = (item.payload or {}).get("confirm")
         if isinstance(outcome, Delivered) and isinstance(confirm, dict):

@@ -129,9 +129,11 @@ async def running_harness(
         application = build_application(config, runtime=runtime)
         await application.initialize()
         runtime.bot_username = application.bot.username
+        harness = Harness(api, runtime, application, clock)
         try:
-            yield Harness(api, runtime, application, clock)
+            yield harness
         finally:
+            await harness.sender.broadcast_lock.release()
             await application.shutdown()
             await runtime.engine.dispose()
             api.assert_no_violations()

@@ -956,6 +956,11 @@ class FakeBotApi:
                 _Fault(method, chat_id, ApiError(status, text, retry_after=retry_after), count)
             )
 
+    def clear_faults(self) -> None:
+        """Forget every fault injected with `fail_next` that has not been used up."""
+        with self._cond:
+            self._faults.clear()
+
     def block_chat(self, chat_id: ChatId, *, notify: bool = True) -> None:
         """The user blocks the bot: later sends answer 403; a my_chat_member update is queued."""
         with self._cond:

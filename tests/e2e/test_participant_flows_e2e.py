@@ -45,7 +45,7 @@ def test_checkin_help_request_and_export(api: FakeBotApi, tmp_path: Path) -> Non
         sam.send("Het gaat redelijk, ik zoek nog werk")
         sam.wait_reply(containing="Thank you")
 
-        sam.send("🆘 I need help")
+        sam.send("🙋 I need help")
         sam.wait_reply(containing="What do you need help with")
         sam.press("Paperwork")
         sam.wait_reply(containing="Tell me")

@@ -26,8 +26,8 @@ async def test_change_language(harness: Harness) -> None:
     await harness.pump()
     assert "taal" in sam.last_reply().lower() or "schrijf" in sam.last_reply().lower()
     assert "✅ Check-in" in sam.keyboard()
-    assert "🆘 Ik heb hulp nodig" in sam.keyboard()
-    sam.send("🆘 Ik heb hulp nodig")
+    assert "🙋 Ik heb hulp nodig" in sam.keyboard()
+    sam.send("🙋 Ik heb hulp nodig")
     await harness.pump()
     assert "Waarmee" in sam.last_reply()
 

@@ -21,7 +21,7 @@ async def harness(sqlite_url: str, clock: ManualClock) -> AsyncIterator[Harness]
 async def test_request_with_text_photo_and_reference(harness: Harness) -> None:
     sam = harness.user()
     await harness.register(sam)
-    sam.send("🆘 I need help")
+    sam.send("🙋 I need help")
     await harness.pump()
     assert "What do you need help with?" in sam.last_reply()
     sam.press("Money")

@@ -1,0 +1,48 @@
+"""Put many signed-up participants straight into a database, for load and crash tests
+(signing up hundreds of people through the buttons would only make the tests slow)."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from bot.app import create_runtime
+from db import migrate
+from db.models import Participant
+from tests.conftest import TEST_KEY, make_settings
+
+FIRST_TELEGRAM_ID = 8_000_001
+
+
+def database_url(workdir: Path) -> str:
+    """The database `oprit` uses when started in `workdir` with the default settings."""
+    return f"sqlite+aiosqlite:///{workdir / 'data' / 'oprit.db'}"
+
+
+def seed_participants(workdir: Path, count: int, languages: tuple[str, ...] = ("nl",)) -> list[int]:
+    """Create `count` active participants; returns their Telegram ids."""
+
+    async def run() -> list[int]:
+        runtime = create_runtime(
+            make_settings(database_url=database_url(workdir), encryption_key=TEST_KEY)
+        )
+        try:
+            await migrate.upgrade(runtime.engine)
+            ids = [FIRST_TELEGRAM_ID + number for number in range(count)]
+            async with runtime.sessions() as session, session.begin():
+                session.add_all(
+                    Participant(
+                        telegram_id=telegram_id,
+                        name=f"Deelnemer {number}",
+                        language=languages[number % len(languages)],
+                        status="active",
+                        created_at=runtime.clock.now(),
+                        consent_at=runtime.clock.now(),
+                    )
+                    for number, telegram_id in enumerate(ids)
+                )
+            return ids
+        finally:
+            await runtime.engine.dispose()
+
+    return asyncio.run(run())
