@@ -11,9 +11,9 @@ from telegram.ext import (
     MessageHandler,
 )
 
-from bot import account, guide
+from bot import account
 from db.models import Participant
-from handlers.common import choice, keyboard_filter, participant_only, reply, runtime_of, scope
+from handlers.common import button, keyboard_filter, participant_only, reply, runtime_of, scope
 
 
 @participant_only
@@ -49,10 +49,7 @@ async def press(
     update: Update, context: ContextTypes.DEFAULT_TYPE, participant: Participant
 ) -> None:
     """Language, pause or export buttons."""
-    current, pressed = scope(), choice()
-    if pressed is None:
-        reply([guide.stale_button_reply()])
-        return
+    current, pressed = scope(), button()
     reply(await account.choose(current.session, participant, pressed, current.now))
 
 

@@ -11,9 +11,9 @@ from telegram.ext import (
     MessageHandler,
 )
 
-from bot import appointments, guide
+from bot import appointments
 from db.models import Participant
-from handlers.common import choice, keyboard_filter, participant_only, reply, runtime_of, scope
+from handlers.common import button, keyboard_filter, participant_only, reply, runtime_of, scope
 
 
 @participant_only
@@ -31,10 +31,7 @@ async def press(
     update: Update, context: ContextTypes.DEFAULT_TYPE, participant: Participant
 ) -> None:
     """*I'll be there*, *I can't make it*, *Skip* or *Add to calendar*."""
-    current, pressed = scope(), choice()
-    if pressed is None:
-        reply([guide.stale_button_reply()])
-        return
+    current, pressed = scope(), button()
     zone = runtime_of(context).settings.tz
     reply(await appointments.choose(current.session, participant, pressed, current.now, zone))
 

@@ -11,9 +11,9 @@ from telegram.ext import (
     MessageHandler,
 )
 
-from bot import checkin, guide
+from bot import checkin
 from db.models import Participant
-from handlers.common import choice, keyboard_filter, participant_only, reply, scope
+from handlers.common import button, keyboard_filter, participant_only, reply, scope
 
 
 @participant_only
@@ -30,10 +30,7 @@ async def press(
     update: Update, context: ContextTypes.DEFAULT_TYPE, participant: Participant
 ) -> None:
     """A mood or life-domain button."""
-    current, pressed = scope(), choice()
-    if pressed is None:
-        reply([guide.stale_button_reply()])
-        return
+    current, pressed = scope(), button()
     reply(await checkin.choose(current.session, participant, pressed, current.now))
 
 

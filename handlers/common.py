@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, cast
 
 from telegram import Message, Update
-from telegram.ext import ContextTypes, filters
+from telegram.ext import ApplicationHandlerStop, ContextTypes, filters
 
 from bot import guide, outbox
 from bot.flows import ChoiceId, parse_choice_id
@@ -130,9 +130,14 @@ def keyboard_filter(action: str) -> filters.MessageFilter:
     return filters.Text([label for label, act in keyboard_actions().items() if act == action])
 
 
-def choice() -> ChoiceId | None:
-    """The verified choice id of the button pressed in this update."""
-    return parse_choice_id(scope().choice or "")
+def button() -> ChoiceId:
+    """The verified button pressed in this update; a forged or garbled one is answered
+    kindly and ends the update."""
+    pressed = parse_choice_id(scope().choice or "")
+    if pressed is None:
+        reply([guide.stale_button_reply()])
+        raise ApplicationHandlerStop
+    return pressed
 
 
 def participant_only(

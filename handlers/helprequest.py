@@ -11,9 +11,9 @@ from telegram.ext import (
     MessageHandler,
 )
 
-from bot import guide, helprequest
+from bot import helprequest
 from db.models import Participant
-from handlers.common import choice, keyboard_filter, participant_only, reply, scope
+from handlers.common import button, keyboard_filter, participant_only, reply, scope
 
 
 @participant_only
@@ -30,10 +30,7 @@ async def press(
     update: Update, context: ContextTypes.DEFAULT_TYPE, participant: Participant
 ) -> None:
     """A domain, Send or Cancel button."""
-    current, pressed = scope(), choice()
-    if pressed is None:
-        reply([guide.stale_button_reply()])
-        return
+    current, pressed = scope(), button()
     reply(await helprequest.choose(current.session, participant, pressed, current.now))
 
 

@@ -11,7 +11,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Cont
 
 from bot import broadcast_flow, guide, officer, officer_appointment
 from db.models import Staff
-from handlers.common import choice, reply, runtime_of, scope
+from handlers.common import button, reply, runtime_of, scope
 
 
 def staff_only(
@@ -51,8 +51,8 @@ async def participants(update: Update, context: ContextTypes.DEFAULT_TYPE, staff
 @staff_only
 async def page(update: Update, context: ContextTypes.DEFAULT_TYPE, staff: Staff) -> None:
     """◀ / ▶ under /participants."""
-    current, pressed = scope(), choice()
-    number = int(pressed.value) if pressed and pressed.value.isdigit() else 0
+    current, pressed = scope(), button()
+    number = int(pressed.value) if pressed.value.isdigit() else 0
     zone = runtime_of(context).settings.tz
     reply(await officer.participants_page(current.session, staff, number, current.now, zone))
 
@@ -84,10 +84,7 @@ async def appointment_button(
     update: Update, context: ContextTypes.DEFAULT_TYPE, staff: Staff
 ) -> None:
     """Buttons of the guided plan."""
-    current, pressed = scope(), choice()
-    if pressed is None:
-        reply([guide.stale_button_reply()])
-        return
+    current, pressed = scope(), button()
     settings = runtime_of(context).settings
     reply(
         await officer_appointment.choose(
@@ -109,10 +106,7 @@ async def broadcast_button(
     update: Update, context: ContextTypes.DEFAULT_TYPE, staff: Staff
 ) -> None:
     """Buttons of the guided broadcast."""
-    current, pressed = scope(), choice()
-    if pressed is None:
-        reply([guide.stale_button_reply()])
-        return
+    current, pressed = scope(), button()
     settings = runtime_of(context).settings
     reply(
         await broadcast_flow.choose(
@@ -124,10 +118,7 @@ async def broadcast_button(
 @staff_only
 async def alert_button(update: Update, context: ContextTypes.DEFAULT_TYPE, staff: Staff) -> None:
     """*Reply*, *Acknowledge* or *Resolved* under an alert."""
-    current, pressed = scope(), choice()
-    if pressed is None:
-        reply([guide.stale_button_reply()])
-        return
+    current, pressed = scope(), button()
     reply(await officer.alert_action(current.session, staff, pressed, current.now))
 
 

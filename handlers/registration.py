@@ -6,9 +6,8 @@ from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
 
 from bot import registration
-from bot.flows import parse_choice_id
 from db import people
-from handlers.common import reply, runtime_of, scope
+from handlers.common import button, reply, runtime_of, scope
 
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -33,8 +32,8 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def choose(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A language or consent button pressed during sign-up."""
     current = scope()
-    choice = parse_choice_id(current.choice or "")
-    if current.participant is None or choice is None:
+    choice = button()
+    if current.participant is None:
         return
     if current.participant.status != "registering":
         reply([registration.already_done_reply()])
