@@ -95,3 +95,28 @@ async def list_participants(session: AsyncSession, now: datetime) -> list[dict[s
         }
         for row in await reports.participant_overview(session, now)
     ]
+
+
+async def remove_staff(session: AsyncSession, telegram_id: int, now: datetime) -> Staff:
+    """Take away a staff member's access at once (every action re-reads the role)."""
+    staff = await people.staff_by_telegram_id(session, telegram_id)
+    if staff is None:
+        raise AdminError(f"no active staff member with Telegram id {telegram_id}")
+    staff.active = False
+    people.audit(session, "staff_removed", actor="cli", detail={"staff_id": staff.id}, at=now)
+    return staff
+
+
+async def audit_log(session: AsyncSession, since: datetime | None) -> list[dict[str, Any]]:
+    """The audit log as JSON-ready dicts (ids and facts, never content)."""
+    return [
+        {
+            "at": entry.at.isoformat(),
+            "action": entry.action,
+            "actor": entry.actor,
+            "actor_telegram_id": entry.actor_telegram_id,
+            "participant_id": entry.participant_id,
+            "detail": entry.detail or {},
+        }
+        for entry in await people.audit_since(session, since)
+    ]

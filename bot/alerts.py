@@ -50,8 +50,10 @@ async def raise_alert(
     message_id: int | None = None,
     help_request_id: int | None = None,
     appointment_id: int | None = None,
+    deliver: bool = True,
 ) -> Alert:
-    """Add an alert row (delivered to the officer by the outbox)."""
+    """Add an alert row and queue its delivery to the officer (unless `deliver` is off:
+    then it only waits in /handled and the case timeline)."""
     if kind not in KINDS:
         raise ValueError(f"unknown alert kind {kind!r}")
     alert = Alert(
@@ -69,5 +71,6 @@ async def raise_alert(
     )
     session.add(alert)
     await session.flush()
-    await officer_alerts.enqueue(session, alert, participant, now)
+    if deliver:
+        await officer_alerts.enqueue(session, alert, participant, now)
     return alert

@@ -32,8 +32,9 @@ CONNECTIONS = 32
 
 def create_runtime(settings: Settings, clock: Clock | None = None) -> Runtime:
     """Keys, database engine and clock for one process."""
-    keyring = crypto.load_keyring(settings.encryption_key, settings.data_dir / "oprit.key")
-    crypto.activate(keyring)
+    key_file = settings.data_dir / "oprit.key"
+    keyring = crypto.load_keyring(settings.encryption_key, key_file)
+    crypto.activate(keyring, None if settings.encryption_key else key_file)
     engine = create_engine(settings.database_url)
     officer_alerts.configure(settings.officer_chat_id)
     return Runtime(

@@ -12,7 +12,7 @@ import io
 import json
 import sys
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, NoReturn
 
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -24,6 +24,7 @@ from bot.broadcasts import BroadcastError
 from bot.config import ConfigError, Settings, load_settings, parse_duration
 from bot.crypto import EncryptionKeyError
 from bot.i18n import available_languages
+from bot.privacy import PrivacyError
 from bot.runtime import Runtime
 
 EXIT_USAGE = 2
@@ -397,6 +398,114 @@ def cmd_broadcast_status(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_staff_remove(settings: Settings, args: argparse.Namespace) -> int:
+    """Remove a staff member's access."""
+
+    async def work(runtime: Runtime, session: AsyncSession) -> dict[str, Any]:
+        staff = await admin.remove_staff(session, args.telegram_id, runtime.clock.now())
+        return {"id": staff.id, "telegram_id": staff.telegram_id, "active": staff.active}
+
+    data = asyncio.run(_with_database(settings, work))
+    _print(data, args.json, lambda d: f"staff {d['id']} removed; their access ended now")
+    return 0
+
+
+def cmd_audit(settings: Settings, args: argparse.Namespace) -> int:
+    """Print the audit log."""
+    since = None
+    if args.since:
+        try:
+            since = datetime.now(UTC) - parse_duration(args.since)
+        except ValueError:
+            from bot import appointments
+
+            try:
+                since = appointments.parse_local_time(args.since, settings.tz)
+            except appointments.AppointmentError:
+                raise CliError(
+                    "--since: give a duration like 7d or a date like 2026-12-01", EXIT_USAGE
+                ) from None
+
+    async def work(runtime: Runtime, session: AsyncSession) -> list[dict[str, Any]]:
+        return await admin.audit_log(session, since)
+
+    rows = asyncio.run(_with_database(settings, work))
+    columns = ("at", "action", "actor", "actor_telegram_id", "participant_id")
+    _print(rows, args.json, lambda r: _table(r, columns))
+    return 0
+
+
+def cmd_erase(settings: Settings, args: argparse.Namespace) -> int:
+    """Delete everything about one participant (AVG/GDPR)."""
+    from bot import privacy
+
+    async def work(runtime: Runtime, session: AsyncSession) -> dict[str, Any]:
+        counts = await privacy.erase(session, args.participant, runtime.clock.now(), "cli")
+        return {"participant": args.participant, "deleted": counts}
+
+    data = asyncio.run(_with_database(settings, work))
+    _print(
+        data,
+        args.json,
+        lambda d: f"participant {d['participant']} erased ({sum(d['deleted'].values())} rows)",
+    )
+    return 0
+
+
+def cmd_purge(settings: Settings, args: argparse.Namespace) -> int:
+    """Delete conversation older than OPRIT_RETENTION_DAYS."""
+    from bot import privacy
+
+    async def work(runtime: Runtime, session: AsyncSession) -> dict[str, Any]:
+        counts = await privacy.purge(session, runtime.clock.now(), settings.retention_days)
+        return {"retention_days": settings.retention_days, "deleted": counts}
+
+    data = asyncio.run(_with_database(settings, work))
+    _print(data, args.json, lambda d: f"purged {sum(d['deleted'].values())} rows")
+    return 0
+
+
+def cmd_keys_rotate(settings: Settings, args: argparse.Namespace) -> int:
+    """Re-encrypt everything under a new key while the bot keeps running."""
+    from bot import privacy
+
+    key_file = settings.data_dir / "oprit.key"
+    if not settings.encryption_key:
+        if not key_file.exists():
+            raise CliError(f"no key file at {key_file}; start the bot once first")
+        crypto.write_key_file(key_file, [crypto.generate_key(), *crypto.keys_in_file(key_file)])
+
+    async def work(runtime: Runtime, session: AsyncSession) -> dict[str, Any]:
+        rotated = 0
+        for column in privacy.encrypted_columns():
+            after: object = None
+            while True:
+                async with runtime.sessions() as batch, batch.begin():
+                    after = await privacy.rotate_column(batch, column, after)
+                    rotated += 1
+                if after is None:
+                    break
+        from db import people
+
+        people.audit(
+            session,
+            "key_rotated",
+            actor="cli",
+            detail={"key": runtime.keyring.primary_id},
+            at=runtime.clock.now(),
+        )
+        return {"key": runtime.keyring.primary_id, "batches": rotated}
+
+    data = asyncio.run(_with_database(settings, work))
+    advice = (
+        "; the old key is still in the key file: remove it once backups made with it are gone"
+        if not settings.encryption_key
+        else "; you can drop the old key from OPRIT_ENCRYPTION_KEY now"
+    )
+    _print(data, args.json, lambda d: f"everything is now encrypted with key {d['key']}" + advice)
+    return 0
+
+
 def cmd_keys_generate(settings: Settings, args: argparse.Namespace) -> int:
     """Print a fresh key for OPRIT_ENCRYPTION_KEY."""
     key = crypto.generate_key()
@@ -452,6 +561,8 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--name", required=True)
     add.add_argument("--backup", action="store_true", help="receives escalated alerts")
     command(staff, "list", cmd_staff_list, "list staff and whether the bot can reach them")
+    remove = command(staff, "remove", cmd_staff_remove, "take away a staff member's access")
+    remove.add_argument("--telegram-id", type=_positive_int, required=True)
 
     invite = commands.add_parser("invite", help="invite codes").add_subparsers(
         dest="invite_command", required=True, parser_class=Parser
@@ -497,6 +608,12 @@ def build_parser() -> argparse.ArgumentParser:
         dest="keys_command", required=True, parser_class=Parser
     )
     command(keys, "generate", cmd_keys_generate, "print a new encryption key")
+    command(keys, "rotate", cmd_keys_rotate, "re-encrypt everything under a new key")
+    auditing = command(commands, "audit", cmd_audit, "print the audit log")
+    auditing.add_argument("--since", help="a duration like 7d, or a date like 2026-12-01")
+    erasing = command(commands, "erase", cmd_erase, "delete everything about a participant")
+    erasing.add_argument("--participant", type=_positive_int, required=True, metavar="ID")
+    command(commands, "purge", cmd_purge, "delete conversation older than the retention period")
     return parser
 
 
@@ -514,6 +631,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         registration.InviteError,
         AppointmentError,
         BroadcastError,
+        PrivacyError,
     ) as error:
         print(f"oprit: {error}", file=sys.stderr)
         return getattr(

@@ -65,6 +65,7 @@ class Keyring:
 
 
 _active: Keyring | None = None
+_key_file: Path | None = None
 
 
 def generate_key() -> str:
@@ -88,10 +89,36 @@ def load_keyring(configured: str | None, key_file: Path) -> Keyring:
     return Keyring([line.encode() for line in lines if line])
 
 
-def activate(keyring: Keyring) -> None:
-    """Make a keyring the one the database columns use."""
-    global _active
-    _active = keyring
+def activate(keyring: Keyring, key_file: Path | None = None) -> None:
+    """Make a keyring the one the database columns use; with a key file, a token made by
+    a newer key (after `oprit keys rotate`) makes the running process re-read the file."""
+    global _active, _key_file
+    _active, _key_file = keyring, key_file
+
+
+def decrypt(token: str) -> str:
+    """Decrypt a stored token, re-reading the key file once if a key was rotated."""
+    try:
+        return active().decrypt(token)
+    except EncryptionKeyError:
+        if _key_file is None or not _key_file.exists():
+            raise
+        activate(load_keyring(None, _key_file), _key_file)
+        return active().decrypt(token)
+
+
+def write_key_file(key_file: Path, keys: list[str]) -> None:
+    """Replace the key file atomically (mode 0600), newest key first."""
+    temporary = key_file.with_suffix(".new")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write("\n".join(keys) + "\n")
+    os.replace(temporary, key_file)
+
+
+def keys_in_file(key_file: Path) -> list[str]:
+    """The keys stored in a key file, newest first."""
+    return [line for line in key_file.read_text().split() if line]
 
 
 def active() -> Keyring:

@@ -8,15 +8,19 @@ A critical verdict gets the safety answer (113 and 112) before anything else.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import alerts, appointments, checkin, freetext, helprequest, triage
 from bot.i18n import _
 from bot.replies import Reply
+from db import alerts as alerts_db
 from db import conversation
 from db.models import Message, Participant
+
+FLOOD_WINDOW = timedelta(minutes=15)
+FLOOD_ALERTS = 5  # flag alerts per participant per window that reach the officer at once
 
 
 @dataclass
@@ -64,6 +68,7 @@ async def triage_message(
         message = await session.get(Message, message_id)
         if message is not None:
             message.flagged = True
+    recent = await alerts_db.recent_count(session, participant.id, kind, now - FLOOD_WINDOW)
     await alerts.raise_alert(
         session,
         participant,
@@ -74,8 +79,17 @@ async def triage_message(
         excerpt=text,
         message_id=message_id,
         now=now,
+        deliver=recent < FLOOD_ALERTS,
     )
     return verdict
+
+
+async def _safety_reply_due(session: AsyncSession, participant: Participant, now: datetime) -> bool:
+    """The safety answer once per quarter of an hour, not after every line of a crisis."""
+    if participant.last_safety_at is not None and now - participant.last_safety_at < FLOOD_WINDOW:
+        return False
+    participant.last_safety_at = now
+    return True
 
 
 async def free_message(
@@ -91,7 +105,8 @@ async def free_message(
     """Triage, then route the message to the flow that waits for it."""
     answer = Answer()
     verdict = await triage_message(session, participant, text=text, message_id=message_id, now=now)
-    if verdict is not None and verdict.severity == "critical":
+    critical = verdict is not None and verdict.severity == "critical"
+    if critical and verdict is not None and await _safety_reply_due(session, participant, now):
         answer.urgent.append(safety_reply(verdict.categories))
     state = await conversation.flow_state(session, participant.telegram_id or 0)
     routed: list[Reply] | None = None

@@ -39,7 +39,7 @@ def enqueue(
     message_thread_id: int | None = None,
 ) -> None:
     """Queue replies for one chat, in order, in the caller's transaction."""
-    for reply in replies:
+    for reply in (part for whole in replies for part in whole.parts()):
         outbox_db.add(
             session,
             kind=kind,
@@ -53,3 +53,18 @@ def enqueue(
             alert_id=alert_id,
             due_at=now,
         )
+
+
+def enqueue_call(
+    session: AsyncSession, method: str, chat_id: int, payload: dict[str, object], *, now: datetime
+) -> None:
+    """Queue a Bot API call that is not a message (closing a forum topic)."""
+    outbox_db.add(
+        session,
+        kind="call",
+        priority=PRIORITY_PROMPT,
+        method=method,
+        chat_id=chat_id,
+        payload=payload,
+        due_at=now,
+    )

@@ -24,6 +24,8 @@ from db.models import Invite, Participant, Staff
 FLOW = "reg"
 MAX_BAD_CODES = 5
 LOCKOUT = timedelta(hours=1)
+GLOBAL_MAX_BAD_CODES = 100
+GLOBAL_WINDOW = timedelta(minutes=10)
 CODE_BYTES = 10  # 80 bits
 
 
@@ -165,13 +167,14 @@ async def start(
     staff = await people.staff_by_telegram_id(session, telegram_id)
     if staff is not None:
         set_language(staff.language)
-        staff.reachable = True
         return [staff_greeting(staff)]
     participant = await people.participant_by_telegram_id(session, telegram_id)
     if participant is not None:
         return await _returning(session, participant, now)
     if await _locked_out(session, telegram_id, now):
         return [Reply(_("Too many wrong codes. Please wait an hour and try again."))]
+    if code and await _globally_limited(session, now):
+        return [Reply(_("Too many sign-up attempts right now. Please try again in a few minutes."))]
     if not code:
         return [unregistered_reply()]
     invite = await people.invite_by_code_hash(session, hash_code(code[:200]))
@@ -245,6 +248,12 @@ async def _returning(session: AsyncSession, participant: Participant, now: datet
             )
         ]
     return [Reply(_("You are already registered. 🙂"), keyboard=Keyboard.PARTICIPANT)]
+
+
+async def _globally_limited(session: AsyncSession, now: datetime) -> bool:
+    """Many bad codes from many accounts at once looks like guessing: pause checking."""
+    recent = await people.count_audit(session, "invite_failed", None, now - GLOBAL_WINDOW)
+    return recent >= GLOBAL_MAX_BAD_CODES
 
 
 async def _locked_out(session: AsyncSession, telegram_id: int, now: datetime) -> bool:

@@ -11,6 +11,37 @@ from enum import StrEnum
 
 from bot.i18n import _, available_languages, use_language
 
+MESSAGE_LIMIT = 4000  # Telegram allows 4,096; a little room for safety
+CAPTION_LIMIT = 1000  # Telegram allows 1,024
+
+
+def _utf16_length(text: str) -> int:
+    """Telegram measures text in UTF-16 code units."""
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
+
+
+def split_text(text: str, limit: int) -> list[str]:
+    """Cut text into pieces of at most `limit` UTF-16 units, at line ends where possible."""
+    pieces: list[str] = []
+    current = ""
+    for line in text.splitlines(keepends=True):
+        while _utf16_length(line) > limit:
+            cut = limit
+            while _utf16_length(line[:cut]) > limit:
+                cut -= 1
+            if current:
+                pieces.append(current)
+                current = ""
+            pieces.append(line[:cut])
+            line = line[cut:]
+        if _utf16_length(current + line) > limit:
+            pieces.append(current)
+            current = ""
+        current += line
+    if current:
+        pieces.append(current)
+    return [piece for piece in pieces if piece.strip()] or ["…"]
+
 
 class Keyboard(StrEnum):
     """Which persistent keyboard to show with a message."""
@@ -44,6 +75,20 @@ class Reply:
     choices: list[list[Choice]] = field(default_factory=list)
     keyboard: Keyboard | None = None
     attachment: Attachment | None = None
+
+    def parts(self) -> list[Reply]:
+        """This reply as messages Telegram accepts: long text split at line ends into
+        pieces of at most 4,000 characters (buttons and keyboard on the last), a file's
+        caption only when it fits, and never an empty text."""
+        limit = CAPTION_LIMIT if self.attachment else MESSAGE_LIMIT
+        text = self.text if self.text.strip() else "…"
+        if _utf16_length(text) <= limit:
+            return [Reply(text, self.choices, self.keyboard, self.attachment)]
+        chunks = split_text(text, MESSAGE_LIMIT)
+        if self.attachment:
+            return [*(Reply(chunk) for chunk in chunks), Reply("📎", attachment=self.attachment)]
+        head = [Reply(chunk) for chunk in chunks[:-1]]
+        return [*head, Reply(chunks[-1], self.choices, self.keyboard)]
 
     def payload(self) -> dict[str, object]:
         """The JSON stored in the outbox row for this reply."""

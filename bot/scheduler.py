@@ -12,7 +12,7 @@ from datetime import datetime, timedelta, tzinfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import broadcasts, checkin, downtime, officer_alerts, outbox, reminders
+from bot import broadcasts, checkin, downtime, officer_alerts, outbox, privacy, reminders
 from bot.config import CheckinSchedule
 from bot.runtime import Runtime
 from db import alerts as alerts_db
@@ -21,6 +21,8 @@ from db import cases, staff_queries, state
 log = logging.getLogger(__name__)
 
 PROMPT_SLOT_KEY = "checkin_prompt_slot"
+PURGE_KEY = "purge_day"
+PURGE_HOUR = 3
 STALE_PROMPT = timedelta(hours=6)
 
 
@@ -115,6 +117,20 @@ async def run_broadcasts(runtime: Runtime) -> int:
     return made
 
 
+async def daily_purge(runtime: Runtime) -> bool:
+    """Apply the retention period once a day (at the first tick after 03:00 local time)."""
+    now = runtime.clock.now()
+    local = now.astimezone(runtime.settings.tz)
+    if local.hour < PURGE_HOUR:
+        return False
+    async with runtime.sessions() as session, session.begin():
+        if not await state.compare_and_set(session, PURGE_KEY, local.date().isoformat(), now):
+            return False
+        counts = await privacy.purge(session, now, runtime.settings.retention_days)
+    log.info("retention purge done", extra={"rows": sum(counts.values())})
+    return True
+
+
 async def tick(runtime: Runtime) -> None:
     """Everything time-driven, once per OPRIT_SCHEDULER_TICK."""
     await beat(runtime)
@@ -122,3 +138,4 @@ async def tick(runtime: Runtime) -> None:
     await run_broadcasts(runtime)
     await escalate_alerts(runtime)
     await send_checkin_prompts(runtime)
+    await daily_purge(runtime)

@@ -225,7 +225,7 @@ class OutboxSender:
                         error=None,
                     )
                     payload = item.payload or {}
-                    if item.method == "editMessageText":
+                    if item.method in ("editMessageText", "closeForumTopic"):
                         return
                     session.add(
                         Message(

@@ -134,6 +134,9 @@ async def _call(
             message_thread_id=thread,
         )
         return copied.message_id
+    if item.method == "closeForumTopic":
+        await bot.close_forum_topic(item.chat_id, payload["message_thread_id"])
+        return None
     if item.method == "editMessageText":
         await bot.edit_message_text(
             chat_id=item.chat_id, message_id=payload["message_id"], text=payload["text"]

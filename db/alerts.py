@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Alert
@@ -28,3 +28,15 @@ async def claim_escalation(session: AsyncSession, alert_id: int, now: datetime) 
         .values(escalated_at=now)
     )
     return getattr(result, "rowcount", 0) == 1
+
+
+async def recent_count(
+    session: AsyncSession, participant_id: int, kind: str, since: datetime
+) -> int:
+    """How many alerts of a kind were raised about a participant since a moment."""
+    count = await session.scalar(
+        select(func.count()).where(
+            Alert.participant_id == participant_id, Alert.kind == kind, Alert.created_at >= since
+        )
+    )
+    return int(count or 0)

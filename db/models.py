@@ -77,6 +77,7 @@ class Participant(Base):
     last_checkin_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     missed_checkins: Mapped[int] = mapped_column(Integer, default=0)
     last_ack_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    last_safety_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     forum_topic_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from sqlalchemy import func, select, update
@@ -83,7 +83,7 @@ def audit(
     actor: str,
     actor_telegram_id: int | None = None,
     participant_id: int | None = None,
-    detail: dict[str, object] | None = None,
+    detail: Mapping[str, object] | None = None,
     at: datetime,
 ) -> None:
     """Add an audit line (ids and facts only, never content)."""
@@ -93,7 +93,7 @@ def audit(
             actor=actor,
             actor_telegram_id=actor_telegram_id,
             participant_id=participant_id,
-            detail=detail,
+            detail=dict(detail) if detail is not None else None,
             at=at,
         )
     )
@@ -102,3 +102,11 @@ def audit(
 async def staff_including_inactive(session: AsyncSession, telegram_id: int) -> Staff | None:
     """A staff row whether or not it is active (to re-activate on `staff add`)."""
     return await session.scalar(select(Staff).where(Staff.telegram_id == telegram_id))
+
+
+async def audit_since(session: AsyncSession, since: datetime | None) -> Sequence[AuditEntry]:
+    """Audit lines, oldest first."""
+    query = select(AuditEntry).order_by(AuditEntry.id)
+    if since is not None:
+        query = query.where(AuditEntry.at >= since)
+    return (await session.scalars(query)).all()

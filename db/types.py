@@ -43,7 +43,7 @@ class EncryptedText(TypeDecorator[str]):
         return None if value is None else crypto.active().encrypt(value)
 
     def process_result_value(self, value: str | None, dialect: Dialect) -> str | None:
-        return None if value is None else crypto.active().decrypt(value)
+        return None if value is None else crypto.decrypt(value)
 
 
 class EncryptedJSON(TypeDecorator[Any]):
@@ -58,4 +58,4 @@ class EncryptedJSON(TypeDecorator[Any]):
         return crypto.active().encrypt(json.dumps(value, ensure_ascii=False))
 
     def process_result_value(self, value: str | None, dialect: Dialect) -> Any:
-        return None if value is None else json.loads(crypto.active().decrypt(value))
+        return None if value is None else json.loads(crypto.decrypt(value))

@@ -11,7 +11,7 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import Application, ApplicationHandlerStop, ContextTypes, TypeHandler
 
-from bot import guide, officer_alerts, registration
+from bot import guide, officer_alerts, registration, staff_session
 from bot import inbound as inbound_service
 from bot.i18n import normalise_language, set_language
 from bot.telegram_io import verify_callback
@@ -41,7 +41,7 @@ async def identify(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     current.staff = await people.staff_by_telegram_id(session, user.id)
     if current.staff is not None:
         set_language(current.staff.language)
-        current.staff.reachable = True
+        staff_session.first_contact(session, current.staff, current.now)
         return
     participant = await people.participant_by_telegram_id(session, user.id)
     current.participant = participant

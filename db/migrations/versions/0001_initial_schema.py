@@ -109,6 +109,7 @@ def upgrade() -> None:
         sa.Column("last_checkin_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("missed_checkins", sa.Integer(), nullable=False),
         sa.Column("last_ack_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("last_safety_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("forum_topic_id", sa.BigInteger(), nullable=True),
         sa.ForeignKeyConstraint(
             ["officer_id"], ["staff.id"], name=op.f("fk_participants_officer_id_staff")
