@@ -14,7 +14,7 @@ from icalendar import Calendar, Event
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import alerts, guide
-from bot.flows import ChoiceId, choice_id, new_token
+from bot.flows import ChoiceId, choice_id, clean, new_token
 from bot.i18n import _, when
 from bot.replies import Attachment, Choice, Keyboard, Reply
 from db import appointments as appointments_db
@@ -51,7 +51,7 @@ def parse_local_time(text: str, zone: tzinfo) -> datetime:
 
 
 def _clean(value: str | None, name: str, required: bool = False) -> str | None:
-    cleaned = (value or "").replace("\x00", "").strip()
+    cleaned = clean(value or "").strip()
     if required and not cleaned:
         raise AppointmentError(f"{name} is empty")
     if len(cleaned) > MAX_FIELD:

@@ -520,6 +520,12 @@ def _duration_arg(value: str, flag: str) -> timedelta:
         raise CliError(f"{flag}: {error}", EXIT_USAGE) from None
 
 
+def _text(value: str) -> str:
+    """A text argument made safe to store: invalid UTF-8 (which arrives as lone
+    surrogates) becomes �, NUL bytes go."""
+    return value.encode("utf-8", "surrogateescape").decode("utf-8", "replace").replace("\x00", "")
+
+
 def _positive_int(value: str) -> int:
     try:
         number = int(value)
@@ -558,7 +564,7 @@ def build_parser() -> argparse.ArgumentParser:
     add = command(staff, "add", cmd_staff_add, "add an officer or coordinator")
     add.add_argument("--telegram-id", type=_positive_int, required=True)
     add.add_argument("--role", required=True, help="officer or coordinator")
-    add.add_argument("--name", required=True)
+    add.add_argument("--name", required=True, type=_text)
     add.add_argument("--backup", action="store_true", help="receives escalated alerts")
     command(staff, "list", cmd_staff_list, "list staff and whether the bot can reach them")
     remove = command(staff, "remove", cmd_staff_remove, "take away a staff member's access")
@@ -569,7 +575,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     create = command(invite, "create", cmd_invite_create, "make a single-use invite link")
     create.add_argument("--officer", type=_positive_int, metavar="TELEGRAM_ID")
-    create.add_argument("--name")
+    create.add_argument("--name", type=_text)
     create.add_argument("--language")
     create.add_argument("--expires", default="14d", help="how long it stays valid (14d, 48h)")
 
@@ -584,9 +590,9 @@ def build_parser() -> argparse.ArgumentParser:
     plan = command(appointment, "add", cmd_appointment_add, "plan an appointment with reminders")
     plan.add_argument("--participant", type=_positive_int, required=True, metavar="ID")
     plan.add_argument("--at", required=True, help="ISO 8601; local time when no offset")
-    plan.add_argument("--with", dest="with_org", required=True, metavar="ORG")
-    plan.add_argument("--location")
-    plan.add_argument("--note")
+    plan.add_argument("--with", dest="with_org", required=True, metavar="ORG", type=_text)
+    plan.add_argument("--location", type=_text)
+    plan.add_argument("--note", type=_text)
 
     exporting = command(commands, "export", cmd_export, "everything stored about a participant")
     exporting.add_argument("--participant", type=_positive_int, required=True, metavar="ID")
@@ -596,9 +602,11 @@ def build_parser() -> argparse.ArgumentParser:
         dest="broadcast_command", required=True, parser_class=Parser
     )
     send = command(broadcast, "send", cmd_broadcast_send, "send a message to participants")
-    send.add_argument("--text", required=True, help="the text in the default language")
+    send.add_argument("--text", required=True, help="the text in the default language", type=_text)
     for language in available_languages():
-        send.add_argument(f"--text-{language}", metavar="TEXT", help=f"the text in {language}")
+        send.add_argument(
+            f"--text-{language}", metavar="TEXT", type=_text, help=f"the text in {language}"
+        )
     send.add_argument("--cohort", default="all", help="all or language:LANG")
     send.add_argument("--at", help="ISO 8601; local time when no offset (default: now)")
     status = command(broadcast, "status", cmd_broadcast_status, "delivery counts of a broadcast")

@@ -40,3 +40,8 @@ def parse_choice_id(raw: str) -> ChoiceId | None:
     if len(parts) != 3 or not all(parts):
         return None
     return ChoiceId(*parts)
+
+
+def clean(text: str) -> str:
+    """Text safe to keep in a plain column: no NUL bytes, no lone surrogates."""
+    return text.encode("utf-8", "replace").decode("utf-8").replace("\x00", "")

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import conversation
 from db.models import Message
 
+PLAUSIBLE_DELAY = timedelta(days=2)
 KINDS = (
     "text",
     "command",
@@ -38,6 +39,13 @@ class Inbound:
     sent_at: datetime | None = None
 
 
+def _sent_at(sent_at: datetime | None, now: datetime) -> datetime:
+    """Telegram's date, unless it is implausible (Telegram keeps updates for a day)."""
+    if sent_at is None or not now - PLAUSIBLE_DELAY <= sent_at <= now:
+        return now
+    return sent_at
+
+
 async def record(
     session: AsyncSession, participant_id: int, inbound: Inbound, now: datetime
 ) -> Message | None:
@@ -57,7 +65,7 @@ async def record(
         dedupe_key=inbound.dedupe_key[:80],
         text=inbound.text,
         media_file_id=inbound.media_file_id,
-        at=min(inbound.sent_at, now) if inbound.sent_at else now,
+        at=_sent_at(inbound.sent_at, now),
     )
     session.add(message)
     await session.flush()

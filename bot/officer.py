@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import helprequest, officer_alerts, outbox, registration
-from bot.flows import ChoiceId, choice_id, new_token
+from bot.flows import ChoiceId, choice_id, clean, new_token
 from bot.i18n import _, ngettext, timestamp
 from bot.labels import domain_label, help_reference, help_status_label, mood_label
 from bot.officer_alerts import SEVERITY_MARK
@@ -24,6 +24,7 @@ from db import outbox as outbox_db
 from db.models import Alert, Appointment, Checkin, HelpRequest, Message, Participant, Staff
 
 RELAY_FLOW = "relay"
+MAX_RELAY = 4000
 PAGE = 10
 CASE_DAYS = 30
 
@@ -176,6 +177,10 @@ async def relay(
                 )
             )
         ]
+    if not has_media and not (text or "").strip():
+        return [Reply(_("Not sent: the message is empty."))]
+    if text is not None and len(text) > MAX_RELAY:
+        return [Reply(_("Not sent: the message is too long (at most 4000 characters)."))]
     confirm = {"chat_id": source_chat_id, "message_id": source_message_id}
     payload: dict[str, Any]
     if has_media:
@@ -280,7 +285,7 @@ async def case(
     session: AsyncSession, staff: Staff, query: str, now: datetime, zone: tzinfo
 ) -> list[Reply]:
     """/case NAME_OR_ID: the last 30 days of one participant (audited)."""
-    query = query.strip()[:100]
+    query = clean(query).strip()[:100]
     if not query:
         return [Reply(_("Use: /case NAME or /case NUMBER"))]
     found = await cases.find_participants(session, query.lstrip("#"), _scope_officer(staff))

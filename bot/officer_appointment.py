@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import appointments, guide
-from bot.flows import ChoiceId, choice_id, new_token
+from bot.flows import ChoiceId, choice_id, clean, new_token
 from bot.i18n import _, when
 from bot.officer import may_see, not_allowed, sees_everyone
 from bot.replies import Choice, Reply
@@ -121,7 +121,7 @@ async def answer(
     if state is None or state.flow != FLOW:
         return None
     data: dict[str, Any] = dict(state.data or {})
-    text = text.strip()
+    text = clean(text).strip()
     token = state.token
     if state.step == "participant":
         return await _set_participant(session, staff, text.lstrip("#"), data, token, now)

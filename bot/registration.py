@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import guide
-from bot.flows import ChoiceId, choice_id, new_token
+from bot.flows import ChoiceId, choice_id, clean, new_token
 from bot.i18n import _, available_languages, language_name, normalise_language, set_language
 from bot.replies import Choice, Keyboard, Reply
 from db import conversation, people
@@ -76,7 +76,7 @@ async def create_invite(
     code = secrets.token_urlsafe(CODE_BYTES)
     invite = Invite(
         code_hash=hash_code(code),
-        name=name.strip() if name and name.strip() else None,
+        name=clean(name).strip()[:200] if name and clean(name).strip() else None,
         language=language,
         officer_id=officer_id,
         created_at=now,
@@ -177,7 +177,7 @@ async def start(
         return [Reply(_("Too many sign-up attempts right now. Please try again in a few minutes."))]
     if not code:
         return [unregistered_reply()]
-    invite = await people.invite_by_code_hash(session, hash_code(code[:200]))
+    invite = await people.invite_by_code_hash(session, hash_code(clean(code)[:200]))
     if invite is None or invite.used_at is not None or invite.expires_at <= now:
         reason = "unknown" if invite is None else "used" if invite.used_at else "expired"
         people.audit(
@@ -199,7 +199,7 @@ async def start(
     language = invite.language or normalise_language(telegram_language, default_language)
     participant = Participant(
         telegram_id=telegram_id,
-        name=invite.name or first_name[:200] or "?",
+        name=invite.name or clean(first_name)[:200] or "?",
         language=language,
         status="registering",
         officer_id=invite.officer_id,

@@ -21,6 +21,7 @@ from telegram import (
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
 from bot.crypto import Keyring
+from bot.flows import clean
 from db.models import OutboxItem
 
 log = logging.getLogger(__name__)
@@ -121,6 +122,11 @@ async def send(bot: Bot, item: OutboxItem, keyring: Keyring) -> Outcome:
     return Delivered(message_id)
 
 
+def _sendable(text: object) -> str | None:
+    """Text Telegram can carry: lone surrogates (broken UTF-16 from a client) become �."""
+    return clean(text) if isinstance(text, str) and text else None
+
+
 async def _call(
     bot: Bot, item: OutboxItem, payload: dict[str, Any], keyring: Keyring
 ) -> int | None:
@@ -130,7 +136,7 @@ async def _call(
             chat_id=item.chat_id,
             from_chat_id=payload["from_chat_id"],
             message_id=payload["message_id"],
-            caption=payload.get("caption"),
+            caption=_sendable(payload.get("caption")),
             message_thread_id=thread,
         )
         return copied.message_id
@@ -139,7 +145,9 @@ async def _call(
         return None
     if item.method == "editMessageText":
         await bot.edit_message_text(
-            chat_id=item.chat_id, message_id=payload["message_id"], text=payload["text"]
+            chat_id=item.chat_id,
+            message_id=payload["message_id"],
+            text=_sendable(payload["text"]) or "…",
         )
         return int(payload["message_id"])
     markup = render_markup(payload, keyring)
@@ -150,12 +158,15 @@ async def _call(
             document=InputFile(
                 attachment["content"].encode("utf-8"), filename=attachment["filename"]
             ),
-            caption=payload.get("text") or None,
+            caption=_sendable(payload.get("text")),
             reply_markup=markup,
             message_thread_id=thread,
         )
         return sent.message_id
     sent = await bot.send_message(
-        chat_id=item.chat_id, text=payload["text"], reply_markup=markup, message_thread_id=thread
+        chat_id=item.chat_id,
+        text=_sendable(payload["text"]) or "…",
+        reply_markup=markup,
+        message_thread_id=thread,
     )
     return sent.message_id

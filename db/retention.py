@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db.models import (
     Alert,
     Appointment,
+    AuditEntry,
     Base,
     Broadcast,
     Checkin,
@@ -43,6 +44,12 @@ async def erase_participant(session: AsyncSession, participant: Participant) -> 
             )
         )
         counts["inbox"] = await _forget_unprocessed(session, participant.telegram_id)
+        # Audit lines stay (accountability) but no longer say which Telegram account it was.
+        await session.execute(
+            update(AuditEntry)
+            .where(AuditEntry.actor_telegram_id == participant.telegram_id)
+            .values(actor_telegram_id=None)
+        )
     result = await session.execute(delete(Invite).where(Invite.participant_id == participant.id))
     counts["invites"] = int(getattr(result, "rowcount", 0))
     await session.execute(delete(Participant).where(Participant.id == participant.id))

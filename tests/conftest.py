@@ -90,3 +90,36 @@ async def runtime(database_url: str, clock: ManualClock) -> AsyncIterator[Runtim
         yield rt
     finally:
         await rt.engine.dispose()
+
+
+# Words that must never reach a log line: the token, participants' names, and texts
+# the tests send (crisis words, debts, secrets).
+NEVER_LOGGED = (
+    TEST_TOKEN,
+    "Test Deelnemer",
+    "Kim Test",
+    "Voorbeeld",
+    "ik wil dood",
+    "eind aan maken",
+    "deurwaarder",
+    "GEHEIM",
+    "Belastingdienst",
+    "heroine",
+)
+
+
+@pytest.fixture(autouse=True)
+def logs_hold_no_personal_data(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    """Every log record of every test, formatted as in production, names ids only."""
+    import logging
+
+    from bot.logs import JsonFormatter
+
+    caplog.set_level(logging.DEBUG)
+    yield
+    formatter = JsonFormatter()
+    for record in caplog.records:
+        if record.name.startswith(("bot", "handlers", "db", "telegram", "httpx")):
+            line = formatter.format(record)
+            leaked = [word for word in NEVER_LOGGED if word.lower() in line.lower()]
+            assert not leaked, f"log line leaks {leaked}: {line[:300]}"

@@ -73,3 +73,12 @@ def running_bot(
                 process.kill()
                 process.wait()
         log_file.close()
+        assert_log_is_clean((log or cwd / "bot.log").read_text(errors="replace"))
+
+
+def assert_log_is_clean(text: str) -> None:
+    """The process's log names ids only: no token, names or message text."""
+    from tests.conftest import NEVER_LOGGED
+
+    leaked = [word for word in NEVER_LOGGED if word.lower() in text.lower()]
+    assert not leaked, f"the bot's log leaks {leaked}"
