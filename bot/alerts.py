@@ -11,7 +11,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import officer_alerts
+from bot import metrics, officer_alerts
 from db.models import Alert, Participant
 
 SEVERITIES = ("none", "low", "medium", "high", "critical")
@@ -71,6 +71,7 @@ async def raise_alert(
     )
     session.add(alert)
     await session.flush()
+    metrics.current().alerts.labels(alert.severity).inc()
     if deliver:
         await officer_alerts.enqueue(session, alert, participant, now)
     return alert

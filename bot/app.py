@@ -6,15 +6,16 @@ import asyncio
 import contextlib
 import logging
 import signal
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from telegram import BotCommand, Update
+from telegram import Bot, BotCommand, Update
+from telegram.error import TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes
 from telegram.request import BaseRequest
 
 import handlers
-from bot import crypto, downtime, failures, officer_alerts, scheduler
+from bot import crypto, downtime, failures, metrics, officer_alerts, scheduler, web
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.inbox import InboxProcessor
@@ -28,6 +29,7 @@ log = logging.getLogger(__name__)
 
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]
 CONNECTIONS = 32
+API_PING_AFTER = timedelta(seconds=30)
 
 
 def create_runtime(settings: Settings, clock: Clock | None = None) -> Runtime:
@@ -123,7 +125,9 @@ async def _downtime_notice(
     try:
         await processor.process_pending()
         async with runtime.sessions() as session, session.begin():
-            await downtime.notify_staff(session, down_since, back_at, runtime.settings.tz)
+            key = f"downtime_notice:{down_since.isoformat()}"[:64]
+            if await state.compare_and_set(session, key, "sent", back_at):  # one worker
+                await downtime.notify_staff(session, down_since, back_at, runtime.settings.tz)
     except Exception:
         log.exception("could not tell staff about the downtime")
         return
@@ -146,9 +150,27 @@ def schedule_ticks(application: AnyApplication) -> None:
     )
 
 
-async def serve_polling(settings: Settings, clock: Clock | None = None) -> None:
-    """`oprit run`: migrate, then poll, process and send until SIGTERM/SIGINT."""
+async def _keep_api_fresh(runtime: Runtime, bot: Bot, stop: asyncio.Event) -> None:
+    """Ask Telegram something when nothing else did for a while, so /readyz knows."""
+    while not stop.is_set():
+        last = runtime.api_ok_at
+        if last is None or runtime.clock.now() - last > API_PING_AFTER:
+            try:
+                await bot.get_me()
+                runtime.api_ok_at = runtime.clock.now()
+            except TelegramError as error:
+                log.warning("Bot API not reachable", extra={"error": type(error).__name__})
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=API_PING_AFTER.total_seconds())
+
+
+async def serve(
+    settings: Settings, *, webhook: bool = False, reset: bool = False, clock: Clock | None = None
+) -> None:
+    """`oprit run` (long polling) or `oprit webhook`: migrate, then receive, process and
+    send until SIGTERM/SIGINT. A webhook worker never deletes the webhook on the way out."""
     runtime = create_runtime(settings, clock)
+    metrics.reset()
     await migrate.upgrade(runtime.engine)
     application = build_application(settings, runtime=runtime)
     stop = asyncio.Event()
@@ -158,31 +180,54 @@ async def serve_polling(settings: Settings, clock: Clock | None = None) -> None:
     async with runtime.sessions() as session:
         down_since = await downtime.last_heartbeat(session)
     started = runtime.clock.now(), down_since
+    servers = []
     async with application:
         runtime.bot_username = application.bot.username
+        runtime.api_ok_at = runtime.clock.now()
         async with runtime.sessions() as session, session.begin():
             await state.put(session, "bot_username", runtime.bot_username, runtime.clock.now())
         await application.start()
         await publish_commands(application)
         schedule_ticks(application)
-        await application.bot.delete_webhook(drop_pending_updates=False)
         processor = inbox_processor(application)
         sender = OutboxSender(runtime, application.bot)
         first_round = asyncio.Event()
-        log.info("polling started", extra={"worker": runtime.worker})
         tasks = [
-            asyncio.create_task(
-                poll(runtime, application.bot, processor, stop, first_round), name="poll"
-            ),
             asyncio.create_task(processor.run(stop), name="inbox"),
             asyncio.create_task(sender.run(stop), name="outbox"),
+            asyncio.create_task(_keep_api_fresh(runtime, application.bot, stop), name="ping"),
         ]
+        if webhook:
+            assert settings.webhook_url and settings.webhook_secret and settings.webhook_listen
+            hook = (web.webhook_path(settings.webhook_url), settings.webhook_secret, processor.wake)
+            servers.append(await web.serve(web.make_app(runtime, hook), settings.webhook_listen))
+            await application.bot.set_webhook(
+                url=settings.webhook_url,
+                secret_token=settings.webhook_secret,
+                allowed_updates=Update.ALL_TYPES,
+                drop_pending_updates=reset,
+            )
+            first_round.set()  # Telegram pushes what it kept while we were down
+        else:
+            await application.bot.delete_webhook(drop_pending_updates=False)
+            tasks.append(
+                asyncio.create_task(
+                    poll(runtime, application.bot, processor, stop, first_round), name="poll"
+                )
+            )
+        if settings.metrics_listen and settings.metrics_listen != settings.webhook_listen:
+            servers.append(await web.serve(web.make_app(runtime), settings.metrics_listen))
+        log.info(
+            "started", extra={"worker": runtime.worker, "mode": "webhook" if webhook else "polling"}
+        )
         notice = asyncio.create_task(
             _downtime_notice(runtime, processor, first_round, started), name="downtime"
         )
         stopper = asyncio.create_task(stop.wait())
         done, _pending = await asyncio.wait([*tasks, stopper], return_when=asyncio.FIRST_COMPLETED)
         stop.set()
+        for server in servers:
+            server.stop()
         for task in tasks:
             if task not in done:
                 task.cancel()

@@ -121,11 +121,11 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
         raise CliError(BOTFATHER_HELP, EXIT_USAGE)
     from telegram.error import InvalidToken
 
-    from bot.app import serve_polling
+    from bot.app import serve
 
     logs.configure()
     try:
-        asyncio.run(serve_polling(settings))
+        asyncio.run(serve(settings))
     except InvalidToken:
         raise CliError(
             "Telegram refused OPRIT_BOT_TOKEN; check it with @BotFather (/mybots → API Token)",
@@ -135,8 +135,33 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_webhook(settings: Settings, args: argparse.Namespace) -> int:
-    """Webhook mode (built in the production issue)."""
-    raise CliError("webhook mode is not available in this version yet; use 'oprit run'")
+    """A webhook worker; several may run on one PostgreSQL database."""
+    if not settings.bot_token:
+        raise CliError(BOTFATHER_HELP, EXIT_USAGE)
+    missing = [
+        name
+        for name, value in (
+            ("OPRIT_WEBHOOK_URL", settings.webhook_url),
+            ("OPRIT_WEBHOOK_SECRET", settings.webhook_secret),
+            ("OPRIT_WEBHOOK_LISTEN", settings.webhook_listen),
+        )
+        if not value
+    ]
+    if missing:
+        raise CliError(f"webhook mode needs {', '.join(missing)} (see docs/deploy.md)", EXIT_USAGE)
+    from telegram.error import InvalidToken
+
+    from bot.app import serve
+
+    logs.configure()
+    try:
+        asyncio.run(serve(settings, webhook=True, reset=args.reset))
+    except InvalidToken:
+        raise CliError(
+            "Telegram refused OPRIT_BOT_TOKEN; check it with @BotFather (/mybots → API Token)",
+            EXIT_USAGE,
+        ) from None
+    return 0
 
 
 def cmd_db_upgrade(settings: Settings, args: argparse.Namespace) -> int:
@@ -550,7 +575,10 @@ def build_parser() -> argparse.ArgumentParser:
         return sub
 
     command(commands, "run", cmd_run, "run the bot with long polling (migrates first)")
-    command(commands, "webhook", cmd_webhook, "run the bot as a webhook server")
+    hook = command(commands, "webhook", cmd_webhook, "run a webhook worker")
+    hook.add_argument(
+        "--reset", action="store_true", help="drop the updates Telegram kept (never by default)"
+    )
 
     database = commands.add_parser("db", help="database schema").add_subparsers(
         dest="db_command", required=True, parser_class=Parser

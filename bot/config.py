@@ -145,6 +145,20 @@ class Settings(BaseSettings):
     def _blank_chat_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
 
+    @field_validator("webhook_secret")
+    @classmethod
+    def _telegram_secret(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"[A-Za-z0-9_-]{16,256}", value):
+            raise ValueError("must be 16 to 256 characters of A-Z, a-z, 0-9, _ and -")
+        return value
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _https_url(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^https?://[^/\s]+/\S*$", value):
+            raise ValueError("must be a URL like https://bot.example.nl/telegram/<random>")
+        return value
+
     @field_validator("database_url")
     @classmethod
     def _valid_database_url(cls, value: str) -> str:

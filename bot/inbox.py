@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
+from bot import metrics
 from bot.runtime import Runtime, UpdateScope, update_scope
 from db import conversation
 
@@ -80,6 +82,7 @@ class InboxProcessor:
         """
         runtime = self._runtime
         now = runtime.clock.now()
+        started = time.perf_counter()
         failure: BaseException | None = None
         scope: UpdateScope | None = None
         try:
@@ -97,6 +100,7 @@ class InboxProcessor:
         except IntegrityError:
             log.info("update already stored by another worker", extra={"update_id": update_id})
             await self._mark_only(update_id, "duplicate")
+            metrics.current().updates_processed.labels("duplicate").inc()
             return True
         except Exception as error:
             failure = error
@@ -104,6 +108,18 @@ class InboxProcessor:
             await self._after_commit(update_id, scope)
         elif failure is not None:
             await self._record_failure(update_id, now, failure)
+        elapsed = time.perf_counter() - started
+        counters = metrics.current()
+        counters.processing_seconds.observe(elapsed)
+        counters.updates_processed.labels("ok" if failure is None else "failed").inc()
+        log.debug(
+            "update processed",
+            extra={
+                "update_id": update_id,
+                "participant_id": scope.participant.id if scope and scope.participant else None,
+                "latency_ms": round(elapsed * 1000, 1),
+            },
+        )
         runtime.wake_outbox()
         return True
 

@@ -18,7 +18,7 @@ from telegram import Bot, Update
 from telegram.error import Conflict, InvalidToken, NetworkError, TimedOut
 from telegram.warnings import PTBUserWarning
 
-from bot import leader
+from bot import leader, metrics
 from bot.inbox import InboxProcessor
 from bot.runtime import Runtime
 from db import conversation
@@ -45,9 +45,10 @@ async def fetch_once(
     if not updates:
         return offset
     async with runtime.sessions() as session, session.begin():
-        await conversation.store_updates(
+        new = await conversation.store_updates(
             session, [(int(item["update_id"]), item) for item in updates], runtime.clock.now()
         )
+    metrics.current().updates_received.inc(new)
     return max(int(item["update_id"]) for item in updates) + 1
 
 
@@ -95,6 +96,7 @@ async def _poll_loop(
             await _pause(stop, delay)
             continue
         failures = 0
+        runtime.api_ok_at = runtime.clock.now()
         if first_round is not None:
             first_round.set()
         if new_offset != offset:

@@ -36,6 +36,7 @@ class Runtime:
     worker: str = field(default_factory=worker_name)
     outbox_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
     bot_username: str = "oprit_bot"
+    api_ok_at: datetime | None = None  # last time the Bot API answered (for /readyz)
 
     def wake_outbox(self) -> None:
         """Ask the sender to look at the outbox now instead of at the next tick."""

@@ -12,11 +12,20 @@ from datetime import datetime, timedelta, tzinfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import broadcasts, checkin, downtime, officer_alerts, outbox, privacy, reminders
+from bot import (
+    broadcasts,
+    checkin,
+    downtime,
+    metrics,
+    officer_alerts,
+    outbox,
+    privacy,
+    reminders,
+)
 from bot.config import CheckinSchedule
 from bot.runtime import Runtime
 from db import alerts as alerts_db
-from db import cases, staff_queries, state
+from db import cases, reports, staff_queries, state
 
 log = logging.getLogger(__name__)
 
@@ -131,9 +140,24 @@ async def daily_purge(runtime: Runtime) -> bool:
     return True
 
 
+async def refresh_gauges(runtime: Runtime) -> None:
+    """Outbox depth and age, open alerts and broadcast backlog, for /metrics."""
+    now = runtime.clock.now()
+    async with runtime.sessions() as session:
+        health = await reports.health(session, now)
+    gauges = metrics.current()
+    gauges.outbox_depth.set(health.outbox_due)
+    gauges.outbox_oldest_seconds.set(
+        (now - health.oldest_due).total_seconds() if health.oldest_due else 0
+    )
+    gauges.unacknowledged_alerts.set(health.unacknowledged_alerts)
+    gauges.broadcast_pending.set(health.broadcast_pending)
+
+
 async def tick(runtime: Runtime) -> None:
     """Everything time-driven, once per OPRIT_SCHEDULER_TICK."""
     await beat(runtime)
+    await refresh_gauges(runtime)
     await send_reminders(runtime)
     await run_broadcasts(runtime)
     await escalate_alerts(runtime)

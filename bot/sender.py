@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Bot, ReactionTypeEmoji
 from telegram.error import TelegramError
 
-from bot import alerts, leader, officer, officer_alerts, outbox, telegram_io
+from bot import alerts, leader, metrics, officer, officer_alerts, outbox, telegram_io
 from bot.i18n import use_language
 from bot.outbox import NO_RESEND_AFTER_CRASH
 from bot.ratelimit import SlidingWindowLimiter
@@ -212,6 +212,10 @@ class OutboxSender:
 
     async def _record(self, item: OutboxItem, outcome: Outcome) -> None:
         now = self._runtime.clock.now()
+        result = type(outcome).__name__.lower()
+        metrics.current().sends.labels(result, item.kind).inc()
+        if not isinstance(outcome, RetryLater) or outcome.reason == "flood control":
+            self._runtime.api_ok_at = now
         async with self._runtime.sessions() as session, session.begin():
             match outcome:
                 case Delivered(message_id):

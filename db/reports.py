@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import Appointment, Checkin, HelpRequest, Message, Participant
+from db.models import Alert, Appointment, Checkin, HelpRequest, Message, OutboxItem, Participant
 
 
 @dataclass(frozen=True)
@@ -105,3 +105,31 @@ async def inbound_between(session: AsyncSession, start: datetime, end: datetime)
         )
     )
     return int(count or 0)
+
+
+@dataclass(frozen=True)
+class Health:
+    """Numbers the metrics gauges show."""
+
+    outbox_due: int
+    oldest_due: datetime | None
+    unacknowledged_alerts: int
+    broadcast_pending: int
+
+
+async def health(session: AsyncSession, now: datetime) -> Health:
+    """Outbox depth and age, open alerts and broadcast backlog."""
+    due, oldest = (
+        await session.execute(
+            select(func.count(), func.min(OutboxItem.due_at)).where(
+                OutboxItem.status.in_(("pending", "sending")), OutboxItem.due_at <= now
+            )
+        )
+    ).one()
+    unacknowledged = await session.scalar(select(func.count()).where(Alert.status == "open"))
+    broadcast = await session.scalar(
+        select(func.count()).where(
+            OutboxItem.kind == "broadcast", OutboxItem.status.in_(("pending", "sending"))
+        )
+    )
+    return Health(int(due or 0), _aware(oldest), int(unacknowledged or 0), int(broadcast or 0))

@@ -7,7 +7,7 @@ import asyncio
 from pathlib import Path
 
 from bot.app import create_runtime
-from db import migrate
+from db import migrate, people
 from db.models import Participant
 from tests.conftest import TEST_KEY, make_settings
 
@@ -19,23 +19,36 @@ def database_url(workdir: Path) -> str:
     return f"sqlite+aiosqlite:///{workdir / 'data' / 'oprit.db'}"
 
 
-def seed_participants(workdir: Path, count: int, languages: tuple[str, ...] = ("nl",)) -> list[int]:
-    """Create `count` active participants; returns their Telegram ids."""
+def seed_participants(
+    workdir: Path,
+    count: int,
+    languages: tuple[str, ...] = ("nl",),
+    url: str | None = None,
+    officer_telegram_id: int | None = None,
+) -> list[int]:
+    """Create `count` active participants (of one officer, if given); returns their
+    Telegram ids."""
 
     async def run() -> list[int]:
         runtime = create_runtime(
-            make_settings(database_url=database_url(workdir), encryption_key=TEST_KEY)
+            make_settings(database_url=url or database_url(workdir), encryption_key=TEST_KEY)
         )
         try:
             await migrate.upgrade(runtime.engine)
             ids = [FIRST_TELEGRAM_ID + number for number in range(count)]
             async with runtime.sessions() as session, session.begin():
+                officer = (
+                    await people.staff_by_telegram_id(session, officer_telegram_id)
+                    if officer_telegram_id
+                    else None
+                )
                 session.add_all(
                     Participant(
                         telegram_id=telegram_id,
                         name=f"Deelnemer {number}",
                         language=languages[number % len(languages)],
                         status="active",
+                        officer_id=officer.id if officer else None,
                         created_at=runtime.clock.now(),
                         consent_at=runtime.clock.now(),
                     )
