@@ -112,7 +112,7 @@ class InboxProcessor:
         counters = metrics.current()
         counters.processing_seconds.observe(elapsed)
         counters.updates_processed.labels("ok" if failure is None else "failed").inc()
-        log.debug(
+        log.info(
             "update processed",
             extra={
                 "update_id": update_id,
