@@ -163,10 +163,10 @@ async def cancel(session: AsyncSession, appointment_id: int) -> Appointment:
     return appointment
 
 
-def describe(appointment: Appointment, zone: tzinfo) -> str:
+def describe(appointment: Appointment, zone: tzinfo, now: datetime | None = None) -> str:
     """One appointment as a participant reads it: when, with whom, where."""
     # Translators: the lines of an appointment; keep the emoji, they replace the labels
-    lines = [_("📅 {when}").format(when=when(appointment.at, zone))]
+    lines = [_("📅 {when}").format(when=when(appointment.at, zone, now))]
     lines.append(_("👤 {organisation}").format(organisation=appointment.with_org))
     if appointment.location:
         lines.append(_("📍 {place}").format(place=appointment.location))
@@ -200,15 +200,15 @@ async def list_upcoming(
             "confirmed": _("You said you will be there. 👍"),
             "declined": _("You said you cannot make it."),
         }.get(appointment.confirmation)
-        text = describe(appointment, zone) + (f"\n{status}" if status else "")
+        text = describe(appointment, zone, now) + (f"\n{status}" if status else "")
         calendar = Choice(choice_id(FLOW, str(appointment.id), "ics"), _("📆 Add to calendar"))
         replies.append(Reply(text, [*choices, [calendar]]))
     return replies
 
 
-def reminder_reply(appointment: Appointment, zone: tzinfo) -> Reply:
+def reminder_reply(appointment: Appointment, zone: tzinfo, now: datetime) -> Reply:
     """A reminder: what, when, where, what to bring, and the confirmation buttons."""
-    text = _("Reminder of your appointment:") + "\n" + describe(appointment, zone)
+    text = _("Reminder of your appointment:") + "\n" + describe(appointment, zone, now)
     text += "\n" + _("Bring your ID card. Will you be there?")
     return Reply(text, confirm_choices(appointment))
 

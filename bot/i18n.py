@@ -101,12 +101,27 @@ def language_name(language: str, in_language: str | None = None) -> str:
     return name[:1].upper() + name[1:]
 
 
-def when(moment: datetime, zone: tzinfo) -> str:
-    """A date and time as a person reads it: `donderdag 3 december 14:00`."""
+def when(moment: datetime, zone: tzinfo, now: datetime | None = None) -> str:
+    """A date and time as a person reads it: `donderdag 3 december 14:00`, and with `now`
+    given, today and tomorrow said so: `morgen, maandag 7 december 14:00`."""
     local = moment.astimezone(zone)
     language = _language.get()
-    day = format_date(local, "EEEE d MMMM", locale=language)
-    return f"{day} {format_time(local, 'HH:mm', locale=language)}"
+    text = f"{format_date(local, 'EEEE d MMMM', locale=language)} "
+    text += format_time(local, "HH:mm", locale=language)
+    if now is not None:
+        days = (local.date() - now.astimezone(zone).date()).days
+        word = relative_day(days, language)
+        if word:
+            text = f"{word}{'، ' if language == 'ar' else ', '}{text}"
+    return text
+
+
+def relative_day(days: int, language: str) -> str | None:
+    """`today`, `tomorrow`, … from the locale's own data (CLDR), if it has a word."""
+    if days not in (0, 1, 2):
+        return None
+    words = Locale.parse(language)._data["date_fields"]["day"]["relative"]
+    return str(words[days]) if days in words else None
 
 
 def timestamp(moment: datetime, zone: tzinfo) -> str:

@@ -57,7 +57,7 @@ async def queue_due(session: AsyncSession, now: datetime, zone: tzinfo) -> int:
         if not await appointments_db.claim_reminder(session, reminder.id, "sent", now):
             continue
         with use_language(participant.language):
-            reply = appointments.reminder_reply(appointment, zone)
+            reply = appointments.reminder_reply(appointment, zone, now)
         outbox.enqueue(
             session,
             participant.telegram_id,
