@@ -11,7 +11,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import metrics, officer_alerts
+from bot import forum, metrics, officer_alerts
 from db.models import Alert, Participant
 
 SEVERITIES = ("none", "low", "medium", "high", "critical")
@@ -74,4 +74,5 @@ async def raise_alert(
     metrics.current().alerts.labels(alert.severity).inc()
     if deliver:
         await officer_alerts.enqueue(session, alert, participant, now)
+    await forum.refresh_title(session, participant, now)
     return alert

@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from bot import metrics
 from bot.runtime import Runtime, UpdateScope, update_scope
 from db import conversation
+from db import outbox as outbox_db
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +86,7 @@ class InboxProcessor:
         started = time.perf_counter()
         failure: BaseException | None = None
         scope: UpdateScope | None = None
+        queued = True
         try:
             async with runtime.sessions() as session, session.begin():
                 row = await conversation.lock_update(session, update_id)
@@ -97,6 +99,7 @@ class InboxProcessor:
                 if scope.failed is not None:
                     raise scope.failed
                 await conversation.mark_processed(session, update_id, now)
+                queued = outbox_db.queued_any(session)
         except IntegrityError:
             log.info("update already stored by another worker", extra={"update_id": update_id})
             await self._mark_only(update_id, "duplicate")
@@ -120,7 +123,8 @@ class InboxProcessor:
                 "latency_ms": round(elapsed * 1000, 1),
             },
         )
-        runtime.wake_outbox()
+        if queued or failure is not None:
+            runtime.wake_outbox()  # only when there is something to send: it costs queries
         return True
 
     async def _after_commit(self, update_id: int, scope: UpdateScope) -> None:

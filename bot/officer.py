@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import helprequest, officer_alerts, outbox, registration
+from bot import forum, helprequest, officer_alerts, outbox, registration
 from bot.flows import ChoiceId, choice_id, clean, new_token
 from bot.i18n import _, ngettext, timestamp
 from bot.labels import domain_label, help_reference, help_status_label, mood_label
@@ -83,6 +83,7 @@ async def alert_action(
                 staff.id,
             )
             _tell_participant(session, participant, request, now)
+        await forum.refresh_title(session, participant, now)
         return [Reply(_("Acknowledged: {name}.").format(name=participant.name))]
     if choice.value == "done":
         alert.status = "resolved"
@@ -91,6 +92,7 @@ async def alert_action(
         if request is not None and request.status != "resolved":
             request.status, request.resolved_at, request.handled_by = "resolved", now, staff.id
             _tell_participant(session, participant, request, now)
+        await forum.refresh_title(session, participant, now)
         return [Reply(_("Resolved: {name}.").format(name=participant.name))]
     return [not_allowed()]
 

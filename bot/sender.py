@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Bot, ReactionTypeEmoji
 from telegram.error import TelegramError
 
-from bot import alerts, leader, metrics, officer, officer_alerts, outbox, telegram_io
+from bot import alerts, forum, leader, metrics, officer, officer_alerts, outbox, telegram_io
 from bot.i18n import use_language
 from bot.outbox import NO_RESEND_AFTER_CRASH
 from bot.ratelimit import SlidingWindowLimiter
@@ -168,8 +168,8 @@ class OutboxSender:
                 )
 
     async def _deliver(self, item: OutboxItem) -> None:
-        forum = officer_alerts.Routing.forum_chat_id
-        if item.chat_id == forum and item.message_thread_id is None and item.participant_id:
+        forum_chat = officer_alerts.Routing.forum_chat_id
+        if item.chat_id == forum_chat and item.message_thread_id is None and item.participant_id:
             thread = await self._ensure_topic(item.participant_id)
             if thread is None:
                 await self._record(item, RetryLater(TOPIC_BUSY_RETRY.total_seconds(), "topic"))
@@ -192,8 +192,8 @@ class OutboxSender:
 
     async def _ensure_topic(self, participant_id: int) -> int | None:
         """The participant's forum topic, created once (None: another worker creates it)."""
-        forum = officer_alerts.Routing.forum_chat_id
-        assert forum is not None
+        forum_chat = officer_alerts.Routing.forum_chat_id
+        assert forum_chat is not None
         async with self._runtime.sessions() as session, session.begin():
             current = await topics.claim_topic_creation(session, participant_id)
             participant = await people.participant_by_id(session, participant_id)
@@ -201,13 +201,16 @@ class OutboxSender:
         if current != topics.MINE:
             return current if current and current > 0 else None
         try:
-            created = await self._bot.create_forum_topic(chat_id=forum, name=title)
+            created = await self._bot.create_forum_topic(chat_id=forum_chat, name=title)
         except TelegramError:
             async with self._runtime.sessions() as session, session.begin():
                 await topics.release_topic_creation(session, participant_id)
             raise
         async with self._runtime.sessions() as session, session.begin():
             await topics.set_topic(session, participant_id, created.message_thread_id)
+            participant = await people.participant_by_id(session, participant_id)
+            if participant is not None:
+                await forum.refresh_title(session, participant, self._runtime.clock.now())
         return created.message_thread_id
 
     async def _record(self, item: OutboxItem, outcome: Outcome) -> None:
@@ -229,7 +232,7 @@ class OutboxSender:
                         error=None,
                     )
                     payload = item.payload or {}
-                    if item.method in ("editMessageText", "closeForumTopic"):
+                    if item.method in ("editMessageText", "closeForumTopic", "editForumTopic"):
                         return
                     session.add(
                         Message(

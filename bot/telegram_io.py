@@ -143,6 +143,9 @@ async def _call(
     if item.method == "closeForumTopic":
         await bot.close_forum_topic(item.chat_id, payload["message_thread_id"])
         return None
+    if item.method == "editForumTopic":
+        await bot.edit_forum_topic(item.chat_id, payload["message_thread_id"], name=payload["name"])
+        return None
     if item.method == "editMessageText":
         await bot.edit_message_text(
             chat_id=item.chat_id,

@@ -10,6 +10,7 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Broadcast, OutboxItem, Participant
+from db.outbox import QUEUED
 
 
 async def due(session: AsyncSession, now: datetime) -> Sequence[Broadcast]:
@@ -43,6 +44,7 @@ async def add_deliveries(session: AsyncSession, rows: list[dict[str, Any]]) -> N
     """Insert the delivery rows in bulk (one outbox row per recipient)."""
     if rows:
         await session.execute(insert(OutboxItem), rows)
+        session.info[QUEUED] = True
 
 
 async def report(session: AsyncSession, broadcast_id: int) -> dict[str, int]:

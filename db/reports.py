@@ -133,3 +133,16 @@ async def health(session: AsyncSession, now: datetime) -> Health:
         )
     )
     return Health(int(due or 0), _aware(oldest), int(unacknowledged or 0), int(broadcast or 0))
+
+
+async def open_counts(session: AsyncSession, participant_id: int) -> tuple[int, int]:
+    """Open help requests and unacknowledged alerts of one participant."""
+    requests = await session.scalar(
+        select(func.count()).where(
+            HelpRequest.participant_id == participant_id, HelpRequest.status != "resolved"
+        )
+    )
+    alerts = await session.scalar(
+        select(func.count()).where(Alert.participant_id == participant_id, Alert.status == "open")
+    )
+    return int(requests or 0), int(alerts or 0)

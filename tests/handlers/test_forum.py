@@ -84,3 +84,20 @@ async def test_deleted_topic_is_recreated_and_nothing_is_lost(h: Harness) -> Non
     assert len(h.api.calls("createForumTopic")) == 2
     new_threads = [t for t in group.topics() if t != first_thread]
     assert "tweede" in group.messages(new_threads[0])
+
+
+async def test_topic_name_shows_the_case_state(h: Harness) -> None:
+    officer = h.user(first_name="Officer")
+    await h.add_staff(officer)
+    sam = h.user()
+    await h.register(sam, officer_telegram_id=officer.chat_id)
+    sam.send("hoi")
+    await h.pump()
+    sam.send("ik ben weer gaan gebruiken")
+    await h.pump()
+    names = [c.params["name"] for c in h.api.calls("editForumTopic")]
+    assert names and names[-1].startswith("⏳")
+    officer.press("Acknowledge")
+    await h.pump()
+    names = [c.params["name"] for c in h.api.calls("editForumTopic")]
+    assert names[-1].startswith("💬")
