@@ -132,9 +132,5 @@ async def free_message(
     if routed is not None:
         answer.replies.extend(routed)
     elif not answer.urgent:
-        answer.replies.extend(
-            await freetext.handle(
-                session, participant, message_id=message_id, text=text, kind=kind, now=now
-            )
-        )
+        answer.replies.extend(freetext.acknowledge(participant, kind=kind, now=now))
     return answer

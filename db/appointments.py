@@ -39,17 +39,6 @@ async def appointments_of(session: AsyncSession, participant_id: int) -> Sequenc
     ).all()
 
 
-async def reminders_of(session: AsyncSession, appointment_id: int) -> Sequence[Reminder]:
-    """An appointment's reminders, earliest first."""
-    return (
-        await session.scalars(
-            select(Reminder)
-            .where(Reminder.appointment_id == appointment_id)
-            .order_by(Reminder.due_at)
-        )
-    ).all()
-
-
 async def due_reminders(session: AsyncSession, now: datetime, limit: int) -> Sequence[Reminder]:
     """Pending reminders whose time has come, earliest first."""
     return (

@@ -142,13 +142,3 @@ async def by_chat_message(
             OutboxItem.chat_id == chat_id, OutboxItem.telegram_message_id == telegram_message_id
         )
     )
-
-
-async def pending_for_chat(session: AsyncSession, chat_id: int) -> int:
-    """How many rows still wait for this chat."""
-    count = await session.scalar(
-        select(func.count()).where(
-            OutboxItem.chat_id == chat_id, OutboxItem.status.in_(("pending", "sending"))
-        )
-    )
-    return int(count or 0)

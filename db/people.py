@@ -33,11 +33,6 @@ async def participant_by_id(session: AsyncSession, participant_id: int) -> Parti
     return await session.get(Participant, participant_id)
 
 
-async def all_participants(session: AsyncSession) -> Sequence[Participant]:
-    """Every participant, oldest first."""
-    return (await session.scalars(select(Participant).order_by(Participant.id))).all()
-
-
 async def invite_by_code_hash(session: AsyncSession, code_hash: str) -> Invite | None:
     """The invite a code belongs to."""
     return await session.scalar(select(Invite).where(Invite.code_hash == code_hash))
