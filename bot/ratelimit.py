@@ -4,12 +4,18 @@ A slot is taken before a request is sent and counts until one window after its a
 came back. Whatever the network delay between us and Telegram, two requests that are
 `rate` slots apart then reach Telegram more than a window apart, so no window at Telegram
 ever holds more than `rate` attempts: no initial burst, retries included.
+
+When requests wait for a slot, the most urgent one (lowest `priority`, then the oldest)
+gets the next free slot, so a crisis alert never queues behind acknowledgements. Only the
+request that gets a slot is woken: with hundreds waiting, waking all of them on every
+change would cost more than the sending itself.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import heapq
+import itertools
 import math
 import time
 from collections import deque
@@ -31,7 +37,9 @@ class SlidingWindowLimiter:
         self._monotonic = monotonic
         self._finished: deque[float] = deque()
         self._in_flight = 0
-        self._changed = asyncio.Condition()
+        self._waiting: list[tuple[int, int, asyncio.Future[None]]] = []  # a heap
+        self._arrivals = itertools.count()
+        self._timer: asyncio.TimerHandle | None = None
 
     def _busy(self) -> int:
         now = self._monotonic()
@@ -47,18 +55,48 @@ class SlidingWindowLimiter:
             return None
         return self.window - (self._monotonic() - self._finished[0]) + 1e-4
 
-    @asynccontextmanager
-    async def slot(self) -> AsyncIterator[None]:
-        """Hold a slot while one request is sent."""
-        async with self._changed:
-            while (wait := self._wait_time()) != 0.0:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._changed.wait(), timeout=wait)
+    def _grant(self) -> None:
+        """Give free slots to the most urgent waiters; look again when the next one frees."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        while self._waiting:
+            wait = self._wait_time()
+            if wait is None:
+                return  # a send that ends calls us again
+            if wait > 0:
+                self._timer = asyncio.get_running_loop().call_later(wait, self._grant)
+                return
+            _priority, _arrival, granted = heapq.heappop(self._waiting)
+            if not granted.done():
+                self._in_flight += 1
+                granted.set_result(None)
+
+    async def _acquire(self, priority: int) -> None:
+        if not self._waiting and self._wait_time() == 0.0:
             self._in_flight += 1
+            return
+        granted: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        heapq.heappush(self._waiting, (priority, next(self._arrivals), granted))
+        self._grant()
+        try:
+            await granted
+        except asyncio.CancelledError:
+            if granted.done() and not granted.cancelled():
+                self._in_flight -= 1  # granted in the same moment: give the slot back
+            else:
+                self._waiting = [entry for entry in self._waiting if entry[2] is not granted]
+                heapq.heapify(self._waiting)
+            self._grant()
+            raise
+
+    @asynccontextmanager
+    async def slot(self, priority: int = 0) -> AsyncIterator[None]:
+        """Hold a slot while one request is sent; lower `priority` values go first."""
+        await self._acquire(priority)
         try:
             yield
         finally:
-            async with self._changed:
-                self._in_flight -= 1
-                self._finished.append(self._monotonic())
-                self._changed.notify_all()
+            self._in_flight -= 1
+            self._finished.append(self._monotonic())
+            self._grant()

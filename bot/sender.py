@@ -4,7 +4,8 @@ Rows go out most urgent first. Each chat has its own task that sends that chat's
 order, so a slow chat (a forum group at 20 messages a minute) never holds up an alert to
 an officer's private chat. `RetryAfter` waits as told; network errors and 5xx back off
 exponentially with jitter; a block marks the person unreachable and alerts the officer.
-Broadcast rows pass a sliding-window limit of OPRIT_BROADCAST_RATE attempts per second.
+Broadcast rows pass a sliding-window limit of OPRIT_BROADCAST_RATE attempts per second,
+and every row Telegram's limit of about 30 a second, where waiting rows go most urgent first.
 """
 
 from __future__ import annotations
@@ -38,6 +39,11 @@ MAX_ATTEMPTS = 8
 STAFF_RETRY = timedelta(minutes=10)
 TOPIC_BUSY_RETRY = timedelta(seconds=2)
 BROADCAST_IN_FLIGHT = 8
+# Broadcast rows are claimed about this many seconds of sending ahead, not all at once: a
+# claimed row holds its chat (a reply to that person would wait behind it), and a row
+# claimed by a worker that dies is never sent again.
+BROADCAST_AHEAD_SECONDS = 2
+TELEGRAM_PER_SECOND = 30
 
 
 def backoff(attempts: int) -> float:
@@ -54,7 +60,12 @@ class OutboxSender:
         self._bot = bot
         self._chat_tasks: dict[int, asyncio.Task[None]] = {}
         self.broadcast_limit = SlidingWindowLimiter(runtime.settings.broadcast_rate)
+        # Telegram's ~30 messages a second for the whole bot, most urgent row first: rows
+        # that wait in python-telegram-bot's own limiter would wait first come, first served,
+        # and a crisis alert would queue behind every acknowledgement claimed before it.
+        self.send_limit = SlidingWindowLimiter(TELEGRAM_PER_SECOND)
         self._broadcast_in_flight = asyncio.Semaphore(BROADCAST_IN_FLIGHT)
+        self._broadcasts_claimed = 0
         self.broadcast_lock = leader.AdvisoryLock(runtime.engine, leader.BROADCASTS)
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -80,8 +91,10 @@ class OutboxSender:
                 continue
             waiter = asyncio.ensure_future(self._runtime.outbox_wakeup.wait())
             stopper = asyncio.ensure_future(stop.wait())
+            # A chat's task wakes us when it is done (waiting on hundreds of tasks here
+            # cost a callback per task on every round).
             await asyncio.wait(
-                {waiter, stopper, *self._chat_tasks.values()},
+                {waiter, stopper},
                 timeout=await self._sleep_for(tick),
                 return_when="FIRST_COMPLETED",
             )
@@ -130,6 +143,7 @@ class OutboxSender:
     async def _claim_and_start(self) -> int:
         self._chat_tasks = {c: t for c, t in self._chat_tasks.items() if not t.done()}
         sends_broadcasts = await self.broadcast_lock.try_acquire()
+        ahead = self.broadcast_limit.capacity * BROADCAST_AHEAD_SECONDS - self._broadcasts_claimed
         async with self._runtime.sessions() as session, session.begin():
             items = await outbox_db.claim_due(
                 session,
@@ -138,11 +152,14 @@ class OutboxSender:
                 BATCH,
                 per_chat=PER_CHAT,
                 busy_chats=set(self._chat_tasks),
-                exclude_kinds=() if sends_broadcasts else ("broadcast",),
+                exclude_kinds=() if sends_broadcasts and ahead > 0 else ("broadcast",),
+                max_broadcasts=max(0, ahead),
             )
         by_chat: dict[int, list[OutboxItem]] = {}
         for item in items:
             by_chat.setdefault(item.chat_id, []).append(item)
+            if item.kind == "broadcast":
+                self._broadcasts_claimed += 1
         for chat_id, rows in by_chat.items():
             self._chat_tasks[chat_id] = asyncio.create_task(self._send_chat(rows))
         return len(items)
@@ -154,6 +171,9 @@ class OutboxSender:
             except Exception:
                 log.exception("sending one outbox row failed", extra={"outbox_id": row.id})
                 await self._finish_after_error(row)
+            finally:
+                if row.kind == "broadcast":
+                    self._broadcasts_claimed -= 1
         self._runtime.wake_outbox()
 
     async def _finish_after_error(self, item: OutboxItem) -> None:
@@ -176,10 +196,15 @@ class OutboxSender:
                 return
             item.message_thread_id = thread
         if item.kind == "broadcast":
-            async with self._broadcast_in_flight, self.broadcast_limit.slot():
+            async with (
+                self._broadcast_in_flight,
+                self.broadcast_limit.slot(),
+                self.send_limit.slot(item.priority),
+            ):
                 outcome = await telegram_io.send(self._bot, item, self._runtime.keyring)
         else:
-            outcome = await telegram_io.send(self._bot, item, self._runtime.keyring)
+            async with self.send_limit.slot(item.priority):
+                outcome = await telegram_io.send(self._bot, item, self._runtime.keyring)
         await self._record(item, outcome)
         confirm = (item.payload or {}).get("confirm")
         if isinstance(outcome, Delivered) and isinstance(confirm, dict):

@@ -21,16 +21,20 @@ async def store_updates(
     if not updates:
         return 0
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    new = 0
-    for update_id, payload in updates:
-        statement = (
-            insert(InboxUpdate)
-            .values(update_id=update_id, payload=payload, received_at=now)
-            .on_conflict_do_nothing(index_elements=["update_id"])
+    # One statement for the whole batch (up to 100 updates): a statement per update was a
+    # tenth of the inbox's database round trips.
+    statement = (
+        insert(InboxUpdate)
+        .values(
+            [
+                {"update_id": update_id, "payload": payload, "received_at": now}
+                for update_id, payload in updates
+            ]
         )
-        result = await session.execute(statement)
-        new += int(getattr(result, "rowcount", 0) or 0)
-    return new
+        .on_conflict_do_nothing(index_elements=["update_id"])
+    )
+    result = await session.execute(statement)
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 async def pending_update_ids(session: AsyncSession, limit: int) -> Sequence[int]:

@@ -95,7 +95,7 @@ class Invite(Base):
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
     used_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     participant_id: Mapped[int | None] = mapped_column(
-        ForeignKey("participants.id", ondelete="SET NULL"), nullable=True
+        ForeignKey("participants.id", ondelete="SET NULL"), nullable=True, index=True
     )
 
 
@@ -236,13 +236,13 @@ class Alert(Base):
     matches: Mapped[Any] = mapped_column(EncryptedJSON, nullable=True)
     excerpt: Mapped[str | None] = mapped_column(EncryptedText, nullable=True)
     message_id: Mapped[int | None] = mapped_column(
-        ForeignKey("messages.id", ondelete="SET NULL"), nullable=True
+        ForeignKey("messages.id", ondelete="SET NULL"), nullable=True, index=True
     )
     help_request_id: Mapped[int | None] = mapped_column(
-        ForeignKey("help_requests.id", ondelete="CASCADE"), nullable=True
+        ForeignKey("help_requests.id", ondelete="CASCADE"), nullable=True, index=True
     )
     appointment_id: Mapped[int | None] = mapped_column(
-        ForeignKey("appointments.id", ondelete="CASCADE"), nullable=True
+        ForeignKey("appointments.id", ondelete="CASCADE"), nullable=True, index=True
     )
     status: Mapped[str] = mapped_column(String(16), default="open", index=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
@@ -294,10 +294,10 @@ class OutboxItem(Base):
     )
     staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), nullable=True)
     alert_id: Mapped[int | None] = mapped_column(
-        ForeignKey("alerts.id", ondelete="CASCADE"), nullable=True
+        ForeignKey("alerts.id", ondelete="CASCADE"), nullable=True, index=True
     )
     reminder_id: Mapped[int | None] = mapped_column(
-        ForeignKey("reminders.id", ondelete="CASCADE"), nullable=True
+        ForeignKey("reminders.id", ondelete="CASCADE"), nullable=True, index=True
     )
     broadcast_id: Mapped[int | None] = mapped_column(
         ForeignKey("broadcasts.id", ondelete="CASCADE"), nullable=True

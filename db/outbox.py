@@ -39,16 +39,18 @@ async def claim_due(
     kinds: Sequence[str] | None = None,
     exclude_kinds: Sequence[str] = (),
     busy_chats: Collection[int] = (),
+    max_broadcasts: int | None = None,
 ) -> Sequence[OutboxItem]:
     """Atomically take due rows for this worker, most urgent first, at most `per_chat` for
     one chat (so one slow group chat cannot hold everything).
 
     Candidates are read first (on PostgreSQL with FOR UPDATE SKIP LOCKED, so rows another
     worker is claiming are skipped), then taken with one UPDATE … WHERE status = 'pending'
-    RETURNING: a row can only ever be taken once, whatever the backend.
+    RETURNING: a row can only ever be taken once, whatever the backend. At most
+    `max_broadcasts` broadcast rows are taken (the sender claims only what it sends soon).
     """
     candidates = (
-        select(OutboxItem.id, OutboxItem.chat_id)
+        select(OutboxItem.id, OutboxItem.chat_id, OutboxItem.kind)
         .where(OutboxItem.status == "pending", OutboxItem.due_at <= now)
         .order_by(OutboxItem.priority, OutboxItem.due_at, OutboxItem.id)
         .limit(limit * 4)
@@ -63,9 +65,14 @@ async def claim_due(
         candidates = candidates.with_for_update(skip_locked=True)
     picked: list[int] = []
     taken_per_chat: dict[int, int] = {}
-    for item_id, chat_id in (await session.execute(candidates)).all():
+    broadcasts = 0
+    for item_id, chat_id, kind in (await session.execute(candidates)).all():
         if taken_per_chat.get(chat_id, 0) >= per_chat:
             continue
+        if kind == "broadcast" and max_broadcasts is not None:
+            if broadcasts >= max_broadcasts:
+                continue
+            broadcasts += 1
         taken_per_chat[chat_id] = taken_per_chat.get(chat_id, 0) + 1
         picked.append(item_id)
         if len(picked) >= limit:

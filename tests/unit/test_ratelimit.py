@@ -34,3 +34,38 @@ async def test_first_sends_are_not_held_back() -> None:
         async with limiter.slot():
             pass
     assert time.monotonic() - started < 0.5
+
+
+async def test_the_most_urgent_waiter_gets_the_next_slot() -> None:
+    limiter = SlidingWindowLimiter(rate=2, window=0.2)
+    order: list[str] = []
+
+    async def send(name: str, priority: int) -> None:
+        async with limiter.slot(priority):
+            order.append(name)
+
+    first = [asyncio.create_task(send(f"first-{n}", 20)) for n in range(2)]
+    await asyncio.sleep(0)  # both take a slot at once; the window is full now
+    waiting = [asyncio.create_task(send(f"ack-{n}", 20)) for n in range(4)]
+    await asyncio.sleep(0)
+    urgent = asyncio.create_task(send("alert", 5))
+    await asyncio.gather(*first, *waiting, urgent)
+    assert order[:3] == ["first-0", "first-1", "alert"]
+    assert sorted(order[3:]) == [f"ack-{n}" for n in range(4)]
+
+
+async def test_a_cancelled_waiter_gives_its_turn_away() -> None:
+    limiter = SlidingWindowLimiter(rate=1, window=0.1)
+    done: list[str] = []
+
+    async def send(name: str) -> None:
+        async with limiter.slot():
+            done.append(name)
+
+    await send("first")
+    gone = asyncio.create_task(send("gone"))
+    later = asyncio.create_task(send("later"))
+    await asyncio.sleep(0)
+    gone.cancel()
+    await asyncio.gather(later, return_exceptions=True)
+    assert done == ["first", "later"]

@@ -1,0 +1,249 @@
+"""Scenario 2: crisis alert latency, idle and under load (SQLite, the default database).
+
+Latency is the time from the fake Bot API handing out a participant's critical message
+("ik wil dood") in getUpdates to the officer's alert arriving at the fake (sendMessage to
+the officer's chat naming the participant). 2,000 participants belong to 10 officers
+(`oprit staff add`). Idle: one critical message at a time. Under load: while a broadcast
+to all 2,000 runs and 100 everyday messages per second come in from 500 participants, a
+critical message from another participant every 0.2 seconds, the officers taking turns
+(Telegram lets a bot write about once a second into one chat).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from benchmarks.common import CRITICAL_TEXT, Context, typical_texts
+from benchmarks.harness import (
+    Database,
+    TimedFakeApi,
+    bot_env,
+    distribution,
+    oprit_json,
+    oprit_process,
+    running,
+    text_update,
+    wait_for,
+    workdir,
+)
+from benchmarks.seed import participant_ids, seed_participants
+
+OFFICERS = [6_100_001 + number for number in range(10)]
+FIRST_PARTICIPANT = 8_000_001
+PARTICIPANTS = 2_000
+IDLE_SAMPLES = 30
+BURST_RATE = 100
+BURST_SECONDS = 20
+BURST_SENDERS = 500
+PROBE_EVERY = 0.2
+
+
+def _alert_arrivals(api: TimedFakeApi, since: float) -> dict[int, float]:
+    """Participant id → when the first alert about them reached the officer's chat."""
+    arrivals: dict[int, float] = {}
+    for call in api.sends(since):
+        if call.ok and call.chat_id in OFFICERS:
+            text = str(call.params.get("text", ""))
+            if "(#" in text:
+                pid = int(text.split("(#", 1)[1].split(")", 1)[0])
+                arrivals.setdefault(pid, call.at)
+    return arrivals
+
+
+async def _probe_latencies(
+    api: TimedFakeApi, probes: dict[int, int], pids: dict[int, int], since: float, timeout: float
+) -> tuple[list[float], int]:
+    """Wait for the alert of every probe (update id → Telegram id); latencies in ms."""
+    wanted = {pids[telegram_id] for telegram_id in probes.values()}
+    with contextlib.suppress(TimeoutError):
+        await wait_for(
+            lambda: wanted <= set(_alert_arrivals(api, since)), timeout, "every alert", 0.2
+        )
+    arrivals = _alert_arrivals(api, since)
+    latencies = []
+    for update_id, telegram_id in probes.items():
+        arrived = arrivals.get(pids[telegram_id])
+        handed = api.handed_out.get(update_id)
+        if arrived is not None and handed is not None:
+            latencies.append((arrived - handed) * 1000)
+    return latencies, len(probes) - len(latencies)
+
+
+async def _idle(api: TimedFakeApi, senders: list[int], pids: dict[int, int]) -> dict[str, Any]:
+    latencies: list[float] = []
+    missing = 0
+    for telegram_id in senders:
+        since = time.monotonic()
+        update_id = api.push_update(text_update(api, telegram_id, CRITICAL_TEXT))
+        found, lost = await _probe_latencies(api, {update_id: telegram_id}, pids, since, 10)
+        latencies += found
+        missing += lost
+        await asyncio.sleep(0.1)
+    return {**_rounded(distribution(latencies)), "missing": missing}
+
+
+async def _loaded(
+    api: TimedFakeApi,
+    burst_senders: list[int],
+    probe_senders: list[int],
+    pids: dict[int, int],
+    database: Database,
+    seconds: int,
+) -> dict[str, Any]:
+    texts = typical_texts(BURST_RATE * seconds)
+    since = time.monotonic()
+    probes: dict[int, int] = {}
+    probe_iter = iter(probe_senders)
+    next_probe = since
+    total = BURST_RATE * seconds
+    first_id = None
+    for number in range(total):
+        target = since + number / BURST_RATE
+        delay = target - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        sender = burst_senders[number % len(burst_senders)]
+        update_id = api.push_update(text_update(api, sender, texts[number]))
+        first_id = first_id if first_id is not None else update_id
+        if time.monotonic() >= next_probe:
+            telegram_id = next(probe_iter, None)
+            if telegram_id is not None:
+                probes[api.push_update(text_update(api, telegram_id, CRITICAL_TEXT))] = telegram_id
+            next_probe += PROBE_EVERY
+    pushed_for = time.monotonic() - since
+    polls = len(api.sends(since, "getUpdates"))
+    latencies, missing = await _probe_latencies(api, probes, pids, since, 60)
+    parts = await _split(api, database, probes, since)
+    broadcast_during = len(
+        [c for c in api.sends(since) if c.ok and "loket" in str(c.params.get("text", ""))]
+    )
+    backlog = await database.scalar(
+        "SELECT count(*) FROM inbox WHERE processed_at IS NULL AND update_id >= :first",
+        first=first_id,
+    )
+    return {
+        **_rounded(distribution(latencies)),
+        "missing": missing,
+        "burst_messages": total,
+        "burst_seconds": round(pushed_for, 1),
+        "broadcast_messages_during": broadcast_during,
+        "inbox_backlog_after": int(backlog or 0),
+        "getupdates_calls": polls,
+        "parts_ms": {name: _rounded(distribution(values)) for name, values in parts.items()},
+    }
+
+
+async def _split(
+    api: TimedFakeApi, database: Database, probes: dict[int, int], since: float
+) -> dict[str, list[float]]:
+    """Where the time went: hand-out → the alert row queued (inbox: stored, waited,
+    processed), queued → claimed by the sender, claimed → arrived at the fake."""
+    rows = await database.rows(
+        "SELECT p.telegram_id, min(o.created_at), min(o.claimed_at) FROM outbox o "
+        "JOIN participants p ON p.id = o.participant_id WHERE o.kind = 'alert' "
+        "GROUP BY p.telegram_id"
+    )
+    queued = {int(tid): _wall(at) for tid, at, _claimed in rows}
+    claimed = {int(tid): _wall(at) for tid, _at, at in rows if at is not None}
+    arrived: dict[int, float] = {}
+    for call in api.sends(since):
+        text = str(call.params.get("text", ""))
+        if call.ok and call.chat_id in OFFICERS and "(#" in text:
+            arrived.setdefault(
+                int(str(call.params["text"]).split("(#", 1)[1].split(")")[0]), call.wall
+            )
+    pids = dict(await database.rows("SELECT telegram_id, id FROM participants"))
+    parts: dict[str, list[float]] = {"inbox": [], "claim": [], "send": []}
+    for update_id, telegram_id in probes.items():
+        handed = api.handed_out_wall.get(update_id)
+        made, taken = queued.get(telegram_id), claimed.get(telegram_id)
+        came = arrived.get(int(pids.get(telegram_id, 0)))
+        if handed is not None and made is not None and taken is not None and came is not None:
+            parts["inbox"].append((made - handed) * 1000)
+            parts["claim"].append((taken - made) * 1000)
+            parts["send"].append((came - taken) * 1000)
+    return parts
+
+
+def _wall(stamp: Any) -> float:
+    """A timestamp SQLite returned as text (UTC) → seconds since the epoch."""
+    moment = datetime.fromisoformat(str(stamp))
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
+
+
+def _rounded(values: dict[str, float]) -> dict[str, float]:
+    return {key: round(value, 1) for key, value in values.items()}
+
+
+async def run(ctx: Context) -> dict[str, Any]:
+    """Idle first, then under the broadcast and the burst, on one SQLite database."""
+    api = ctx.api
+    database = ctx.databases.sqlite("alerts")
+    cwd = workdir(ctx.root, "alerts")
+    env = bot_env(api, database)
+    groups = []
+    for number, telegram_id in enumerate(OFFICERS):
+        officer = oprit_json(
+            env, cwd, "staff", "add", "--telegram-id", str(telegram_id), "--role", "officer",
+            "--name", f"Officer {number + 1}",
+        )  # fmt: skip
+        groups.append(
+            await seed_participants(
+                database.url,
+                PARTICIPANTS // len(OFFICERS),
+                officer_id=int(officer["id"]),
+                first_telegram_id=FIRST_PARTICIPANT + number * PARTICIPANTS,
+            )
+        )
+    people = [telegram_id for group in groups for telegram_id in group]
+    pids = await participant_ids(database.url, people)
+    # Critical messages take turns over the officers (Telegram lets a bot write about once
+    # a second into one chat); the burst comes from the last participants of each officer.
+    per_group = len(groups[0])
+    rotation = [group[index] for index in range(per_group) for group in groups]
+    burst_senders = [t for group in groups for t in group[-BURST_SENDERS // len(groups) :]]
+    calm = [t for t in rotation if t not in set(burst_senders)]
+    idle_senders = calm[: ctx.scale(IDLE_SAMPLES, 5)]
+    probe_senders = calm[IDLE_SAMPLES : IDLE_SAMPLES + 200]
+    warm_up = calm[IDLE_SAMPLES + 200]
+    bot = oprit_process(api, database, cwd, ctx.profile_path("alerts"))
+    try:
+        with running(bot, api):
+            # The officers opened the bot once (staff Telegram lets us write to).
+            for telegram_id in OFFICERS:
+                api.push_update(text_update(api, telegram_id, "/start", "Officer"))
+            await asyncio.sleep(1)
+            await _idle(api, [warm_up], pids)  # warm-up, not counted
+            idle = await _idle(api, idle_senders, pids)
+            print(f"  alerts idle: p99 {idle['p99']} ms", flush=True)
+            queued = oprit_json(
+                env, cwd, "broadcast", "send", "--text", "Morgen is het loket dicht."
+            )
+            since = time.monotonic()
+            await wait_for(
+                lambda: [c for c in api.sends(since) if "loket" in str(c.params.get("text"))],
+                40,
+                "the broadcast to start",
+            )
+            cpu = bot.cpu_seconds()
+            started = time.monotonic()
+            with bot.profiling():
+                loaded = await _loaded(
+                    api, burst_senders, probe_senders, pids, database, ctx.scale(BURST_SECONDS, 5)
+                )
+            loaded["bot_cpu_share"] = round(
+                (bot.cpu_seconds() - cpu) / (time.monotonic() - started), 2
+            )
+            print(f"  alerts loaded: p99 {loaded['p99']} ms", flush=True)
+            rss = bot.rss_mb()
+    finally:
+        await database.dispose()
+    return {
+        "idle": idle,
+        "loaded": {**loaded, "broadcast_recipients": queued["recipients"]},
+        "peak_rss_mb": round(rss, 1),
+    }

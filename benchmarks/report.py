@@ -1,0 +1,343 @@
+"""RESULTS.md from the results document: a headline table against the targets, then the
+figures of every scenario. With a baseline (an earlier results.json) the headline shows
+the earlier figure beside the new one."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+Row = tuple[str, str, Any, Any, bool | None]
+
+
+def _get(document: dict[str, Any] | None, *path: Any) -> Any:
+    value: Any = (document or {}).get("results", {})
+    for key in path:
+        if isinstance(value, dict):
+            value = value.get(key)
+        elif isinstance(value, list) and isinstance(key, int) and key < len(value):
+            value = value[key]
+        else:
+            return None
+    return value
+
+
+def _fmt(value: Any, unit: str = "") -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        text = f"{value:,.2f}" if abs(value) < 10 else f"{value:,.0f}"
+    else:
+        text = f"{value:,}" if isinstance(value, int) else str(value)
+    return f"{text} {unit}".strip()
+
+
+def _throughput(document: dict[str, Any] | None, kind: str, size: int) -> dict[str, Any] | None:
+    for row in _get(document, "throughput", "oprit") or []:
+        if row.get("database") == kind and row.get("registered") == size:
+            return dict(row)
+    return None
+
+
+def _broadcast(document: dict[str, Any] | None, index: int) -> dict[str, Any] | None:
+    runs = _get(document, "broadcast", "runs") or []
+    return runs[index] if index < len(runs) else None
+
+
+def _max_rss(document: dict[str, Any] | None) -> float | None:
+    found: list[float] = []
+
+    def walk(value: Any) -> None:
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if key == "peak_rss_mb" and isinstance(item, int | float):
+                    found.append(float(item))
+                elif key != "echo":
+                    walk(item)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item)
+
+    walk((document or {}).get("results", {}))
+    return max(found) if found else None
+
+
+def headline(document: dict[str, Any], baseline: dict[str, Any] | None) -> list[Row]:
+    """(what, target, before, now, met) for every target of the issue."""
+    rows: list[Row] = []
+
+    def add(what: str, target: str, pick: Callable[[dict[str, Any] | None], Any], ok: Any) -> None:
+        now = pick(document)
+        met = None if now is None else bool(ok(now))
+        rows.append((what, target, pick(baseline) if baseline else None, now, met))
+
+    for size in (1, 100, 10_000, 1_000):
+        if _throughput(document, "sqlite", size) is None:
+            continue
+        add(
+            f"Inbound, SQLite, {size:,} participants: Oprit/echo",
+            "≥ 0.6",
+            lambda d, s=size: (_throughput(d, "sqlite", s) or {}).get("ratio_to_echo"),
+            lambda v: v >= 0.6,
+        )
+    for size in (1, 100, 10_000, 1_000):
+        if _throughput(document, "postgresql", size) is None:
+            continue
+        add(
+            f"Inbound, PostgreSQL, {size:,} participants: Oprit/echo",
+            "(≥ 0.6 on SQLite)",
+            lambda d, s=size: (_throughput(d, "postgresql", s) or {}).get("ratio_to_echo"),
+            lambda v: True,
+        )
+    add(
+        "Alert latency p99, idle (ms)",
+        "≤ 300",
+        lambda d: _get(d, "alerts", "idle", "p99"),
+        lambda v: v <= 300,
+    )
+    add(
+        "Alert latency p99, broadcast + 100 msg/s (ms)",
+        "≤ 300",
+        lambda d: _get(d, "alerts", "loaded", "p99"),
+        lambda v: v <= 300,
+    )
+    for index in range(4):
+        run = _broadcast(document, index)
+        if run is None:
+            continue
+        label = (
+            f"Broadcast {run['recipients']:,}, {'with' if run['with_429s'] else 'no'} 429s: "
+            "achieved/rate"
+        )
+        add(label, "≥ 0.95", lambda d, i=index: (_broadcast(d, i) or {}).get("ratio"), ge95)
+        add(
+            label.replace("achieved/rate", "duplicates"),
+            "0",
+            lambda d, i=index: (_broadcast(d, i) or {}).get("duplicates"),
+            lambda v: v == 0,
+        )
+    target = _get(document, "reminders", "target_p99_s")
+    for key, what in (("queued_lateness_s", "queued"), ("delivered_lateness_s", "delivered")):
+        add(
+            f"5,000 reminders, p99 lateness {what} (s)",
+            f"≤ {_fmt(target)}",
+            lambda d, k=key: _get(d, "reminders", k, "p99"),
+            lambda v: target is not None and v <= target,
+        )
+    add(
+        "5,000 reminders: duplicates",
+        "0",
+        lambda d: _get(d, "reminders", "duplicates"),
+        lambda v: v == 0,
+    )
+    for key, what in (
+        ("participants_ms", "/participants (officer with 40)"),
+        ("case_typical_ms", "/case, typical participant"),
+        ("case_heavy_ms", "/case, 20,000-message participant"),
+    ):
+        add(
+            f"5 M messages: {what}, p50 (ms)",
+            "≤ 200",
+            lambda d, k=key: _get(d, "scale", k, "p50"),
+            lambda v: v <= 200,
+        )
+    add("Bot peak RSS, any scenario (MB)", "≤ 250", _max_rss, lambda v: v <= 250)
+    return rows
+
+
+def ge95(value: float) -> bool:
+    """The broadcast target."""
+    return value >= 0.95
+
+
+def _table(header: list[str], rows: list[list[Any]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(_fmt(cell) for cell in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def _details(document: dict[str, Any]) -> list[str]:
+    results = document.get("results", {})
+    out: list[str] = []
+    throughput = results.get("throughput", {})
+    if "oprit" in throughput:
+        echo = throughput.get("echo", {})
+        out += ["", "### 1. Inbound throughput", ""]
+        out.append(
+            f"Echo bot (python-telegram-bot Application, polling, no database): "
+            f"**{_fmt(echo.get('per_second'))} msg/s** ({_fmt(echo.get('messages'))} messages "
+            f"from {_fmt(echo.get('senders'))} senders in {_fmt(echo.get('seconds'))} s)."
+        )
+        out.append("")
+        out.append(
+            _table(
+                [
+                    "database",
+                    "participants",
+                    "senders",
+                    "msg/s",
+                    "Oprit/echo",
+                    "bot CPU s",
+                    "acks",
+                    "errors",
+                    "RSS MB",
+                ],
+                [
+                    [
+                        r["database"],
+                        r["registered"],
+                        r["senders"],
+                        r["per_second"],
+                        r["ratio_to_echo"],
+                        r.get("bot_cpu_seconds"),
+                        r["acknowledgements"],
+                        r["errors"],
+                        r["peak_rss_mb"],
+                    ]
+                    for r in throughput["oprit"]
+                ],
+            )
+        )
+    alerts = results.get("alerts", {})
+    if "idle" in alerts:
+        out += ["", "### 2. Crisis alert latency (ms, hand-out in getUpdates → alert at the fake)"]
+        out.append("")
+        rows = []
+        for name in ("idle", "loaded"):
+            d = alerts[name]
+            rows.append([name, d["n"], d["p50"], d["p95"], d["p99"], d["max"], d["missing"]])
+        out.append(_table(["load", "n", "p50", "p95", "p99", "max", "missing"], rows))
+        loaded = alerts["loaded"]
+        out.append("")
+        out.append(
+            f"Under load: {_fmt(loaded.get('burst_messages'))} everyday messages pushed in "
+            f"{_fmt(loaded.get('burst_seconds'))} s while a broadcast to "
+            f"{_fmt(loaded.get('broadcast_recipients'))} ran "
+            f"({_fmt(loaded.get('broadcast_messages_during'))} broadcast messages went out "
+            "meanwhile: acknowledgements, safety replies and alerts go first)."
+        )
+    broadcast = results.get("broadcast", {})
+    if "runs" in broadcast:
+        out += ["", "### 3. Broadcast rate (OPRIT_BROADCAST_RATE=25)", ""]
+        out.append(
+            _table(
+                [
+                    "recipients",
+                    "429s",
+                    "measured",
+                    "delivered",
+                    "attempts",
+                    "429 answered",
+                    "msg/s",
+                    "ratio",
+                    "max attempts in 1 s",
+                    "duplicates",
+                ],
+                [
+                    [
+                        r["recipients"],
+                        "yes" if r["with_429s"] else "no",
+                        r["measured"],
+                        r["delivered"],
+                        r["attempts"],
+                        r["answered_429"],
+                        r["per_second"],
+                        r["ratio"],
+                        r["max_attempts_in_1s"],
+                        r["duplicates"],
+                    ]
+                    for r in broadcast["runs"]
+                ],
+            )
+        )
+    reminders = results.get("reminders", {})
+    if "queued_lateness_s" in reminders:
+        out += ["", "### 4. Reminder timeliness (s after due)", ""]
+        rows = []
+        for key, name in (("queued_lateness_s", "queued"), ("delivered_lateness_s", "delivered")):
+            d = reminders[key]
+            rows.append([name, d["n"], d["p50"], d["p95"], d["p99"], d["max"]])
+        out.append(_table(["lateness", "n", "p50", "p95", "p99", "max"], rows))
+        out.append("")
+        out.append(
+            f"{_fmt(reminders.get('reminders'))} reminders due within "
+            f"{_fmt(reminders.get('due_within_s'))} s; delivered "
+            f"{_fmt(reminders.get('delivered'))}, missing {_fmt(reminders.get('missing'))}, "
+            f"duplicates {_fmt(reminders.get('duplicates'))}. OPRIT_SCHEDULER_TICK = "
+            f"{_fmt(reminders.get('tick_s'))} s. At Telegram's ~30 messages/s the last one "
+            f"cannot arrive less than {_fmt(reminders.get('telegram_floor_max_s'))} s late."
+        )
+    scale = results.get("scale", {})
+    if "rows" in scale:
+        out += ["", "### 5. Database scale (SQLite)", ""]
+        out.append(
+            "Rows: "
+            + ", ".join(f"{k} {_fmt(v)}" for k, v in scale["rows"].items())
+            + f"; {_fmt(scale.get('database_mb'))} MB on disk; generated in "
+            + f"{_fmt(sum(scale.get('generation_s', {}).values()))} s."
+        )
+        out.append("")
+        rows = []
+        for key, name in (
+            ("participants_ms", "/participants (40 participants)"),
+            ("case_typical_ms", "/case (100 messages)"),
+            ("case_heavy_ms", "/case (20,000 messages)"),
+        ):
+            d = scale[key]
+            rows.append([name, d["n"], d["p50"], d["max"]])
+        out.append(_table(["officer command", "n", "p50 ms", "max ms"], rows))
+        out.append("")
+        rows = []
+        for key, name in (
+            ("cli_startup", "`oprit db current` (process start only)"),
+            ("export_typical", "`oprit export` (100 messages)"),
+            ("export_heavy", "`oprit export` (20,000 messages)"),
+            ("purge", "`oprit purge` (730 days)"),
+        ):
+            d = scale[key]
+            rows.append([name, d.get("seconds"), "yes" if d.get("ok") else d.get("note")])
+        out.append(_table(["command", "wall s", "ok"], rows))
+        out.append("")
+        out.append(f"Bot peak RSS: {_fmt(scale.get('peak_rss_mb'))} MB.")
+    return out
+
+
+def markdown(document: dict[str, Any], baseline: dict[str, Any] | None = None) -> str:
+    """The whole RESULTS.md."""
+    machine = document.get("machine", {})
+    lines = [
+        "# Oprit benchmark results",
+        "",
+        "Written by `make bench` (`python -m benchmarks`); the JSON is `results.json`. "
+        "Every figure is end to end: the real bot (`python -m bot run`) as a process against "
+        "the loopback fake Bot API of the tests.",
+        "",
+        f"Machine: {machine.get('cpus')} CPUs ({machine.get('cpu_model')}), "
+        f"{_fmt(machine.get('memory_mb'))} MB RAM, Python {machine.get('python')}; "
+        f"load average at start {machine.get('load_at_start')}. "
+        f"Run took {_fmt(document.get('total_seconds'))} s"
+        + (" (--quick: small counts, not a measurement)." if document.get("quick") else "."),
+        "",
+        "## Against the targets",
+        "",
+    ]
+    rows = headline(document, baseline)
+    header = ["what", "target", *(["before"] if baseline else []), "measured", "met"]
+    table = []
+    for what, target, before, now, met in rows:
+        verdict = "—" if met is None else ("yes" if met else "**no**")
+        table.append([what, target, *([before] if baseline else []), now, verdict])
+    lines.append(_table(header, table))
+    if baseline:
+        lines += ["", f"*before*: {baseline.get('label', 'the baseline run')}."]
+    lines += ["", "## Figures", *_details(document)]
+    notes = document.get("notes") or []
+    errors = [
+        f"{name}: {result['error']}"
+        for name, result in document.get("results", {}).items()
+        if isinstance(result, dict) and "error" in result
+    ]
+    if notes or errors:
+        lines += ["", "## Notes", ""]
+        lines += [f"- {note}" for note in [*errors, *notes]]
+    return "\n".join(lines) + "\n"
