@@ -115,7 +115,16 @@ def main() -> int:
     parser.add_argument("--keep", action="store_true", help="keep the scratch directory")
     parser.add_argument("--baseline", type=Path, help="an earlier results.json to compare with")
     parser.add_argument("--label", default="", help="what this run measured (for --baseline)")
-    return asyncio.run(main_async(parser.parse_args()))
+    parser.add_argument(
+        "--from-json", type=Path, help="only write RESULTS.md again from this results.json"
+    )
+    args = parser.parse_args()
+    if args.from_json:
+        document = json.loads(args.from_json.read_text())
+        baseline = json.loads(args.baseline.read_text()) if args.baseline else None
+        (args.output / "RESULTS.md").write_text(report.markdown(document, baseline))
+        return 0
+    return asyncio.run(main_async(args))
 
 
 if __name__ == "__main__":

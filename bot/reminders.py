@@ -25,8 +25,9 @@ log = logging.getLogger(__name__)
 BATCH = 500
 
 
-async def queue_due(session: AsyncSession, now: datetime, zone: tzinfo) -> int:
-    """Turn due reminders into outbox rows; returns how many were queued."""
+async def queue_due(session: AsyncSession, now: datetime, zone: tzinfo) -> tuple[int, bool]:
+    """Turn up to BATCH due reminders into outbox rows; returns how many were queued and
+    whether there may be more due."""
     queued = 0
     due = await appointments_db.due_reminders(session, now, BATCH)
     newest = {reminder.appointment_id: reminder.id for reminder in due}  # ordered by due_at
@@ -78,4 +79,4 @@ async def queue_due(session: AsyncSession, now: datetime, zone: tzinfo) -> int:
                 appointment_id=appointment.id,
                 now=now,
             )
-    return queued
+    return queued, len(due) == BATCH

@@ -33,6 +33,7 @@ PROMPT_SLOT_KEY = "checkin_prompt_slot"
 PURGE_KEY = "purge_day"
 PURGE_HOUR = 3
 STALE_PROMPT = timedelta(hours=6)
+REMINDER_BATCHES_PER_TICK = 40  # up to 20,000 reminders a tick; the rest at the next one
 
 
 def latest_slot(schedule: CheckinSchedule, zone: tzinfo, now: datetime) -> datetime:
@@ -107,11 +108,19 @@ async def beat(runtime: Runtime) -> None:
 
 
 async def send_reminders(runtime: Runtime) -> int:
-    """Queue every reminder that has fallen due."""
-    async with runtime.sessions() as session, session.begin():
-        queued = await reminders.queue_due(session, runtime.clock.now(), runtime.settings.tz)
-    if queued:
-        runtime.wake_outbox()
+    """Queue every reminder that has fallen due, a batch per transaction. One batch per
+    tick queued 5,000 reminders due in the same minute over ten ticks (150 s late)."""
+    queued = 0
+    for _ in range(REMINDER_BATCHES_PER_TICK):
+        async with runtime.sessions() as session, session.begin():
+            batch, more = await reminders.queue_due(
+                session, runtime.clock.now(), runtime.settings.tz
+            )
+        queued += batch
+        if batch:
+            runtime.wake_outbox()  # the first ones go out while the next batch is made
+        if not more:
+            break
     return queued
 
 

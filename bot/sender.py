@@ -39,10 +39,11 @@ MAX_ATTEMPTS = 8
 STAFF_RETRY = timedelta(minutes=10)
 TOPIC_BUSY_RETRY = timedelta(seconds=2)
 BROADCAST_IN_FLIGHT = 8
-# Broadcast rows are claimed about this many seconds of sending ahead, not all at once: a
-# claimed row holds its chat (a reply to that person would wait behind it), and a row
-# claimed by a worker that dies is never sent again.
-BROADCAST_AHEAD_SECONDS = 2
+# Rows that are not urgent (replies, reminders, prompts, broadcasts) are claimed about this
+# many seconds of sending ahead, not all at once: a claimed row holds its chat (a safety
+# reply to that person would wait behind it), waits in memory, and a broadcast row claimed
+# by a worker that dies is never sent again. Urgent rows are always claimed at once.
+AHEAD_SECONDS = 2
 TELEGRAM_PER_SECOND = 30
 
 
@@ -66,6 +67,7 @@ class OutboxSender:
         self.send_limit = SlidingWindowLimiter(TELEGRAM_PER_SECOND)
         self._broadcast_in_flight = asyncio.Semaphore(BROADCAST_IN_FLIGHT)
         self._broadcasts_claimed = 0
+        self._routine_claimed = 0
         self.broadcast_lock = leader.AdvisoryLock(runtime.engine, leader.BROADCASTS)
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -143,7 +145,8 @@ class OutboxSender:
     async def _claim_and_start(self) -> int:
         self._chat_tasks = {c: t for c, t in self._chat_tasks.items() if not t.done()}
         sends_broadcasts = await self.broadcast_lock.try_acquire()
-        ahead = self.broadcast_limit.capacity * BROADCAST_AHEAD_SECONDS - self._broadcasts_claimed
+        ahead = self.broadcast_limit.capacity * AHEAD_SECONDS - self._broadcasts_claimed
+        routine = TELEGRAM_PER_SECOND * AHEAD_SECONDS - self._routine_claimed
         async with self._runtime.sessions() as session, session.begin():
             items = await outbox_db.claim_due(
                 session,
@@ -154,12 +157,13 @@ class OutboxSender:
                 busy_chats=set(self._chat_tasks),
                 exclude_kinds=() if sends_broadcasts and ahead > 0 else ("broadcast",),
                 max_broadcasts=max(0, ahead),
+                max_routine=max(0, routine),
+                routine_priority=outbox.PRIORITY_REPLY,
             )
         by_chat: dict[int, list[OutboxItem]] = {}
         for item in items:
             by_chat.setdefault(item.chat_id, []).append(item)
-            if item.kind == "broadcast":
-                self._broadcasts_claimed += 1
+            self._count_claimed(item, 1)
         for chat_id, rows in by_chat.items():
             self._chat_tasks[chat_id] = asyncio.create_task(self._send_chat(rows))
         return len(items)
@@ -172,9 +176,14 @@ class OutboxSender:
                 log.exception("sending one outbox row failed", extra={"outbox_id": row.id})
                 await self._finish_after_error(row)
             finally:
-                if row.kind == "broadcast":
-                    self._broadcasts_claimed -= 1
+                self._count_claimed(row, -1)
         self._runtime.wake_outbox()
+
+    def _count_claimed(self, item: OutboxItem, change: int) -> None:
+        if item.kind == "broadcast":
+            self._broadcasts_claimed += change
+        if item.priority >= outbox.PRIORITY_REPLY:
+            self._routine_claimed += change
 
     async def _finish_after_error(self, item: OutboxItem) -> None:
         with contextlib.suppress(Exception):

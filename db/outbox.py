@@ -40,6 +40,8 @@ async def claim_due(
     exclude_kinds: Sequence[str] = (),
     busy_chats: Collection[int] = (),
     max_broadcasts: int | None = None,
+    max_routine: int | None = None,
+    routine_priority: int = 0,
 ) -> Sequence[OutboxItem]:
     """Atomically take due rows for this worker, most urgent first, at most `per_chat` for
     one chat (so one slow group chat cannot hold everything).
@@ -47,10 +49,11 @@ async def claim_due(
     Candidates are read first (on PostgreSQL with FOR UPDATE SKIP LOCKED, so rows another
     worker is claiming are skipped), then taken with one UPDATE … WHERE status = 'pending'
     RETURNING: a row can only ever be taken once, whatever the backend. At most
-    `max_broadcasts` broadcast rows are taken (the sender claims only what it sends soon).
+    `max_broadcasts` broadcast rows and `max_routine` rows with a priority of
+    `routine_priority` or more are taken: the sender claims only what it can send soon.
     """
     candidates = (
-        select(OutboxItem.id, OutboxItem.chat_id, OutboxItem.kind)
+        select(OutboxItem.id, OutboxItem.chat_id, OutboxItem.kind, OutboxItem.priority)
         .where(OutboxItem.status == "pending", OutboxItem.due_at <= now)
         .order_by(OutboxItem.priority, OutboxItem.due_at, OutboxItem.id)
         .limit(limit * 4)
@@ -65,14 +68,18 @@ async def claim_due(
         candidates = candidates.with_for_update(skip_locked=True)
     picked: list[int] = []
     taken_per_chat: dict[int, int] = {}
-    broadcasts = 0
-    for item_id, chat_id, kind in (await session.execute(candidates)).all():
+    broadcasts = routine = 0
+    for item_id, chat_id, kind, priority in (await session.execute(candidates)).all():
         if taken_per_chat.get(chat_id, 0) >= per_chat:
             continue
-        if kind == "broadcast" and max_broadcasts is not None:
-            if broadcasts >= max_broadcasts:
-                continue
-            broadcasts += 1
+        is_broadcast = kind == "broadcast" and max_broadcasts is not None
+        if is_broadcast and broadcasts >= (max_broadcasts or 0):
+            continue
+        is_routine = max_routine is not None and priority >= routine_priority
+        if is_routine and routine >= (max_routine or 0):
+            continue
+        broadcasts += is_broadcast
+        routine += is_routine
         taken_per_chat[chat_id] = taken_per_chat.get(chat_id, 0) + 1
         picked.append(item_id)
         if len(picked) >= limit:

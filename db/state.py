@@ -19,12 +19,17 @@ async def get(session: AsyncSession, key: str) -> str | None:
 
 
 async def put(session: AsyncSession, key: str, value: str, now: datetime) -> None:
-    """Store or replace a value."""
-    row = await session.get(KeyValue, key)
-    if row is None:
-        session.add(KeyValue(key=key, value=value, updated_at=now))
-    else:
-        row.value, row.updated_at = value, now
+    """Store or replace a value, in one statement: two workers starting at the same moment
+    both store the bot's username and a heartbeat, and a read-then-insert let one of them
+    die on the primary key."""
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = insert(KeyValue).values(key=key, value=value, updated_at=now)
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["key"],
+            set_={"value": statement.excluded.value, "updated_at": statement.excluded.updated_at},
+        )
+    )
 
 
 async def compare_and_set(session: AsyncSession, key: str, value: str, now: datetime) -> bool:

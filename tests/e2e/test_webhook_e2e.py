@@ -122,6 +122,9 @@ def test_two_workers_share_1000_updates(api: FakeBotApi, database: str, tmp_path
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline and not all(_port_open(port) for port in ports):
             time.sleep(0.2)
+        for number, (process, _log) in enumerate(workers):
+            log_text = (tmp_path / f"worker{number}.log").read_text(errors="replace")
+            assert process.poll() is None, f"worker {number} died at start:\n{log_text[-3000:]}"
         assert all(_get(port, "/healthz")[0] == 200 for port in ports)
         assert _get(ports[0], "/readyz")[0] == 200
         update_id, flagged = 1, set()
