@@ -4,6 +4,10 @@ Processing one update is one database transaction: the stored message, the flow 
 the triage verdict, alerts and the queued replies commit together with the mark that
 the update is done. A crash before the commit leaves the update unprocessed, so it is
 processed again after a restart; after the commit it is never processed twice.
+
+Updates are processed oldest first, except that a chat whose message looks like a crisis
+(a quick triage when the update is stored) goes before the backlog of other chats, with
+its own earlier updates, so a crisis alert never waits behind a burst of everyday messages.
 """
 
 from __future__ import annotations
@@ -11,13 +15,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import metrics
+from bot import metrics, triage
 from bot.runtime import Runtime, UpdateScope, update_scope
 from db import conversation
 from db import outbox as outbox_db
@@ -25,9 +30,43 @@ from db import outbox as outbox_db
 log = logging.getLogger(__name__)
 
 BATCH = 100
+URGENT_FROM = triage.severity_rank("high")
+MESSAGE_KEYS = ("message", "edited_message", "business_message", "edited_business_message")
 
 UpdateCallback = Callable[[dict[str, Any]], Awaitable[None]]
 FailureCallback = Callable[[dict[str, Any], BaseException], Awaitable[None]]
+
+
+def ordering_fields(payload: dict[str, Any]) -> tuple[int | None, bool]:
+    """The chat of a raw update and whether its text looks like a crisis in any language.
+
+    Runs on the raw JSON before anything else (never raises on a malformed update); the
+    real triage, in the participant's language, happens when the update is processed."""
+    message: Any = next((payload[key] for key in MESSAGE_KEYS if key in payload), None)
+    if message is None and isinstance(payload.get("callback_query"), dict):
+        message = payload["callback_query"].get("message")
+    if not isinstance(message, dict) or not isinstance(message.get("chat"), dict):
+        return None, False
+    chat_id = message["chat"].get("id")
+    if not isinstance(chat_id, int) or isinstance(chat_id, bool):
+        return None, False
+    text = message.get("text") or message.get("caption")
+    if not isinstance(text, str) or not text:
+        return chat_id, False
+    return chat_id, triage.severity_rank(triage.classify(text, "").severity) >= URGENT_FROM
+
+
+async def store(
+    session: AsyncSession, payloads: Sequence[dict[str, Any]], now: datetime
+) -> tuple[int, bool]:
+    """Store raw updates (before Telegram is told we have them); returns how many were new
+    and whether any looks urgent."""
+    updates = [
+        conversation.NewUpdate(int(payload["update_id"]), payload, *ordering_fields(payload))
+        for payload in payloads
+    ]
+    new = await conversation.store_updates(session, updates, now)
+    return new, any(update.urgent for update in updates)
 
 
 class InboxProcessor:
@@ -41,9 +80,11 @@ class InboxProcessor:
         self._handle_failure = handle_failure
         self._wakeup = asyncio.Event()
         self._lock = asyncio.Lock()
+        self._urgent_stored = False
 
-    def wake(self) -> None:
-        """New updates were stored."""
+    def wake(self, urgent: bool = False) -> None:
+        """New updates were stored; `urgent` ones go before the rest of the batch."""
+        self._urgent_stored = self._urgent_stored or urgent
         self._wakeup.set()
 
     async def run(self, stop: asyncio.Event, idle: float = 5.0) -> None:
@@ -65,6 +106,7 @@ class InboxProcessor:
         done = 0
         async with self._lock:
             while True:
+                self._urgent_stored = False
                 async with self._runtime.sessions() as session:
                     ids = await conversation.pending_update_ids(session, BATCH)
                 if not ids:
@@ -72,8 +114,11 @@ class InboxProcessor:
                 for update_id in ids:
                     if await self._process(update_id):
                         done += 1
-                if len(ids) < BATCH:
-                    return done
+                    if self._urgent_stored:
+                        break  # look again: the urgent update goes next
+                else:
+                    if len(ids) < BATCH:
+                        return done
 
     async def _process(self, update_id: int) -> bool:
         """Handle one update in one transaction that also marks it processed.

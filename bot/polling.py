@@ -18,10 +18,9 @@ from telegram import Bot, Update
 from telegram.error import Conflict, InvalidToken, NetworkError, TimedOut
 from telegram.warnings import PTBUserWarning
 
-from bot import leader, metrics
+from bot import inbox, leader, metrics
 from bot.inbox import InboxProcessor
 from bot.runtime import Runtime
-from db import conversation
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +36,11 @@ GATHER_SECONDS = 0.05
 
 
 async def fetch_once(
-    runtime: Runtime, bot: Bot, offset: int | None, wait_seconds: int
+    runtime: Runtime,
+    bot: Bot,
+    offset: int | None,
+    wait_seconds: int,
+    processor: InboxProcessor | None = None,
 ) -> int | None:
     """One getUpdates round: store the batch, return the offset that acknowledges it."""
     batch: Any = await bot.do_api_request(
@@ -49,10 +52,10 @@ async def fetch_once(
     if not updates:
         return offset
     async with runtime.sessions() as session, session.begin():
-        new = await conversation.store_updates(
-            session, [(int(item["update_id"]), item) for item in updates], runtime.clock.now()
-        )
+        new, urgent = await inbox.store(session, updates, runtime.clock.now())
     metrics.current().updates_received.inc(new)
+    if urgent and processor is not None:
+        processor.wake(urgent=True)
     return max(int(item["update_id"]) for item in updates) + 1
 
 
@@ -86,7 +89,7 @@ async def _poll_loop(
     failures = 0
     while not stop.is_set():
         try:
-            new_offset = await fetch_once(runtime, bot, offset, LONG_POLL_SECONDS)
+            new_offset = await fetch_once(runtime, bot, offset, LONG_POLL_SECONDS, processor)
         except InvalidToken:
             raise
         except Conflict:

@@ -19,10 +19,10 @@ from urllib.parse import urlsplit
 import tornado.httpserver
 import tornado.web
 
-from bot import metrics
+from bot import inbox, metrics
 from bot.config import ListenAddress
 from bot.runtime import Runtime
-from db import conversation, migrate
+from db import migrate
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +51,7 @@ class WebhookHandler(_Base):
     """POST from Telegram: check the secret, store the update, then answer 200."""
 
     secret: str
-    on_stored: Callable[[], None]
+    on_stored: Callable[[bool], None]
 
     async def post(self) -> None:
         given = self.request.headers.get(AUTH_HEADER, "")
@@ -62,18 +62,16 @@ class WebhookHandler(_Base):
             return
         try:
             update = json.loads(self.request.body)
-            update_id = int(update["update_id"])
+            int(update["update_id"])
         except (ValueError, KeyError, TypeError):
             metrics.current().webhook_refused.labels("body").inc()
             log.warning("webhook request with a body that is not an update")
             self.set_status(400)
             return
         async with self.runtime.sessions() as session, session.begin():
-            new = await conversation.store_updates(
-                session, [(update_id, update)], self.runtime.clock.now()
-            )
+            new, urgent = await inbox.store(session, [update], self.runtime.clock.now())
         metrics.current().updates_received.inc(new)
-        self.on_stored()
+        self.on_stored(urgent)
         self.set_status(200)
 
 
@@ -110,7 +108,7 @@ class MetricsHandler(_Base):
 
 
 def make_app(
-    runtime: Runtime, webhook: tuple[str, str, Callable[[], None]] | None = None
+    runtime: Runtime, webhook: tuple[str, str, Callable[[bool], None]] | None = None
 ) -> tornado.web.Application:
     """The routes; `webhook` is (path, secret, what to call once an update is stored)."""
     routes: list[Any] = [

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -14,9 +14,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db.models import ConversationState, InboxUpdate, Message
 
 
-async def store_updates(
-    session: AsyncSession, updates: Sequence[tuple[int, dict[str, Any]]], now: datetime
-) -> int:
+class NewUpdate(NamedTuple):
+    """A raw update as it arrived, with what the inbox orders by."""
+
+    update_id: int
+    payload: dict[str, Any]
+    chat_id: int | None
+    urgent: bool
+
+
+async def store_updates(session: AsyncSession, updates: Sequence[NewUpdate], now: datetime) -> int:
     """Insert raw updates, skipping ids already stored; returns how many were new."""
     if not updates:
         return 0
@@ -27,8 +34,14 @@ async def store_updates(
         insert(InboxUpdate)
         .values(
             [
-                {"update_id": update_id, "payload": payload, "received_at": now}
-                for update_id, payload in updates
+                {
+                    "update_id": update.update_id,
+                    "payload": update.payload,
+                    "received_at": now,
+                    "chat_id": update.chat_id,
+                    "urgent": update.urgent,
+                }
+                for update in updates
             ]
         )
         .on_conflict_do_nothing(index_elements=["update_id"])
@@ -37,16 +50,50 @@ async def store_updates(
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-async def pending_update_ids(session: AsyncSession, limit: int) -> Sequence[int]:
-    """Stored but unprocessed updates, oldest first."""
-    return (
-        await session.scalars(
-            select(InboxUpdate.update_id)
-            .where(InboxUpdate.processed_at.is_(None))
+async def pending_update_ids(session: AsyncSession, limit: int) -> list[int]:
+    """Stored, unprocessed updates in the order to process them: first every chat with an
+    urgent update (its earlier updates too, so one chat's messages keep their order), then
+    the oldest of the rest."""
+    pending = InboxUpdate.processed_at.is_(None)
+    urgent = (
+        await session.execute(
+            select(InboxUpdate.update_id, InboxUpdate.chat_id)
+            .where(pending, InboxUpdate.urgent.is_(True))
             .order_by(InboxUpdate.update_id)
             .limit(limit)
         )
     ).all()
+    first: list[int] = []
+    if urgent:
+        last_urgent: dict[int | None, int] = {}
+        for update_id, chat_id in urgent:
+            last_urgent[chat_id] = update_id
+        chats = [chat_id for chat_id in last_urgent if chat_id is not None]
+        earlier = (
+            await session.execute(
+                select(InboxUpdate.update_id, InboxUpdate.chat_id)
+                .where(pending, InboxUpdate.chat_id.in_(chats))
+                .order_by(InboxUpdate.update_id)
+            )
+        ).all()
+        first = sorted(
+            {update_id for update_id, _chat in urgent}
+            | {
+                update_id
+                for update_id, chat_id in earlier
+                if update_id <= last_urgent.get(chat_id, update_id - 1)
+            }
+        )
+    oldest = (
+        await session.scalars(
+            select(InboxUpdate.update_id)
+            .where(pending)
+            .order_by(InboxUpdate.update_id)
+            .limit(limit)
+        )
+    ).all()
+    taken = set(first)
+    return first + [update_id for update_id in oldest if update_id not in taken]
 
 
 async def lock_update(session: AsyncSession, update_id: int) -> InboxUpdate | None:

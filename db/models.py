@@ -19,6 +19,7 @@ from sqlalchemy import (
     MetaData,
     String,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -132,6 +133,10 @@ class InboxUpdate(Base):
     received_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     processed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True, index=True)
     error: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    # Read from the payload when it is stored, so the inbox can take a chat whose message
+    # looks like a crisis before the backlog of everyday messages (see bot.inbox).
+    chat_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class ConversationState(Base):

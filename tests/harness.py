@@ -43,7 +43,9 @@ class Harness:
     async def pump(self, rounds: int = 3) -> None:
         """Fetch pushed updates, process them and send everything that is due."""
         for _ in range(rounds):
-            self._offset = await fetch_once(self.runtime, self.application.bot, self._offset, 0)
+            self._offset = await fetch_once(
+                self.runtime, self.application.bot, self._offset, 0, self.processor
+            )
             await self.processor.process_pending()
             while await self.sender.send_due():
                 pass

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from bot import inbox
 from bot.clock import ManualClock
 from db import conversation
 from db.models import InboxUpdate, Message
@@ -216,9 +217,7 @@ async def test_unknown_update_types_are_ignored(h: Harness) -> None:
         {"update_id": 900004},
     ]
     async with h.runtime.sessions() as session, session.begin():
-        await conversation.store_updates(
-            session, [(u["update_id"], u) for u in weird], h.clock.now()
-        )
+        await inbox.store(session, weird, h.clock.now())
     await h.processor.process_pending()
     async with h.runtime.sessions() as session:
         rows = (
