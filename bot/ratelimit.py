@@ -6,9 +6,11 @@ came back. Whatever the network delay between us and Telegram, two requests that
 ever holds more than `rate` attempts: no initial burst, retries included.
 
 When requests wait for a slot, the most urgent one (lowest `priority`, then the oldest)
-gets the next free slot, so a crisis alert never queues behind acknowledgements. Only the
-request that gets a slot is woken: with hundreds waiting, waking all of them on every
-change would cost more than the sending itself.
+gets the next free slot, so a crisis alert never queues behind acknowledgements. On top
+of that, `reserve` slots are kept for requests more urgent than `urgent_below`: everyday
+traffic never fills the window, so a crisis alert finds a free slot at once instead of
+waiting up to a window for one. Only the request that gets a slot is woken: with hundreds
+waiting, waking all of them on every change would cost more than the sending itself.
 """
 
 from __future__ import annotations
@@ -31,8 +33,13 @@ class SlidingWindowLimiter:
         rate: float,
         window: float = 1.0,
         monotonic: Callable[[], float] = time.monotonic,
+        *,
+        reserve: int = 0,
+        urgent_below: int = 0,
     ) -> None:
         self.capacity = max(1, math.floor(rate))
+        self.reserve = min(max(0, reserve), self.capacity - 1)
+        self.urgent_below = urgent_below
         self.window = window
         self._monotonic = monotonic
         self._finished: deque[float] = deque()
@@ -47,13 +54,17 @@ class SlidingWindowLimiter:
             self._finished.popleft()
         return self._in_flight + len(self._finished)
 
-    def _wait_time(self) -> float | None:
-        """0 when a slot is free; else seconds until one frees up (None: when a send ends)."""
-        if self._busy() < self.capacity:
+    def _wait_time(self, priority: int) -> float | None:
+        """0 when a slot is free for `priority`; else seconds until one frees up (None: when
+        a send ends)."""
+        limit = self.capacity - (self.reserve if priority >= self.urgent_below else 0)
+        busy = self._busy()
+        if busy < limit:
             return 0.0
-        if not self._finished:
+        leaving = busy - limit  # finished slots leave oldest first; this one must go too
+        if leaving >= len(self._finished):
             return None
-        return self.window - (self._monotonic() - self._finished[0]) + 1e-4
+        return self.window - (self._monotonic() - self._finished[leaving]) + 1e-4
 
     def _grant(self) -> None:
         """Give free slots to the most urgent waiters; look again when the next one frees."""
@@ -61,7 +72,7 @@ class SlidingWindowLimiter:
             self._timer.cancel()
             self._timer = None
         while self._waiting:
-            wait = self._wait_time()
+            wait = self._wait_time(self._waiting[0][0])
             if wait is None:
                 return  # a send that ends calls us again
             if wait > 0:
@@ -73,7 +84,7 @@ class SlidingWindowLimiter:
                 granted.set_result(None)
 
     async def _acquire(self, priority: int) -> None:
-        if not self._waiting and self._wait_time() == 0.0:
+        if not self._waiting and self._wait_time(priority) == 0.0:
             self._in_flight += 1
             return
         granted: asyncio.Future[None] = asyncio.get_running_loop().create_future()

@@ -45,6 +45,9 @@ BROADCAST_IN_FLIGHT = 8
 # by a worker that dies is never sent again. Urgent rows are always claimed at once.
 AHEAD_SECONDS = 2
 TELEGRAM_PER_SECOND = 30
+# Of Telegram's 30 a second, this many are only for safety answers and high or critical
+# alerts: under a broadcast and a burst, an alert waited up to a second for a free slot.
+URGENT_RESERVE = 5
 
 
 def backoff(attempts: int) -> float:
@@ -64,7 +67,9 @@ class OutboxSender:
         # Telegram's ~30 messages a second for the whole bot, most urgent row first: rows
         # that wait in python-telegram-bot's own limiter would wait first come, first served,
         # and a crisis alert would queue behind every acknowledgement claimed before it.
-        self.send_limit = SlidingWindowLimiter(TELEGRAM_PER_SECOND)
+        self.send_limit = SlidingWindowLimiter(
+            TELEGRAM_PER_SECOND, reserve=URGENT_RESERVE, urgent_below=outbox.PRIORITY_REPLY
+        )
         self._broadcast_in_flight = asyncio.Semaphore(BROADCAST_IN_FLIGHT)
         self._broadcasts_claimed = 0
         self._routine_claimed = 0

@@ -69,3 +69,24 @@ async def test_a_cancelled_waiter_gives_its_turn_away() -> None:
     gone.cancel()
     await asyncio.gather(later, return_exceptions=True)
     assert done == ["first", "later"]
+
+
+async def test_reserved_slots_stay_free_for_urgent_requests() -> None:
+    limiter = SlidingWindowLimiter(rate=5, window=1.0, reserve=2, urgent_below=10)
+    granted: list[tuple[str, float]] = []
+    started = time.monotonic()
+
+    async def send(name: str, priority: int) -> None:
+        async with limiter.slot(priority):
+            granted.append((name, time.monotonic() - started))
+
+    routine = [asyncio.create_task(send(f"ack-{n}", 20)) for n in range(6)]
+    await asyncio.sleep(0.05)
+    assert [name for name, _at in granted] == ["ack-0", "ack-1", "ack-2"]  # 5 - 2 reserved
+    await asyncio.gather(*(send(f"alert-{n}", 5) for n in range(2)))
+    assert [name for name, at in granted[3:]] == ["alert-0", "alert-1"]
+    assert all(at < 0.5 for _name, at in granted[3:])  # not a window later
+    await asyncio.gather(*routine)
+    window_starts = [at for _name, at in granted]
+    most = max(sum(1 for t in window_starts if start <= t < start + 1.0) for start in window_starts)
+    assert most <= 5
