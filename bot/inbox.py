@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import metrics, triage
+from bot import metrics, outbox, triage
 from bot.runtime import Runtime, UpdateScope, update_scope
 from db import conversation
 from db import outbox as outbox_db
@@ -30,6 +30,8 @@ from db import outbox as outbox_db
 log = logging.getLogger(__name__)
 
 BATCH = 100
+GROUP = 20  # updates per transaction
+GROUP_SECONDS = 0.05  # and at most this long, so a reply or alert never waits for more
 URGENT_FROM = triage.severity_rank("high")
 MESSAGE_KEYS = ("message", "edited_message", "business_message", "edited_business_message")
 
@@ -111,14 +113,78 @@ class InboxProcessor:
                     ids = await conversation.pending_update_ids(session, BATCH)
                 if not ids:
                     return done
-                for update_id in ids:
-                    if await self._process(update_id):
-                        done += 1
-                    if self._urgent_stored:
-                        break  # look again: the urgent update goes next
-                else:
-                    if len(ids) < BATCH:
-                        return done
+                position = 0
+                while position < len(ids) and not self._urgent_stored:
+                    group = ids[position : position + GROUP]
+                    result = await self._process_group(group)
+                    if result is None:  # one of them failed: one transaction each
+                        result = len(group), 0
+                        for update_id in group:
+                            done += await self._process(update_id)
+                    consumed, processed = result
+                    position += consumed
+                    done += processed
+                if position == len(ids) and len(ids) < BATCH:
+                    return done
+
+    async def _process_group(self, update_ids: list[int]) -> tuple[int, int] | None:
+        """Handle several updates in one transaction, in order; returns how many ids were
+        taken from the front of the list and how many of those were processed.
+
+        A commit per update was most of an update's cost; each update still sees what the
+        ones before it did. The group ends early after an update that queued an urgent
+        message (the commit lets the sender have it at once), after GROUP_SECONDS, or when
+        an urgent update was stored meanwhile. If any update fails, nothing of the group
+        is kept (None) and the caller handles them one by one with `_process`.
+        """
+        runtime = self._runtime
+        finished: list[tuple[int, UpdateScope, float]] = []
+        consumed = 0
+        deadline = time.perf_counter() + GROUP_SECONDS
+        try:
+            async with runtime.sessions() as session, session.begin():
+                rows = {
+                    row.update_id: row
+                    for row in await conversation.lock_updates(session, update_ids)
+                }
+                for update_id in update_ids:
+                    consumed += 1
+                    row = rows.get(update_id)
+                    if row is None:
+                        continue  # done already, or another worker has it
+                    started = time.perf_counter()
+                    scope = UpdateScope(session=session, now=runtime.clock.now())
+                    with update_scope(scope):
+                        await self._handle(row.payload or {"update_id": update_id})
+                    if scope.failed is not None:
+                        raise scope.failed
+                    finished.append((update_id, scope, started))
+                    urgent = outbox_db.most_urgent_queued(session)
+                    if (
+                        (urgent is not None and urgent < outbox.PRIORITY_REPLY)
+                        or self._urgent_stored
+                        or time.perf_counter() > deadline
+                    ):
+                        break
+                if finished:
+                    await conversation.mark_many_processed(
+                        session,
+                        [update_id for update_id, _scope, _started in finished],
+                        runtime.clock.now(),
+                    )
+                queued = outbox_db.queued_any(session)
+        except Exception as error:
+            log.info(
+                "update group rolled back; one by one",
+                extra={"update_ids": len(update_ids), "error": type(error).__name__},
+            )
+            return None
+        for update_id, scope, started in finished:
+            await self._after_commit(update_id, scope)
+            self._count(update_id, scope, time.perf_counter() - started, failed=False)
+        if queued:
+            runtime.wake_outbox()
+        return consumed, len(finished)
 
     async def _process(self, update_id: int) -> bool:
         """Handle one update in one transaction that also marks it processed.
@@ -156,10 +222,17 @@ class InboxProcessor:
             await self._after_commit(update_id, scope)
         elif failure is not None:
             await self._record_failure(update_id, now, failure)
-        elapsed = time.perf_counter() - started
+        self._count(update_id, scope, time.perf_counter() - started, failed=failure is not None)
+        if queued or failure is not None:
+            runtime.wake_outbox()  # only when there is something to send: it costs queries
+        return True
+
+    def _count(
+        self, update_id: int, scope: UpdateScope | None, elapsed: float, *, failed: bool
+    ) -> None:
         counters = metrics.current()
         counters.processing_seconds.observe(elapsed)
-        counters.updates_processed.labels("ok" if failure is None else "failed").inc()
+        counters.updates_processed.labels("failed" if failed else "ok").inc()
         log.info(
             "update processed",
             extra={
@@ -168,9 +241,6 @@ class InboxProcessor:
                 "latency_ms": round(elapsed * 1000, 1),
             },
         )
-        if queued or failure is not None:
-            runtime.wake_outbox()  # only when there is something to send: it costs queries
-        return True
 
     async def _after_commit(self, update_id: int, scope: UpdateScope) -> None:
         for action in scope.after_commit:

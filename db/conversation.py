@@ -107,14 +107,40 @@ async def lock_update(session: AsyncSession, update_id: int) -> InboxUpdate | No
     return await session.scalar(query.execution_options(populate_existing=True))
 
 
+async def lock_updates(session: AsyncSession, update_ids: Sequence[int]) -> list[InboxUpdate]:
+    """The unprocessed ones of these updates, locked for this transaction, in the order
+    asked for (another worker's locked rows are skipped on PostgreSQL)."""
+    query = select(InboxUpdate).where(
+        InboxUpdate.update_id.in_(list(update_ids)), InboxUpdate.processed_at.is_(None)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    rows = {
+        row.update_id: row
+        for row in await session.scalars(query.execution_options(populate_existing=True))
+    }
+    return [rows[update_id] for update_id in update_ids if update_id in rows]
+
+
+async def mark_many_processed(
+    session: AsyncSession, update_ids: Sequence[int], now: datetime
+) -> None:
+    """Processed without error: forget the raw payloads (see `mark_processed`)."""
+    await session.execute(
+        update(InboxUpdate)
+        .where(InboxUpdate.update_id.in_(list(update_ids)))
+        .values(processed_at=now, payload=None, chat_id=None, error=None)
+    )
+
+
 async def mark_processed(
     session: AsyncSession, update_id: int, now: datetime, error: str | None = None
 ) -> None:
-    """Processed: forget the raw payload (its content now lives in `messages`)."""
+    """Processed: forget the raw payload and its chat (the content now lives in `messages`)."""
     await session.execute(
         update(InboxUpdate)
         .where(InboxUpdate.update_id == update_id)
-        .values(processed_at=now, payload=None, error=error)
+        .values(processed_at=now, payload=None, chat_id=None, error=error)
     )
 
 

@@ -14,6 +14,7 @@ from db.models import OutboxItem
 # Set in `session.info` when a transaction queued outbox rows, so whoever commits it wakes
 # the sender only then (waking it after every update cost a quarter of the inbox's time).
 QUEUED = "oprit_outbox_queued"
+MOST_URGENT = "oprit_outbox_most_urgent"
 
 
 def add(session: AsyncSession, **fields: Any) -> OutboxItem:
@@ -21,12 +22,21 @@ def add(session: AsyncSession, **fields: Any) -> OutboxItem:
     item = OutboxItem(**fields)
     session.add(item)
     session.info[QUEUED] = True
+    if item.priority is not None:
+        most_urgent = session.info.get(MOST_URGENT, item.priority)
+        session.info[MOST_URGENT] = min(item.priority, most_urgent)
     return item
 
 
 def queued_any(session: AsyncSession) -> bool:
     """Whether this session queued an outbox row (see `QUEUED`)."""
     return bool(session.info.get(QUEUED))
+
+
+def most_urgent_queued(session: AsyncSession) -> int | None:
+    """The lowest priority value this session queued, if it queued anything."""
+    value = session.info.get(MOST_URGENT)
+    return int(value) if value is not None else None
 
 
 async def claim_due(

@@ -1,0 +1,96 @@
+"""Several updates share a transaction; a failing one costs the others nothing, and an
+update that queues an urgent message is committed (and so sent) at once."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from bot import inbox, outbox
+from bot.replies import Reply
+from bot.runtime import Runtime, current_scope
+from db import state
+from db.models import InboxUpdate, KeyValue
+
+
+def _update(update_id: int, text: str) -> dict[str, Any]:
+    return {
+        "update_id": update_id,
+        "message": {"message_id": update_id, "chat": {"id": 4_000 + update_id}, "text": text},
+    }
+
+
+async def _store(runtime: Runtime, count: int) -> None:
+    async with runtime.sessions() as session, session.begin():
+        await inbox.store(
+            session, [_update(n, f"bericht {n}") for n in range(1, count + 1)], runtime.clock.now()
+        )
+
+
+async def _effects(runtime: Runtime) -> list[str]:
+    async with runtime.sessions() as session:
+        return sorted((await session.scalars(select(KeyValue.key))).all())
+
+
+async def _errors(runtime: Runtime) -> dict[int, str | None]:
+    async with runtime.sessions() as session:
+        rows = (await session.scalars(select(InboxUpdate))).all()
+        assert all(row.processed_at is not None for row in rows)
+        return {row.update_id: row.error for row in rows}
+
+
+async def test_one_failing_update_rolls_back_its_group_and_the_rest_is_kept_once(
+    runtime: Runtime,
+) -> None:
+    await _store(runtime, 8)
+    calls: list[int] = []
+    apologies: list[int] = []
+
+    async def handle(payload: dict[str, Any]) -> None:
+        update_id = int(payload["update_id"])
+        calls.append(update_id)
+        scope = current_scope()
+        await state.put(scope.session, f"effect-{update_id}", "1", scope.now)
+        if update_id == 5:
+            raise RuntimeError("a bug in one handler")
+
+    async def handle_failure(payload: dict[str, Any], error: BaseException) -> None:
+        apologies.append(int(payload["update_id"]))
+
+    processor = inbox.InboxProcessor(runtime, handle, handle_failure)
+    assert await processor.process_pending() == 8
+    assert calls[:5] == [1, 2, 3, 4, 5]  # the group, rolled back at 5
+    assert calls[5:] == [1, 2, 3, 4, 5, 6, 7, 8]  # then one transaction each
+    assert apologies == [5]
+    assert await _effects(runtime) == sorted(f"effect-{n}" for n in (1, 2, 3, 4, 6, 7, 8))
+    errors = await _errors(runtime)
+    assert errors[5] == "RuntimeError"
+    assert all(errors[n] is None for n in (1, 2, 3, 4, 6, 7, 8))
+    assert await processor.process_pending() == 0  # nothing is processed twice
+
+
+async def test_an_update_that_queues_an_urgent_message_ends_the_group(runtime: Runtime) -> None:
+    await _store(runtime, 6)
+
+    async def handle(payload: dict[str, Any]) -> None:
+        scope = current_scope()
+        update_id = int(payload["update_id"])
+        priority = outbox.PRIORITY_SAFETY if update_id == 2 else outbox.PRIORITY_REPLY
+        outbox.enqueue(
+            scope.session, 4_000 + update_id, [Reply("ok")], now=scope.now, priority=priority
+        )
+
+    async def handle_failure(payload: dict[str, Any], error: BaseException) -> None:
+        raise AssertionError(error)
+
+    processor = inbox.InboxProcessor(runtime, handle, handle_failure)
+    woken: list[bool] = []
+    runtime.outbox_wakeup.clear()
+    first = await processor._process_group([1, 2, 3, 4, 5, 6])
+    woken.append(runtime.outbox_wakeup.is_set())
+    assert first == (2, 2)  # committed right after the safety answer was queued
+    assert woken == [True]
+    assert await processor.process_pending() == 4
+    errors = await _errors(runtime)
+    assert sorted(errors) == [1, 2, 3, 4, 5, 6]
