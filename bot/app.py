@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import signal
 from datetime import datetime, timedelta
@@ -192,6 +193,10 @@ async def serve(
         processor = inbox_processor(application)
         sender = OutboxSender(runtime, application.bot)
         first_round = asyncio.Event()
+        # What was built while starting lives until the end: keep it out of the garbage
+        # collector's full scans, which paused the event loop for a send now and then.
+        gc.collect()
+        gc.freeze()
         tasks = [
             asyncio.create_task(processor.run(stop), name="inbox"),
             asyncio.create_task(sender.run(stop), name="outbox"),

@@ -53,9 +53,8 @@ async def record(
 
     `at` is when the person sent it (Telegram's date), so a message written while the bot
     was down keeps its real time."""
-    if await conversation.message_exists(session, inbound.dedupe_key):
-        return None
-    message = Message(
+    return await conversation.insert_message_once(
+        session,
         participant_id=participant_id,
         direction="in",
         kind=inbound.kind if inbound.kind in KINDS else "other",
@@ -67,6 +66,3 @@ async def record(
         media_file_id=inbound.media_file_id,
         at=_sent_at(inbound.sent_at, now),
     )
-    session.add(message)
-    await session.flush()
-    return message

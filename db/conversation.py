@@ -150,10 +150,17 @@ async def count_unprocessed(session: AsyncSession) -> int:
     return int(count or 0)
 
 
-async def message_exists(session: AsyncSession, dedupe_key: str) -> bool:
-    """Whether an inbound message was already stored (a redelivered update)."""
-    found = await session.scalar(select(Message.id).where(Message.dedupe_key == dedupe_key))
-    return found is not None
+async def insert_message_once(session: AsyncSession, **values: Any) -> Message | None:
+    """Store a message unless its `dedupe_key` is stored already (a redelivery): one
+    INSERT … ON CONFLICT DO NOTHING RETURNING, not a look-up and then an insert."""
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = (
+        insert(Message)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["dedupe_key"])
+        .returning(Message)
+    )
+    return (await session.scalars(statement)).first()
 
 
 async def flow_state(session: AsyncSession, telegram_id: int) -> ConversationState | None:
