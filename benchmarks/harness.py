@@ -126,9 +126,10 @@ def percentile(values: Sequence[float], q: float) -> float:
 
 
 def distribution(values: Sequence[float]) -> dict[str, float]:
-    """p50, p95, p99, max and the count of a list of samples."""
+    """min, p50, p95, p99, max and the count of a list of samples."""
     return {
         "n": len(values),
+        "min": min(values) if values else float("nan"),
         "p50": percentile(values, 50),
         "p95": percentile(values, 95),
         "p99": percentile(values, 99),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Appointment, Reminder
@@ -49,6 +49,14 @@ async def due_reminders(session: AsyncSession, now: datetime, limit: int) -> Seq
             .limit(limit)
         )
     ).all()
+
+
+async def count_pending_reminders(session: AsyncSession, due_by: datetime) -> int:
+    """How many reminders are still to go out up to `due_by` (past due ones included)."""
+    count = await session.scalar(
+        select(func.count()).where(Reminder.status == "pending", Reminder.due_at <= due_by)
+    )
+    return int(count or 0)
 
 
 async def claim_reminder(

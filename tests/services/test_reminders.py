@@ -8,10 +8,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from bot import appointments, scheduler
+from bot import appointments, reminders, scheduler
 from bot.clock import ManualClock
 from bot.runtime import Runtime
-from db.models import Alert, OutboxItem, Participant, Reminder
+from db.models import Alert, Appointment, OutboxItem, Participant, Reminder
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 DAY, TWO_HOURS = timedelta(days=1), timedelta(hours=2)
@@ -173,3 +173,60 @@ async def test_no_answer_by_the_last_reminder_alerts_the_officer(runtime: Runtim
     async with runtime.sessions() as session:
         (alert,) = (await session.scalars(select(Alert))).all()
     assert alert.kind == "no_confirmation"
+
+
+async def test_a_peak_of_reminders_starts_early_enough_that_none_is_late(
+    runtime: Runtime,
+) -> None:
+    clock = runtime.clock
+    assert isinstance(clock, ManualClock)
+    count = 600  # due within one minute: 30 s of sending at the planned rate
+    first_due = clock.now() + timedelta(hours=1)
+    async with runtime.sessions() as session, session.begin():
+        people = [
+            Participant(
+                telegram_id=5_100_000 + number,
+                name=f"Deelnemer {number}",
+                language="nl",
+                status="active",
+                created_at=clock.now(),
+            )
+            for number in range(count)
+        ]
+        session.add_all(people)
+        await session.flush()
+        for number, person in enumerate(people):
+            due = first_due + timedelta(seconds=60 * number / count)
+            appointment = Appointment(
+                participant_id=person.id, at=due + TWO_HOURS, with_org="UWV", location="Loket 3"
+            )
+            session.add(appointment)
+            await session.flush()
+            session.add(
+                Reminder(
+                    appointment_id=appointment.id,
+                    offset_seconds=int(TWO_HOURS.total_seconds()),
+                    due_at=due,
+                )
+            )
+    clock.set(first_due - reminders.MAX_LEAD - timedelta(minutes=5))
+    assert await scheduler.send_reminders(runtime) == 0  # the peak is not in sight yet
+    queued_at: dict[int, tuple[datetime, datetime]] = {}
+    clock.set(first_due - timedelta(minutes=2))
+    while clock.now() <= first_due + timedelta(minutes=2):
+        await scheduler.send_reminders(runtime)
+        async with runtime.sessions() as session:
+            for reminder in (
+                await session.scalars(select(Reminder).where(Reminder.status == "sent"))
+            ).all():
+                assert reminder.sent_at is not None
+                queued_at.setdefault(reminder.id, (reminder.due_at, reminder.sent_at))
+        clock.advance(timedelta(seconds=15))  # the scheduler tick
+    assert len(queued_at) == count
+    early = [(due - sent).total_seconds() for due, sent in queued_at.values()]
+    assert min(early) >= -15  # never later than one scheduler tick, as without a peak
+    assert max(early) <= reminders.MAX_LEAD.total_seconds()
+    # spread out before the peak, not all at the first tick: a 600-row backlog at 20 a
+    # second needs 30 s, so the first go about 30 s early and the last ones close to time
+    assert 15 <= max(early) <= 60
+    assert len(await _reminder_rows(runtime)) == count
