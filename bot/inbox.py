@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import metrics, outbox, triage
 from bot.runtime import Runtime, UpdateScope, update_scope
-from db import conversation
+from db import conversation, people
 from db import outbox as outbox_db
 
 log = logging.getLogger(__name__)
@@ -147,6 +147,9 @@ class InboxProcessor:
                     row.update_id: row
                     for row in await conversation.lock_updates(session, update_ids)
                 }
+                chats = [row.chat_id for row in rows.values() if row.chat_id is not None]
+                await people.prefetch(session, chats)
+                await conversation.prefetch_flow_states(session, chats)
                 for update_id in update_ids:
                     consumed += 1
                     row = rows.get(update_id)

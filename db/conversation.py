@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -163,8 +163,30 @@ async def insert_message_once(session: AsyncSession, **values: Any) -> Message |
     return (await session.scalars(statement)).first()
 
 
+# Set by `prefetch_flow_states`: Telegram ids known to have no flow state in this
+# transaction; kept true by `save_flow_state` and `clear_flow_state`.
+WITHOUT_FLOW = "oprit_without_flow"
+
+
+async def prefetch_flow_states(session: AsyncSession, telegram_ids: Collection[int]) -> None:
+    """Read the flow states of these people in one query for the updates that share this
+    transaction (bot.inbox); the rows found stay in the session, the others are known to
+    be absent, so `flow_state` needs no query of its own."""
+    wanted = set(telegram_ids)
+    found = await session.scalars(
+        select(ConversationState).where(ConversationState.telegram_id.in_(wanted))
+    )
+    session.info[WITHOUT_FLOW] = wanted - {state.telegram_id for state in found.all()}
+
+
+def _known_absent(session: AsyncSession, telegram_id: int) -> bool:
+    return telegram_id in session.info.get(WITHOUT_FLOW, ())
+
+
 async def flow_state(session: AsyncSession, telegram_id: int) -> ConversationState | None:
     """The flow a person is in, if any."""
+    if _known_absent(session, telegram_id):
+        return None
     return await session.get(ConversationState, telegram_id)
 
 
@@ -178,8 +200,9 @@ async def save_flow_state(
     now: datetime,
 ) -> None:
     """Remember where a person is in a flow (replacing any earlier flow)."""
-    state = await session.get(ConversationState, telegram_id)
+    state = await flow_state(session, telegram_id)
     if state is None:
+        session.info.get(WITHOUT_FLOW, set()).discard(telegram_id)
         session.add(
             ConversationState(
                 telegram_id=telegram_id,
@@ -196,9 +219,12 @@ async def save_flow_state(
 
 async def clear_flow_state(session: AsyncSession, telegram_id: int) -> None:
     """The person finished or left their flow."""
-    state = await session.get(ConversationState, telegram_id)
+    state = await flow_state(session, telegram_id)
     if state is not None:
         await session.delete(state)
+        await session.flush()  # a flow started again in this transaction is a new row
+        if WITHOUT_FLOW in session.info:
+            session.info[WITHOUT_FLOW].add(telegram_id)
 
 
 async def messages_of(session: AsyncSession, participant_id: int) -> Sequence[Message]:

@@ -2,17 +2,58 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, inspect, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstanceState
 
 from db.models import AuditEntry, Invite, Participant, Staff
 
+# Set by `prefetch`: the Telegram ids it looked up, and the staff and participants found.
+PREFETCHED = "oprit_people_prefetched"
+
+
+async def prefetch(session: AsyncSession, telegram_ids: Collection[int]) -> None:
+    """Look up the staff and participants behind these Telegram ids in two queries, for the
+    updates that share this transaction (bot.inbox): two look-ups per update were half of
+    an update's queries. Answers then come from the same transaction, so they are as fresh
+    as a query would be."""
+    wanted = set(telegram_ids)
+    staff = await session.scalars(
+        select(Staff).where(Staff.telegram_id.in_(wanted), Staff.active.is_(True))
+    )
+    participants = await session.scalars(
+        select(Participant).where(Participant.telegram_id.in_(wanted))
+    )
+    session.info[PREFETCHED] = (
+        wanted,
+        {member.telegram_id: member for member in staff.all()},
+        {person.telegram_id: person for person in participants.all() if person.telegram_id},
+    )
+
+
+def _prefetched(
+    session: AsyncSession,
+) -> tuple[set[int], dict[int, Staff], dict[int, Participant]] | None:
+    value = session.info.get(PREFETCHED)
+    return value if isinstance(value, tuple) else None
+
+
+def _current(row: Staff | Participant) -> bool:
+    state: InstanceState[Staff | Participant] = inspect(row)
+    return not (state.deleted or state.was_deleted or state.detached)
+
 
 async def staff_by_telegram_id(session: AsyncSession, telegram_id: int) -> Staff | None:
-    """The active staff member with this Telegram id, read fresh for every action."""
+    """The active staff member with this Telegram id, read from the database in this
+    transaction (staff are only added and removed by `oprit staff`, never by an update)."""
+    known = _prefetched(session)
+    if known is not None and telegram_id in known[0]:
+        member = known[1].get(telegram_id)
+        if member is None or (_current(member) and member.active):
+            return member
     return await session.scalar(
         select(Staff).where(Staff.telegram_id == telegram_id, Staff.active.is_(True))
     )
@@ -24,7 +65,13 @@ async def all_staff(session: AsyncSession) -> Sequence[Staff]:
 
 
 async def participant_by_telegram_id(session: AsyncSession, telegram_id: int) -> Participant | None:
-    """The participant using this Telegram account, if any."""
+    """The participant using this Telegram account, if any (a prefetched one only while it
+    still is: an update may have registered someone new, which only a query finds)."""
+    known = _prefetched(session)
+    if known is not None:
+        person = known[2].get(telegram_id)
+        if person is not None and _current(person) and person.telegram_id == telegram_id:
+            return person
     return await session.scalar(select(Participant).where(Participant.telegram_id == telegram_id))
 
 

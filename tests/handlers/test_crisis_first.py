@@ -145,3 +145,17 @@ async def test_crisis_behind_a_backlog_is_stored_and_alerted_first(harness: Harn
     assert any("113" in text for text in kim.replies())
     alerts = [text for text in officer.replies() if "CRITICAL" in text]
     assert len(alerts) == 1
+
+
+async def test_a_flow_started_by_one_update_holds_for_the_next_in_the_same_batch(
+    harness: Harness,
+) -> None:
+    kim = harness.user()
+    await harness.register(kim)
+    kim.send("/checkin")
+    kim.send("hallo, ik ben er")  # processed in the same transaction as /checkin
+    await harness.pump()
+    replies = kim.replies()
+    assert replies[-3] == "How are you doing?"
+    assert replies[-2] == "I saved your message. To go on with the check-in:"
+    assert "How are you doing?" in replies[-1]
