@@ -41,7 +41,8 @@ extract: $(STAMP)
 		--output-dir=locales --no-fuzzy-matching --ignore-obsolete --ignore-pot-creation-date
 
 bench: $(STAMP) catalogs
-	$(BIN)/python -m benchmarks
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	$(BIN)/python -m benchmarks $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -16,7 +16,7 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Contex
 from telegram.request import BaseRequest
 
 import handlers
-from bot import crypto, downtime, failures, metrics, officer_alerts, scheduler, web
+from bot import crypto, downtime, failures, metrics, officer_alerts, scheduler, triage, web
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.inbox import InboxProcessor
@@ -193,6 +193,7 @@ async def serve(
         processor = inbox_processor(application)
         sender = OutboxSender(runtime, application.bot)
         first_round = asyncio.Event()
+        triage.prepare()
         # What was built while starting lives until the end: keep it out of the garbage
         # collector's full scans, which paused the event loop for a send now and then.
         gc.collect()

@@ -367,3 +367,11 @@ def test_every_applied_rule_has_a_valid_severity() -> None:
         for rule in rules:
             assert rule.severity in SEVERITIES[1:], rule.name
             assert rule.weight > 0, rule.name
+
+
+def test_prepare_compiles_the_rules_of_every_language_up_front() -> None:
+    triage._ruleset.cache_clear()
+    triage.prepare()
+    assert triage._ruleset.cache_info().currsize == len(triage.LANGUAGES) + 1
+    assert triage.classify("ik wil dood", "nl").severity == "critical"
+    assert triage._ruleset.cache_info().currsize == len(triage.LANGUAGES) + 1
