@@ -9,8 +9,10 @@ When requests wait for a slot, the most urgent one (lowest `priority`, then the 
 gets the next free slot, so a crisis alert never queues behind acknowledgements. On top
 of that, `reserve` slots are kept for requests more urgent than `urgent_below`: everyday
 traffic never fills the window, so a crisis alert finds a free slot at once instead of
-waiting up to a window for one. Only the request that gets a slot is woken: with hundreds
-waiting, waking all of them on every change would cost more than the sending itself.
+waiting up to a window for one; while urgent requests are being sent (a wave of crisis
+messages), `reserve_while_urgent` slots are kept instead. Only the request that gets a
+slot is woken: with hundreds waiting, waking all of them on every change would cost more
+than the sending itself.
 """
 
 from __future__ import annotations
@@ -36,10 +38,15 @@ class SlidingWindowLimiter:
         *,
         reserve: int = 0,
         urgent_below: int = 0,
+        reserve_while_urgent: int | None = None,
     ) -> None:
         self.capacity = max(1, math.floor(rate))
         self.reserve = min(max(0, reserve), self.capacity - 1)
+        self.reserve_while_urgent = min(
+            max(self.reserve, reserve_while_urgent or 0), self.capacity - 1
+        )
         self.urgent_below = urgent_below
+        self._last_urgent = -math.inf
         self.window = window
         self._monotonic = monotonic
         self._finished: deque[float] = deque()
@@ -57,7 +64,10 @@ class SlidingWindowLimiter:
     def _wait_time(self, priority: int) -> float | None:
         """0 when a slot is free for `priority`; else seconds until one frees up (None: when
         a send ends)."""
-        limit = self.capacity - (self.reserve if priority >= self.urgent_below else 0)
+        limit = self.capacity
+        if priority >= self.urgent_below:
+            recent = self._monotonic() - self._last_urgent < self.window
+            limit -= self.reserve_while_urgent if recent else self.reserve
         busy = self._busy()
         if busy < limit:
             return 0.0
@@ -78,14 +88,19 @@ class SlidingWindowLimiter:
             if wait > 0:
                 self._timer = asyncio.get_running_loop().call_later(wait, self._grant)
                 return
-            _priority, _arrival, granted = heapq.heappop(self._waiting)
+            priority, _arrival, granted = heapq.heappop(self._waiting)
             if not granted.done():
-                self._in_flight += 1
+                self._take(priority)
                 granted.set_result(None)
+
+    def _take(self, priority: int) -> None:
+        self._in_flight += 1
+        if priority < self.urgent_below:
+            self._last_urgent = self._monotonic()
 
     async def _acquire(self, priority: int) -> None:
         if not self._waiting and self._wait_time(priority) == 0.0:
-            self._in_flight += 1
+            self._take(priority)
             return
         granted: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         heapq.heappush(self._waiting, (priority, next(self._arrivals), granted))

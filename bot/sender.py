@@ -48,6 +48,9 @@ TELEGRAM_PER_SECOND = 30
 # Of Telegram's 30 a second, this many are only for safety answers and high or critical
 # alerts: under a broadcast and a burst, an alert waited up to a second for a free slot.
 URGENT_RESERVE = 5
+# ... and this many while urgent messages went out within the last second: a wave of
+# crisis messages comes in bursts, and five slots made an alert wait up to half a second.
+URGENT_RESERVE_IN_A_WAVE = 12
 
 
 def backoff(attempts: int) -> float:
@@ -68,7 +71,10 @@ class OutboxSender:
         # that wait in python-telegram-bot's own limiter would wait first come, first served,
         # and a crisis alert would queue behind every acknowledgement claimed before it.
         self.send_limit = SlidingWindowLimiter(
-            TELEGRAM_PER_SECOND, reserve=URGENT_RESERVE, urgent_below=outbox.PRIORITY_REPLY
+            TELEGRAM_PER_SECOND,
+            reserve=URGENT_RESERVE,
+            reserve_while_urgent=URGENT_RESERVE_IN_A_WAVE,
+            urgent_below=outbox.PRIORITY_REPLY,
         )
         self._broadcast_in_flight = asyncio.Semaphore(BROADCAST_IN_FLIGHT)
         self._broadcasts_claimed = 0

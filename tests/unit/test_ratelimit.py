@@ -90,3 +90,25 @@ async def test_reserved_slots_stay_free_for_urgent_requests() -> None:
     window_starts = [at for _name, at in granted]
     most = max(sum(1 for t in window_starts if start <= t < start + 1.0) for start in window_starts)
     assert most <= 5
+
+
+async def test_a_wave_of_urgent_requests_keeps_more_slots_free() -> None:
+    limiter = SlidingWindowLimiter(
+        rate=10, window=1.0, reserve=2, reserve_while_urgent=5, urgent_below=10
+    )
+    granted: list[str] = []
+
+    async def send(name: str, priority: int) -> None:
+        async with limiter.slot(priority):
+            granted.append(name)
+
+    async with limiter.slot(5):  # an alert went out a moment ago
+        pass
+    routine = [asyncio.create_task(send(f"ack-{n}", 20)) for n in range(8)]
+    await asyncio.sleep(0.05)
+    assert len(granted) == 4  # 10 - 5 kept - the alert's slot
+    await asyncio.gather(*(send(f"alert-{n}", 5) for n in range(5)))
+    assert granted[4:] == [f"alert-{n}" for n in range(5)]  # none of them waited
+    for task in routine:
+        task.cancel()
+    await asyncio.gather(*routine, return_exceptions=True)
