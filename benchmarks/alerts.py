@@ -23,7 +23,6 @@ from benchmarks.harness import (
     TimedFakeApi,
     bot_env,
     distribution,
-    oprit_json,
     oprit_process,
     running,
     text_update,
@@ -31,6 +30,7 @@ from benchmarks.harness import (
     workdir,
 )
 from benchmarks.seed import participant_ids, seed_participants
+from tests.e2e.botprocess import oprit_json
 
 OFFICERS = [6_100_001 + number for number in range(10)]
 FIRST_PARTICIPANT = 8_000_001

@@ -22,13 +22,13 @@ from benchmarks.common import Context
 from benchmarks.harness import (
     TimedFakeApi,
     bot_env,
-    oprit_json,
     oprit_process,
     running,
     wait_for,
     workdir,
 )
 from benchmarks.seed import seed_participants
+from tests.e2e.botprocess import oprit_json
 from tests.e2e.fake_bot_api import Call, max_calls_in_window
 
 RATE = 25  # OPRIT_BROADCAST_RATE's default

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import copy
-import json
 import os
 import signal
 import statistics
@@ -27,6 +26,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from tests.conftest import TEST_KEY, TEST_TOKEN
+from tests.e2e.botprocess import oprit
 from tests.e2e.fake_bot_api import Call, FakeBotApi, JsonDict, utf16_len
 from tests.postgres_server import PostgresUnavailable, ThrowawayPostgres
 
@@ -227,24 +227,8 @@ def oprit_cli(
 ) -> tuple[subprocess.CompletedProcess[str], float]:
     """Run one `oprit` command; returns its result and its wall time in seconds."""
     started = time.perf_counter()
-    result = subprocess.run(
-        [*OPRIT, *args],
-        env=env,
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
+    result = oprit(env, cwd, *args, timeout=timeout)
     return result, time.perf_counter() - started
-
-
-def oprit_json(env: dict[str, str], cwd: Path, *args: str) -> Any:
-    """Run a command with --json and parse its one document (raise on failure)."""
-    result, _elapsed = oprit_cli(env, cwd, *args, "--json")
-    if result.returncode != 0:
-        raise RuntimeError(f"oprit {' '.join(args)} failed: {result.stderr.strip()[:500]}")
-    return json.loads(result.stdout)
 
 
 class BotProcess:

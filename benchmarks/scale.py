@@ -24,13 +24,13 @@ from benchmarks.harness import (
     bot_env,
     distribution,
     oprit_cli,
-    oprit_json,
     oprit_process,
     running,
     text_update,
     workdir,
 )
 from benchmarks.seed import quiet
+from tests.e2e.botprocess import oprit_json
 
 OFFICER = 6_100_001
 ROUNDS = 5

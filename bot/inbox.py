@@ -170,7 +170,7 @@ class InboxProcessor:
                     ):
                         break
                 if finished:
-                    await conversation.mark_many_processed(
+                    await conversation.mark_processed(
                         session,
                         [update_id for update_id, _scope, _started in finished],
                         runtime.clock.now(),
@@ -212,7 +212,7 @@ class InboxProcessor:
                     await self._handle(payload)
                 if scope.failed is not None:
                     raise scope.failed
-                await conversation.mark_processed(session, update_id, now)
+                await conversation.mark_processed(session, [update_id], now)
                 queued = outbox_db.queued_any(session)
         except IntegrityError:
             log.info("update already stored by another worker", extra={"update_id": update_id})
@@ -270,7 +270,7 @@ class InboxProcessor:
                 with update_scope(UpdateScope(session=session, now=now)):
                     await self._handle_failure(row.payload or {}, failure)
                 await conversation.mark_processed(
-                    session, update_id, now, type(failure).__name__[:200]
+                    session, [update_id], now, type(failure).__name__[:200]
                 )
         except Exception:
             log.exception("could not record failed update", extra={"update_id": update_id})
@@ -278,4 +278,6 @@ class InboxProcessor:
 
     async def _mark_only(self, update_id: int, error: str) -> None:
         async with self._runtime.sessions() as session, session.begin():
-            await conversation.mark_processed(session, update_id, self._runtime.clock.now(), error)
+            await conversation.mark_processed(
+                session, [update_id], self._runtime.clock.now(), error
+            )

@@ -11,7 +11,7 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Broadcast, OutboxItem, Participant
-from db.outbox import QUEUED
+from db.outbox import note_queued
 
 DELIVERY_CHUNK = 250
 
@@ -63,7 +63,7 @@ async def add_deliveries(session: AsyncSession, rows: list[dict[str, Any]]) -> N
         await session.execute(insert(OutboxItem), rows[start : start + DELIVERY_CHUNK])
         await asyncio.sleep(0)
     if rows:
-        session.info[QUEUED] = True
+        note_queued(session, min(row["priority"] for row in rows))
 
 
 async def report(session: AsyncSession, broadcast_id: int) -> dict[str, int]:

@@ -7,11 +7,10 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 from sqlalchemy import func, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import ConversationState, InboxUpdate, Message
+from db.session import insert_for
 
 
 class NewUpdate(NamedTuple):
@@ -27,7 +26,7 @@ async def store_updates(session: AsyncSession, updates: Sequence[NewUpdate], now
     """Insert raw updates, skipping ids already stored; returns how many were new."""
     if not updates:
         return 0
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    insert = insert_for(session)
     # One statement for the whole batch (up to 100 updates): a statement per update was a
     # tenth of the inbox's database round trips.
     statement = (
@@ -96,17 +95,6 @@ async def pending_update_ids(session: AsyncSession, limit: int) -> list[int]:
     return first + [update_id for update_id in oldest if update_id not in taken]
 
 
-async def lock_update(session: AsyncSession, update_id: int) -> InboxUpdate | None:
-    """The unprocessed update, locked for this transaction; None when it is done or
-    another worker holds it (PostgreSQL skips locked rows; SQLite has one writer)."""
-    query = select(InboxUpdate).where(
-        InboxUpdate.update_id == update_id, InboxUpdate.processed_at.is_(None)
-    )
-    if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
-    return await session.scalar(query.execution_options(populate_existing=True))
-
-
 async def lock_updates(session: AsyncSession, update_ids: Sequence[int]) -> list[InboxUpdate]:
     """The unprocessed ones of these updates, locked for this transaction, in the order
     asked for (another worker's locked rows are skipped on PostgreSQL)."""
@@ -122,24 +110,21 @@ async def lock_updates(session: AsyncSession, update_ids: Sequence[int]) -> list
     return [rows[update_id] for update_id in update_ids if update_id in rows]
 
 
-async def mark_many_processed(
-    session: AsyncSession, update_ids: Sequence[int], now: datetime
-) -> None:
-    """Processed without error: forget the raw payloads (see `mark_processed`)."""
-    await session.execute(
-        update(InboxUpdate)
-        .where(InboxUpdate.update_id.in_(list(update_ids)))
-        .values(processed_at=now, payload=None, chat_id=None, error=None)
-    )
+async def lock_update(session: AsyncSession, update_id: int) -> InboxUpdate | None:
+    """The unprocessed update, locked for this transaction; None when it is done or
+    another worker holds it (PostgreSQL skips locked rows; SQLite has one writer)."""
+    rows = await lock_updates(session, [update_id])
+    return rows[0] if rows else None
 
 
 async def mark_processed(
-    session: AsyncSession, update_id: int, now: datetime, error: str | None = None
+    session: AsyncSession, update_ids: Sequence[int], now: datetime, error: str | None = None
 ) -> None:
-    """Processed: forget the raw payload and its chat (the content now lives in `messages`)."""
+    """Processed: forget the raw payloads and their chats (the content now lives in
+    `messages`)."""
     await session.execute(
         update(InboxUpdate)
-        .where(InboxUpdate.update_id == update_id)
+        .where(InboxUpdate.update_id.in_(list(update_ids)))
         .values(processed_at=now, payload=None, chat_id=None, error=error)
     )
 
@@ -153,7 +138,7 @@ async def count_unprocessed(session: AsyncSession) -> int:
 async def insert_message_once(session: AsyncSession, **values: Any) -> Message | None:
     """Store a message unless its `dedupe_key` is stored already (a redelivery): one
     INSERT … ON CONFLICT DO NOTHING RETURNING, not a look-up and then an insert."""
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    insert = insert_for(session)
     statement = (
         insert(Message)
         .values(**values)

@@ -25,6 +25,8 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from db.types import EncryptedJSON, EncryptedText, UtcDateTime
 
+OUTBOX_DEFAULT_PRIORITY = 50
+
 
 def utcnow() -> datetime:
     """Now, aware, in UTC (the only zone the database holds)."""
@@ -289,7 +291,7 @@ class OutboxItem(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     kind: Mapped[str] = mapped_column(String(16))
-    priority: Mapped[int] = mapped_column(Integer, default=50)
+    priority: Mapped[int] = mapped_column(Integer, default=OUTBOX_DEFAULT_PRIORITY)
     method: Mapped[str] = mapped_column(String(32), default="sendMessage")
     chat_id: Mapped[int] = mapped_column(BigInteger)
     message_thread_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)

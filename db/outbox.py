@@ -9,28 +9,31 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import OutboxItem
+from db.models import OUTBOX_DEFAULT_PRIORITY, OutboxItem
 
-# Set in `session.info` when a transaction queued outbox rows, so whoever commits it wakes
-# the sender only then (waking it after every update cost a quarter of the inbox's time).
-QUEUED = "oprit_outbox_queued"
+# Set in `session.info` when a transaction queued outbox rows: the most urgent priority
+# queued, so whoever commits it wakes the sender only then (waking it after every update
+# cost a quarter of the inbox's time), and a group of updates can commit early for it.
 MOST_URGENT = "oprit_outbox_most_urgent"
+
+
+def note_queued(session: AsyncSession, priority: int) -> None:
+    """Remember that this transaction queued a row of this priority."""
+    session.info[MOST_URGENT] = min(priority, session.info.get(MOST_URGENT, priority))
 
 
 def add(session: AsyncSession, **fields: Any) -> OutboxItem:
     """Queue one outgoing message (flushed with the caller's transaction)."""
+    fields.setdefault("priority", OUTBOX_DEFAULT_PRIORITY)
     item = OutboxItem(**fields)
     session.add(item)
-    session.info[QUEUED] = True
-    if item.priority is not None:
-        most_urgent = session.info.get(MOST_URGENT, item.priority)
-        session.info[MOST_URGENT] = min(item.priority, most_urgent)
+    note_queued(session, item.priority)
     return item
 
 
 def queued_any(session: AsyncSession) -> bool:
-    """Whether this session queued an outbox row (see `QUEUED`)."""
-    return bool(session.info.get(QUEUED))
+    """Whether this session queued an outbox row."""
+    return MOST_URGENT in session.info
 
 
 def most_urgent_queued(session: AsyncSession) -> int | None:

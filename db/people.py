@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy import func, inspect, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -11,8 +12,16 @@ from sqlalchemy.orm import InstanceState
 
 from db.models import AuditEntry, Invite, Participant, Staff
 
-# Set by `prefetch`: the Telegram ids it looked up, and the staff and participants found.
+# Set by `prefetch` in `session.info`.
 PREFETCHED = "oprit_people_prefetched"
+
+
+class Prefetched(NamedTuple):
+    """The Telegram ids looked up, and the active staff and participants found for them."""
+
+    telegram_ids: set[int]
+    staff: dict[int, Staff]
+    participants: dict[int, Participant]
 
 
 async def prefetch(session: AsyncSession, telegram_ids: Collection[int]) -> None:
@@ -27,18 +36,11 @@ async def prefetch(session: AsyncSession, telegram_ids: Collection[int]) -> None
     participants = await session.scalars(
         select(Participant).where(Participant.telegram_id.in_(wanted))
     )
-    session.info[PREFETCHED] = (
+    session.info[PREFETCHED] = Prefetched(
         wanted,
         {member.telegram_id: member for member in staff.all()},
         {person.telegram_id: person for person in participants.all() if person.telegram_id},
     )
-
-
-def _prefetched(
-    session: AsyncSession,
-) -> tuple[set[int], dict[int, Staff], dict[int, Participant]] | None:
-    value = session.info.get(PREFETCHED)
-    return value if isinstance(value, tuple) else None
 
 
 def _current(row: Staff | Participant) -> bool:
@@ -49,9 +51,9 @@ def _current(row: Staff | Participant) -> bool:
 async def staff_by_telegram_id(session: AsyncSession, telegram_id: int) -> Staff | None:
     """The active staff member with this Telegram id, read from the database in this
     transaction (staff are only added and removed by `oprit staff`, never by an update)."""
-    known = _prefetched(session)
-    if known is not None and telegram_id in known[0]:
-        member = known[1].get(telegram_id)
+    known: Prefetched | None = session.info.get(PREFETCHED)
+    if known is not None and telegram_id in known.telegram_ids:
+        member = known.staff.get(telegram_id)
         if member is None or (_current(member) and member.active):
             return member
     return await session.scalar(
@@ -67,9 +69,9 @@ async def all_staff(session: AsyncSession) -> Sequence[Staff]:
 async def participant_by_telegram_id(session: AsyncSession, telegram_id: int) -> Participant | None:
     """The participant using this Telegram account, if any (a prefetched one only while it
     still is: an update may have registered someone new, which only a query finds)."""
-    known = _prefetched(session)
+    known: Prefetched | None = session.info.get(PREFETCHED)
     if known is not None:
-        person = known[2].get(telegram_id)
+        person = known.participants.get(telegram_id)
         if person is not None and _current(person) and person.telegram_id == telegram_id:
             return person
     return await session.scalar(select(Participant).where(Participant.telegram_id == telegram_id))

@@ -5,11 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import KeyValue
+from db.session import insert_for
 
 
 async def get(session: AsyncSession, key: str) -> str | None:
@@ -22,7 +21,7 @@ async def put(session: AsyncSession, key: str, value: str, now: datetime) -> Non
     """Store or replace a value, in one statement: two workers starting at the same moment
     both store the bot's username and a heartbeat, and a read-then-insert let one of them
     die on the primary key."""
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    insert = insert_for(session)
     statement = insert(KeyValue).values(key=key, value=value, updated_at=now)
     await session.execute(
         statement.on_conflict_do_update(
@@ -47,7 +46,7 @@ async def compare_and_set(session: AsyncSession, key: str, value: str, now: date
         return True
     if await session.get(KeyValue, key) is not None:
         return False
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    insert = insert_for(session)
     created = await session.execute(
         insert(KeyValue)
         .values(key=key, value=value, updated_at=now)

@@ -33,7 +33,11 @@ def bot_env(api_url: str, workdir: Path, **extra: str) -> dict[str, str]:
 
 
 def oprit(
-    env: dict[str, str], cwd: Path, *args: str, stdin: str | None = None
+    env: dict[str, str],
+    cwd: Path,
+    *args: str,
+    stdin: str | None = None,
+    timeout: float = 60,
 ) -> subprocess.CompletedProcess[str]:
     """Run one CLI command and capture its output."""
     return subprocess.run(
@@ -43,7 +47,7 @@ def oprit(
         input=stdin,
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=timeout,
         check=False,
     )
 

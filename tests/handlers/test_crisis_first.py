@@ -88,8 +88,7 @@ async def test_urgent_chat_goes_first_with_its_earlier_updates(runtime: Runtime)
     # chat 200 up to its crisis, then chat 400's threat, then everything else oldest first
     assert order == [11, 14, 16, 10, 12, 13, 15]
     async with runtime.sessions() as session, session.begin():
-        for update_id in (11, 14, 16):
-            await conversation.mark_processed(session, update_id, runtime.clock.now())
+        await conversation.mark_processed(session, [11, 14, 16], runtime.clock.now())
     async with runtime.sessions() as session:
         assert await conversation.pending_update_ids(session, 100) == [10, 12, 13, 15]
         assert await conversation.pending_update_ids(session, 2) == [10, 12]
