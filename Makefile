@@ -25,8 +25,9 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check bot handlers db tests benchmarks
 	$(BIN)/mypy bot handlers db
 
+# One test process per CPU: most tests wait on I/O (HTTP, databases, subprocesses).
 test: lint catalogs
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto --dist worksteal
 
 format: $(STAMP)
 	$(BIN)/ruff format bot handlers db tests benchmarks

@@ -42,7 +42,7 @@ class TimedFakeApi(FakeBotApi):
     """The test fake, plus: when each update was handed out in getUpdates, and bulk pushes."""
 
     def __init__(self) -> None:
-        super().__init__(token=TEST_TOKEN)
+        super().__init__(token=TEST_TOKEN, every_chat_open=True)
         self.handed_out: dict[int, float] = {}
         self.handed_out_wall: dict[int, float] = {}
         self.last_poll_started = 0.0

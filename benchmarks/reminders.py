@@ -38,7 +38,7 @@ async def _plan(database: Database, count: int) -> tuple[list[int], float]:
     (wall clock) the first reminder is due."""
     people = await seed_participants(database.url, count)
     pids = await participant_ids(database.url, people)
-    runtime = runtime_for(database.url)
+    runtime = await runtime_for(database.url)
     zone = ZoneInfo("Europe/Amsterdam")
     now = runtime.clock.now()
     first_due = now + LEAD

@@ -12,9 +12,9 @@ from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import scheduler
-from bot.app import create_runtime
+from bot.app import open_runtime
 from bot.runtime import Runtime
-from db import migrate, state
+from db import state
 from db.models import Participant
 from tests.conftest import TEST_KEY, make_settings
 
@@ -22,18 +22,16 @@ FIRST_TELEGRAM_ID = 8_000_001
 CHUNK = 10_000
 
 
-def runtime_for(database_url: str) -> Runtime:
-    """A runtime (engine, keys, clock) for seeding a database in the benchmark process."""
-    return create_runtime(make_settings(database_url=database_url, encryption_key=TEST_KEY))
+async def runtime_for(database_url: str) -> Runtime:
+    """A runtime (engine, keys, clock; the schema migrated) for seeding a database in the
+    benchmark process."""
+    return await open_runtime(make_settings(database_url=database_url, encryption_key=TEST_KEY))
 
 
 async def migrate_database(database_url: str) -> None:
     """Bring a fresh database to the newest schema."""
-    runtime = runtime_for(database_url)
-    try:
-        await migrate.upgrade(runtime.engine)
-    finally:
-        await runtime.engine.dispose()
+    runtime = await runtime_for(database_url)
+    await runtime.engine.dispose()
 
 
 async def seed_participants(
@@ -45,9 +43,8 @@ async def seed_participants(
     first_telegram_id: int = FIRST_TELEGRAM_ID,
 ) -> list[int]:
     """Create `count` active participants (of `officer_id`); returns their Telegram ids."""
-    runtime = runtime_for(database_url)
+    runtime = await runtime_for(database_url)
     try:
-        await migrate.upgrade(runtime.engine)
         now = runtime.clock.now()
         ids = [first_telegram_id + number for number in range(count)]
         async with runtime.sessions() as session, session.begin():
@@ -84,7 +81,7 @@ async def quiet_schedule(session: AsyncSession, runtime: Runtime) -> None:
 
 async def quiet(database_url: str) -> None:
     """`quiet_schedule` for a database filled by other means."""
-    runtime = runtime_for(database_url)
+    runtime = await runtime_for(database_url)
     try:
         async with runtime.sessions() as session, session.begin():
             await quiet_schedule(session, runtime)
@@ -94,7 +91,7 @@ async def quiet(database_url: str) -> None:
 
 async def participant_ids(database_url: str, telegram_ids: list[int]) -> dict[int, int]:
     """Oprit ids of participants by Telegram id."""
-    runtime = runtime_for(database_url)
+    runtime = await runtime_for(database_url)
     try:
         async with runtime.sessions() as session:
             rows = await session.execute(

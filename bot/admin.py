@@ -7,6 +7,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import outbox
+from bot.flows import display_name
 from db import people, reports
 from db.models import Staff
 
@@ -26,21 +28,27 @@ async def add_staff(
     backup: bool,
     language: str,
     now: datetime,
+    officer_group: int | None = None,
 ) -> Staff:
-    """Add an officer or coordinator (or update the existing one with that Telegram id)."""
+    """Add an officer or coordinator (or update the existing one with that Telegram id);
+    someone removed earlier may join the officer group again."""
     if role not in ROLES:
         raise AdminError(f"unknown role {role!r}; use officer or coordinator")
     if telegram_id <= 0:
         raise AdminError("a Telegram user id is a positive number")
-    if not name.strip():
+    if display_name(name) == "?":
         raise AdminError("give a name with --name")
     if await people.participant_by_telegram_id(session, telegram_id) is not None:
         raise AdminError(f"Telegram id {telegram_id} belongs to a participant")
     existing = await people.staff_including_inactive(session, telegram_id)
+    if existing is not None and not existing.active and officer_group is not None:
+        outbox.enqueue_call(
+            session, "unbanChatMember", officer_group, {"user_id": telegram_id}, now=now
+        )
     if existing is None:
         existing = Staff(telegram_id=telegram_id, created_at=now, reachable=None)
         session.add(existing)
-    existing.role, existing.name, existing.is_backup = role, name.strip()[:200], backup
+    existing.role, existing.name, existing.is_backup = role, display_name(name), backup
     existing.language, existing.active = language, True
     await session.flush()
     people.audit(
@@ -79,7 +87,7 @@ async def list_staff(session: AsyncSession) -> list[dict[str, Any]]:
 
 
 async def list_participants(session: AsyncSession, now: datetime) -> list[dict[str, Any]]:
-    """The participant overview of DESIGN.md (`oprit participants list`)."""
+    """The participant overview of docs/design.md (`oprit participants list`)."""
     return [
         {
             "id": row.id,
@@ -97,12 +105,19 @@ async def list_participants(session: AsyncSession, now: datetime) -> list[dict[s
     ]
 
 
-async def remove_staff(session: AsyncSession, telegram_id: int, now: datetime) -> Staff:
-    """Take away a staff member's access at once (every action re-reads the role)."""
+async def remove_staff(
+    session: AsyncSession, telegram_id: int, now: datetime, officer_group: int | None = None
+) -> Staff:
+    """Take away a staff member's access at once (every action re-reads the role), and in
+    forum mode remove them from the officer group, where the participants' topics are."""
     staff = await people.staff_by_telegram_id(session, telegram_id)
     if staff is None:
         raise AdminError(f"no active staff member with Telegram id {telegram_id}")
     staff.active = False
+    if officer_group is not None:
+        outbox.enqueue_call(
+            session, "banChatMember", officer_group, {"user_id": telegram_id}, now=now
+        )
     people.audit(session, "staff_removed", actor="cli", detail={"staff_id": staff.id}, at=now)
     return staff
 

@@ -8,22 +8,35 @@ import gc
 import logging
 import signal
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncEngine
 from telegram import Bot, BotCommand, Update
-from telegram.error import TelegramError
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes
+from telegram.error import RetryAfter, TelegramError
+from telegram.ext import Application, ApplicationBuilder, ContextTypes
 from telegram.request import BaseRequest
 
 import handlers
-from bot import crypto, downtime, failures, metrics, officer_alerts, scheduler, triage, web
+from bot import (
+    crypto,
+    downtime,
+    failures,
+    metrics,
+    officer_alerts,
+    scheduler,
+    telegram_io,
+    triage,
+    web,
+)
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.inbox import InboxProcessor
 from bot.polling import poll
 from bot.runtime import Runtime, current_scope
 from bot.sender import OutboxSender
-from db import migrate, state
+from db import keycheck, migrate, state
+from db.errors import is_outage
 from db.session import create_engine, session_factory
 
 log = logging.getLogger(__name__)
@@ -33,20 +46,58 @@ CONNECTIONS = 32
 API_PING_AFTER = timedelta(seconds=30)
 
 
-def create_runtime(settings: Settings, clock: Clock | None = None) -> Runtime:
-    """Keys, database engine and clock for one process."""
+async def open_runtime(settings: Settings, clock: Clock | None = None) -> Runtime:
+    """Keys, database (checked against the keys, then migrated) and clock for one process.
+
+    Refuses (EncryptionKeyError) when the configured keys cannot read the database, and
+    never makes a new key file for a database that already holds encrypted data."""
     key_file = settings.data_dir / "oprit.key"
     keyring = crypto.load_keyring(settings.encryption_key, key_file)
-    crypto.activate(keyring, None if settings.encryption_key else key_file)
     engine = create_engine(settings.database_url)
+    clock = clock or SystemClock()
+    try:
+        stored_check = await keycheck.stored_check(engine)
+        keyring = await _usable_keyring(engine, keyring, stored_check, settings, key_file)
+        crypto.activate(keyring, None if settings.encryption_key else key_file)
+        await migrate.upgrade(engine, keyring)
+        sessions = session_factory(engine)
+        if stored_check is None:
+            async with sessions() as session, session.begin():
+                await keycheck.store_check(session, keyring.encrypt(keycheck.PLAIN), clock.now())
+    except BaseException:
+        await engine.dispose()
+        raise
     officer_alerts.configure(settings.officer_chat_id)
     return Runtime(
-        settings=settings,
-        engine=engine,
-        sessions=session_factory(engine),
-        clock=clock or SystemClock(),
-        keyring=keyring,
+        settings=settings, engine=engine, sessions=sessions, clock=clock, keyring=keyring
     )
+
+
+async def _usable_keyring(
+    engine: AsyncEngine,
+    keyring: crypto.Keyring | None,
+    stored_check: str | None,
+    settings: Settings,
+    key_file: Path,
+) -> crypto.Keyring:
+    """The configured keyring if it reads this database; a new key file only for a
+    database without encrypted data."""
+    sample = stored_check or await keycheck.sample_token(engine)
+    if keyring is None:
+        if sample is not None:
+            raise crypto.EncryptionKeyError(
+                f"the key file {key_file} is missing, but the database holds encrypted data: "
+                "restore the key file from your backup (or set OPRIT_ENCRYPTION_KEY); "
+                "no new key was made"
+            )
+        return crypto.create_key_file(key_file)
+    if sample is not None and not keyring.can_read(sample):
+        where = "OPRIT_ENCRYPTION_KEY" if settings.encryption_key else f"the key file {key_file}"
+        raise crypto.EncryptionKeyError(
+            f"the key in {where} cannot read this database, which was encrypted with another "
+            "key: configure the key it was made with (several keys, newest first, may be given)"
+        )
+    return keyring
 
 
 async def _record_failure(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -56,10 +107,9 @@ async def _record_failure(update: object, context: ContextTypes.DEFAULT_TYPE) ->
 
 
 def build_application(
-    settings: Settings, request: BaseRequest | None = None, *, runtime: Runtime | None = None
+    settings: Settings, runtime: Runtime, request: BaseRequest | None = None
 ) -> AnyApplication:
     """One function builds the application: tests pass a request, production nothing."""
-    runtime = runtime or create_runtime(settings)
     if not settings.bot_token:
         raise ValueError("OPRIT_BOT_TOKEN is not set")
     builder = (
@@ -68,7 +118,6 @@ def build_application(
         .base_url(settings.telegram_api_url)
         .base_file_url(settings.telegram_api_url.replace("/bot", "/file/bot"))
         .updater(None)
-        .rate_limiter(AIORateLimiter(max_retries=0))
     )
     if request is not None:
         builder = builder.request(request)
@@ -92,7 +141,12 @@ def inbox_processor(application: AnyApplication) -> InboxProcessor:
         await application.process_update(update)
 
     async def handle_failure(payload: dict[str, Any], error: BaseException) -> None:
-        await failures.record_failed_update(current_scope(), payload)
+        scope = current_scope()
+        await failures.record_failed_update(scope, payload)
+        query = payload.get("callback_query")
+        if isinstance(query, dict) and isinstance(query.get("id"), str):
+            query_id = query["id"]  # the press is stored; stop the client's spinner
+            scope.after_commit.append(lambda: application.bot.answer_callback_query(query_id))
 
     return InboxProcessor(runtime, handle, handle_failure)
 
@@ -142,8 +196,11 @@ def schedule_ticks(application: AnyApplication) -> None:
     async def run_tick(context: ContextTypes.DEFAULT_TYPE) -> None:
         try:
             await scheduler.tick(runtime)
-        except Exception:
-            log.exception("scheduler tick failed")
+        except Exception as error:
+            if is_outage(error):
+                log.warning("database away; scheduler waits", extra={"error": type(error).__name__})
+            else:
+                log.exception("scheduler tick failed")
 
     assert application.job_queue is not None
     application.job_queue.run_repeating(
@@ -159,6 +216,9 @@ async def _keep_api_fresh(runtime: Runtime, bot: Bot, stop: asyncio.Event) -> No
             try:
                 await bot.get_me()
                 runtime.api_ok_at = runtime.clock.now()
+            except RetryAfter as error:  # flood control that names no chat: the whole bot
+                wait = timedelta(seconds=telegram_io.retry_after_seconds(error))
+                runtime.flood.hold(None, runtime.clock.now() + wait)
             except TelegramError as error:
                 log.warning("Bot API not reachable", extra={"error": type(error).__name__})
         with contextlib.suppress(TimeoutError):
@@ -170,10 +230,9 @@ async def serve(
 ) -> None:
     """`oprit run` (long polling) or `oprit webhook`: migrate, then receive, process and
     send until SIGTERM/SIGINT. A webhook worker never deletes the webhook on the way out."""
-    runtime = create_runtime(settings, clock)
+    runtime = await open_runtime(settings, clock)
     metrics.reset()
-    await migrate.upgrade(runtime.engine)
-    application = build_application(settings, runtime=runtime)
+    application = build_application(settings, runtime)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):

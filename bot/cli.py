@@ -81,12 +81,10 @@ async def _with_database(
     settings: Settings, work: Callable[[Runtime, AsyncSession], Awaitable[Any]]
 ) -> Any:
     """Open the database (migrating it to the newest schema) and run `work` in one transaction."""
-    from bot.app import create_runtime
-    from db import migrate
+    from bot.app import open_runtime
 
-    runtime = create_runtime(settings)
+    runtime = await open_runtime(settings)
     try:
-        await migrate.upgrade(runtime.engine)
         async with runtime.sessions() as session, session.begin():
             return await work(runtime, session)
     finally:
@@ -178,15 +176,15 @@ def cmd_db_upgrade(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_db_current(settings: Settings, args: argparse.Namespace) -> int:
     """Show the schema revision without changing anything."""
-    from bot.app import create_runtime
     from db import migrate
+    from db.session import create_engine
 
     async def read() -> tuple[str | None, str | None]:
-        runtime = create_runtime(settings)
+        engine = create_engine(settings.database_url)
         try:
-            return await migrate.current(runtime.engine), migrate.head()
+            return await migrate.current(engine), migrate.head()
         finally:
-            await runtime.engine.dispose()
+            await engine.dispose()
 
     revision, head = asyncio.run(read())
     data = {"revision": revision, "head": head, "up_to_date": revision == head}
@@ -213,6 +211,7 @@ def cmd_staff_add(settings: Settings, args: argparse.Namespace) -> int:
             backup=args.backup,
             language=settings.default_language,
             now=runtime.clock.now(),
+            officer_group=settings.officer_chat_id,
         )
         return {"id": staff.id, "telegram_id": staff.telegram_id, "role": staff.role}
 
@@ -427,7 +426,9 @@ def cmd_staff_remove(settings: Settings, args: argparse.Namespace) -> int:
     """Remove a staff member's access."""
 
     async def work(runtime: Runtime, session: AsyncSession) -> dict[str, Any]:
-        staff = await admin.remove_staff(session, args.telegram_id, runtime.clock.now())
+        staff = await admin.remove_staff(
+            session, args.telegram_id, runtime.clock.now(), settings.officer_chat_id
+        )
         return {"id": staff.id, "telegram_id": staff.telegram_id, "active": staff.active}
 
     data = asyncio.run(_with_database(settings, work))
@@ -501,25 +502,8 @@ def cmd_keys_rotate(settings: Settings, args: argparse.Namespace) -> int:
         crypto.write_key_file(key_file, [crypto.generate_key(), *crypto.keys_in_file(key_file)])
 
     async def work(runtime: Runtime, session: AsyncSession) -> dict[str, Any]:
-        rotated = 0
-        for column in privacy.encrypted_columns():
-            after: object = None
-            while True:
-                async with runtime.sessions() as batch, batch.begin():
-                    after = await privacy.rotate_column(batch, column, after)
-                    rotated += 1
-                if after is None:
-                    break
-        from db import people
-
-        people.audit(
-            session,
-            "key_rotated",
-            actor="cli",
-            detail={"key": runtime.keyring.primary_id},
-            at=runtime.clock.now(),
-        )
-        return {"key": runtime.keyring.primary_id, "batches": rotated}
+        batches = await privacy.rotate_keys(runtime.sessions, runtime.clock.now())
+        return {"key": runtime.keyring.primary_id, "batches": batches}
 
     data = asyncio.run(_with_database(settings, work))
     advice = (

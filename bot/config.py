@@ -1,4 +1,4 @@
-"""Configuration from the environment (and `.env`), exactly as DESIGN.md's table.
+"""Configuration from the environment (and `.env`), exactly as the table in docs/design.md.
 
 Everything is parsed and validated up front so a bad value stops the bot with one
 clear line naming the variable, instead of failing hours later in a job.
@@ -125,6 +125,7 @@ class Settings(BaseSettings):
     checkin_schedule: Schedule = CheckinSchedule((0, 3), time(10, 0))
     missed_checkins_alert: int = 2
     escalation_after: Duration = timedelta(minutes=30)
+    reply_window: Duration = timedelta(minutes=10)
     scheduler_tick: Duration = timedelta(seconds=15)
     broadcast_rate: float = 25.0
     encryption_key: str | None = None
@@ -211,7 +212,7 @@ class Settings(BaseSettings):
             raise ValueError("must be more than 0 and at most 30 (Telegram's limit per bot)")
         return value
 
-    @field_validator("scheduler_tick", "escalation_after")
+    @field_validator("scheduler_tick", "escalation_after", "reply_window")
     @classmethod
     def _positive_duration(cls, value: timedelta) -> timedelta:
         if value <= timedelta(0):

@@ -15,9 +15,13 @@ from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
+SIGNATURE_LENGTH = 8  # characters of url-safe base64
+
 
 class EncryptionKeyError(RuntimeError):
-    """The encryption key is missing, unreadable or malformed."""
+    """The encryption key is missing, unreadable, malformed or not the database's."""
+
+    code = 2  # a configuration a person must fix: `oprit` exits 2
 
 
 class Keyring:
@@ -50,18 +54,26 @@ class Keyring:
                 "stored text cannot be decrypted with the configured keys"
             ) from None
 
+    def can_read(self, token: str) -> bool:
+        """Whether any configured key decrypts this token."""
+        try:
+            self.decrypt(token)
+        except EncryptionKeyError:
+            return False
+        return True
+
     def rotate(self, token: str) -> str:
         """Re-encrypt a token under the primary key."""
         return self._multi.rotate(token.encode("ascii")).decode("ascii")
 
-    def sign(self, payload: str, length: int = 8) -> str:
-        """A short MAC so callback data cannot be forged or altered by a client."""
+    def sign(self, payload: str) -> str:
+        """A short MAC (48 bits) so callback data cannot be forged or altered by a client."""
         digest = hmac.new(self._mac_key, payload.encode(), hashlib.sha256).digest()
-        return base64.urlsafe_b64encode(digest).decode()[:length]
+        return base64.urlsafe_b64encode(digest).decode()[:SIGNATURE_LENGTH]
 
     def verify(self, payload: str, signature: str) -> bool:
-        """Check a signature made by `sign` in constant time."""
-        return hmac.compare_digest(self.sign(payload, len(signature) or 8), signature)
+        """Check a full-length signature made by `sign`, in constant time."""
+        return hmac.compare_digest(self.sign(payload).encode(), signature.encode())
 
 
 _active: Keyring | None = None
@@ -73,20 +85,29 @@ def generate_key() -> str:
     return Fernet.generate_key().decode()
 
 
-def load_keyring(configured: str | None, key_file: Path) -> Keyring:
-    """Keys from the environment, else from the key file, which is made (0600) when missing."""
+def load_keyring(configured: str | None, key_file: Path) -> Keyring | None:
+    """Keys from the environment, else from the key file; None when neither exists (the
+    caller decides whether a new key may be made: never when encrypted data exists)."""
     if configured:
         return Keyring([part.strip().encode() for part in configured.split(",") if part.strip()])
     if not key_file.exists():
-        key_file.parent.mkdir(parents=True, exist_ok=True)
-        descriptor = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(descriptor, "w") as handle:
-            handle.write(generate_key() + "\n")
+        return None
     try:
         lines = key_file.read_text().split()
     except OSError as error:
         raise EncryptionKeyError(f"cannot read the key file {key_file}: {error.strerror}") from None
     return Keyring([line.encode() for line in lines if line])
+
+
+def create_key_file(key_file: Path) -> Keyring:
+    """Make a new key file (mode 0600) for a database that holds no encrypted data yet."""
+    key_file.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(generate_key() + "\n")
+    keyring = load_keyring(None, key_file)
+    assert keyring is not None
+    return keyring
 
 
 def activate(keyring: Keyring, key_file: Path | None = None) -> None:
@@ -101,9 +122,10 @@ def decrypt(token: str) -> str:
     try:
         return active().decrypt(token)
     except EncryptionKeyError:
-        if _key_file is None or not _key_file.exists():
+        reloaded = load_keyring(None, _key_file) if _key_file is not None else None
+        if reloaded is None:
             raise
-        activate(load_keyring(None, _key_file), _key_file)
+        activate(reloaded, _key_file)
         return active().decrypt(token)
 
 

@@ -17,7 +17,7 @@ from bot.i18n import _
 from bot.replies import Reply
 from db import alerts as alerts_db
 from db import conversation
-from db.models import Message, Participant
+from db.models import Participant
 
 FLOOD_WINDOW = timedelta(minutes=15)
 FLOOD_ALERTS = 5  # flag alerts per participant per window that reach the officer at once
@@ -64,10 +64,6 @@ async def triage_message(
     verdict = triage.classify(text, participant.language)
     if not verdict.flagged:
         return verdict
-    if message_id is not None:
-        message = await session.get(Message, message_id)
-        if message is not None:
-            message.flagged = True
     recent = await alerts_db.recent_count(session, participant.id, kind, now - FLOOD_WINDOW)
     await alerts.raise_alert(
         session,
@@ -92,6 +88,24 @@ async def _safety_reply_due(session: AsyncSession, participant: Participant, now
     return True
 
 
+async def crisis_only(
+    session: AsyncSession,
+    participant: Participant,
+    *,
+    text: str | None,
+    message_id: int | None,
+    now: datetime,
+) -> list[Reply]:
+    """Triage a participant's text (an alert when flagged); the safety answer when it is a
+    crisis. Also used when handling the update failed, so a crisis is never skipped."""
+    verdict = await triage_message(session, participant, text=text, message_id=message_id, now=now)
+    if verdict is None or verdict.severity != "critical":
+        return []
+    if not await _safety_reply_due(session, participant, now):
+        return []
+    return [safety_reply(verdict.categories)]
+
+
 async def free_message(
     session: AsyncSession,
     participant: Participant,
@@ -103,11 +117,9 @@ async def free_message(
     now: datetime,
 ) -> Answer:
     """Triage, then route the message to the flow that waits for it."""
-    answer = Answer()
-    verdict = await triage_message(session, participant, text=text, message_id=message_id, now=now)
-    critical = verdict is not None and verdict.severity == "critical"
-    if critical and verdict is not None and await _safety_reply_due(session, participant, now):
-        answer.urgent.append(safety_reply(verdict.categories))
+    answer = Answer(
+        urgent=await crisis_only(session, participant, text=text, message_id=message_id, now=now)
+    )
     state = await conversation.flow_state(session, participant.telegram_id or 0)
     routed: list[Reply] | None = None
     if state is not None and kind != "edit":

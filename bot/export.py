@@ -28,7 +28,10 @@ async def export_participant(session: AsyncSession, participant_id: int) -> dict
     participant = await people.participant_by_id(session, participant_id)
     if participant is None:
         return None
-    messages = await conversation.messages_of(session, participant.id)
+    stored = await conversation.messages_of(session, participant.id)
+    own_chat = participant.telegram_id
+    messages = [m for m in stored if m.chat_id == own_chat or m.direction == "in"]
+    about = [m for m in stored if m.chat_id != own_chat and m.direction == "out"]
     appointments = await appointments_db.appointments_of(session, participant.id)
     return {
         "participant": {
@@ -48,9 +51,12 @@ async def export_participant(session: AsyncSession, participant_id: int) -> dict
                 "text": m.text,
                 "at": _iso(m.at),
                 "media": m.media_file_id,
+                "detail": m.detail,
             }
             for m in messages
         ],
+        # What staff were sent about the person: alerts, copies, case views, confirmations.
+        "staff_messages": [{"text": m.text, "at": _iso(m.at)} for m in about],
         "checkins": [
             {
                 "status": c.status,

@@ -31,11 +31,13 @@ async def refresh_title(session: AsyncSession, participant: Participant, now: da
         return
     requests, alerts = await reports.open_counts(session, participant.id)
     title = f"{MARKS[case_state(requests, alerts)]} {topics.title_for(participant)}"[:128]
-    if await state.compare_and_set(session, f"topic_title:{participant.id}", title, now):
+    key = f"topic_title:{participant.id}"
+    if await state.compare_and_set(session, key, title, now, participant_id=participant.id):
         outbox.enqueue_call(
             session,
             "editForumTopic",
             forum,
             {"message_thread_id": participant.forum_topic_id, "name": title},
             now=now,
+            participant_id=participant.id,
         )

@@ -42,6 +42,16 @@ def staff_help(role: str) -> Reply:
     )
 
 
+def anonymous_not_relayed() -> Reply:
+    """For a group admin who writes as the group: we cannot tell who it is."""
+    return Reply(
+        _(
+            "Anonymous posts are not sent to participants: I cannot see who wrote them. "
+            "Turn off 'Remain anonymous' in your admin rights to write to a participant."
+        )
+    )
+
+
 def unknown_command_reply() -> Reply:
     """A command the bot does not know."""
     return Reply(_("Sorry, I do not know that command."))

@@ -13,19 +13,21 @@ its own earlier updates, so a crisis alert never waits behind a burst of everyda
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+import random
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import metrics, outbox, triage
+from bot import crypto, integrity, metrics, outbox, triage
 from bot.runtime import Runtime, UpdateScope, update_scope
 from db import conversation, people
 from db import outbox as outbox_db
+from db.errors import DatabaseTrouble, classify, is_outage
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +35,8 @@ BATCH = 100
 GROUP = 20  # updates per transaction
 GROUP_SECONDS = 0.05  # and at most this long, so a reply or alert never waits for more
 URGENT_FROM = triage.severity_rank("high")
+CONFLICT_RETRIES = 4
+UNDECRYPTABLE = "undecryptable"
 MESSAGE_KEYS = ("message", "edited_message", "business_message", "edited_business_message")
 
 UpdateCallback = Callable[[dict[str, Any]], Awaitable[None]]
@@ -72,7 +76,7 @@ async def store(
 
 
 class InboxProcessor:
-    """Processes stored updates in update_id order, one transaction each."""
+    """Processes stored updates in update_id order (per chat), one transaction per group."""
 
     def __init__(
         self, runtime: Runtime, handle: UpdateCallback, handle_failure: FailureCallback
@@ -90,21 +94,36 @@ class InboxProcessor:
         self._wakeup.set()
 
     async def run(self, stop: asyncio.Event, idle: float = 5.0) -> None:
-        """Process until `stop` is set; also picks up updates left by a crash."""
+        """Process until `stop` is set; also picks up updates left by a crash. While the
+        database is away, wait with backoff (nothing is marked failed meanwhile)."""
+        outages = 0
         while not stop.is_set():
             self._wakeup.clear()
+            pause = idle
             try:
                 await self.process_pending()
-            except Exception:
-                log.exception("inbox processing failed; retrying")
+                outages = 0
+            except Exception as error:
+                if is_outage(error):
+                    outages += 1
+                    pause = retry_delay(outages)
+                    log.warning(
+                        "database away; inbox waits",
+                        extra={"error": type(error).__name__, "retry_in": round(pause, 1)},
+                    )
+                else:
+                    log.exception("inbox processing failed; retrying")
+                    pause = 1.0
             waiter = asyncio.ensure_future(self._wakeup.wait())
             stopper = asyncio.ensure_future(stop.wait())
-            await asyncio.wait({waiter, stopper}, timeout=idle, return_when="FIRST_COMPLETED")
+            wanted = {stopper} if outages else {waiter, stopper}
+            await asyncio.wait(wanted, timeout=pause, return_when="FIRST_COMPLETED")
             waiter.cancel()
             stopper.cancel()
 
     async def process_pending(self) -> int:
-        """Process every stored, unprocessed update; returns how many were processed."""
+        """Process every stored update that may be handled now; returns how many were
+        processed. Raises when the database is away."""
         done = 0
         async with self._lock:
             while True:
@@ -113,17 +132,20 @@ class InboxProcessor:
                     ids = await conversation.pending_update_ids(session, BATCH)
                 if not ids:
                     return done
-                position = 0
+                position = round_done = 0
                 while position < len(ids) and not self._urgent_stored:
                     group = ids[position : position + GROUP]
                     result = await self._process_group(group)
                     if result is None:  # one of them failed: one transaction each
                         result = len(group), 0
                         for update_id in group:
-                            done += await self._process(update_id)
+                            round_done += await self._process(update_id)
                     consumed, processed = result
                     position += consumed
-                    done += processed
+                    round_done += processed
+                done += round_done
+                if round_done == 0 and not self._urgent_stored:
+                    return done  # what is left waits for another worker or an earlier update
                 if position == len(ids) and len(ids) < BATCH:
                     return done
 
@@ -135,10 +157,12 @@ class InboxProcessor:
         ones before it did. The group ends early after an update that queued an urgent
         message (the commit lets the sender have it at once), after GROUP_SECONDS, or when
         an urgent update was stored meanwhile. If any update fails, nothing of the group
-        is kept (None) and the caller handles them one by one with `_process`.
+        is kept (None) and the caller handles them one by one with `_process`; when the
+        database is away, that is raised instead.
         """
         runtime = self._runtime
         finished: list[tuple[int, UpdateScope, float]] = []
+        unreadable: list[int] = []
         consumed = 0
         deadline = time.perf_counter() + GROUP_SECONDS
         try:
@@ -154,11 +178,15 @@ class InboxProcessor:
                     consumed += 1
                     row = rows.get(update_id)
                     if row is None:
-                        continue  # done already, or another worker has it
+                        continue  # done already, another worker has it, or it must wait
+                    payload = readable_payload(row)
+                    if payload is None:
+                        unreadable.append(update_id)
+                        continue
                     started = time.perf_counter()
                     scope = UpdateScope(session=session, now=runtime.clock.now())
                     with update_scope(scope):
-                        await self._handle(row.payload or {"update_id": update_id})
+                        await self._handle(payload)
                     if scope.failed is not None:
                         raise scope.failed
                     finished.append((update_id, scope, started))
@@ -169,14 +197,17 @@ class InboxProcessor:
                         or time.perf_counter() > deadline
                     ):
                         break
+                now = runtime.clock.now()
                 if finished:
                     await conversation.mark_processed(
-                        session,
-                        [update_id for update_id, _scope, _started in finished],
-                        runtime.clock.now(),
+                        session, [update_id for update_id, _scope, _started in finished], now
                     )
+                if unreadable:
+                    await self._set_aside_unreadable(session, unreadable, now)
                 queued = outbox_db.queued_any(session)
         except Exception as error:
+            if is_outage(error):
+                raise
             log.info(
                 "update group rolled back; one by one",
                 extra={"update_ids": len(update_ids), "error": type(error).__name__},
@@ -184,21 +215,37 @@ class InboxProcessor:
             return None
         for update_id, scope, started in finished:
             await self._after_commit(update_id, scope)
-            self._count(update_id, scope, time.perf_counter() - started, failed=False)
+            self._count(update_id, scope.participant_id, time.perf_counter() - started)
         if queued:
             runtime.wake_outbox()
-        return consumed, len(finished)
+        return consumed, len(finished) + len(unreadable)
 
     async def _process(self, update_id: int) -> bool:
         """Handle one update in one transaction that also marks it processed.
 
         The row is locked inside that transaction (FOR UPDATE SKIP LOCKED on PostgreSQL),
         so another worker skips it, and a crash simply rolls the lock and the work back.
+        A transaction that lost a race (serialization failure, deadlock, lock timeout, a
+        unique key taken meanwhile) is tried again a few times before it counts as a bug;
+        when the database is away, the error is raised and the update waits.
         """
+        for attempt in range(1, CONFLICT_RETRIES + 2):
+            try:
+                return await self._process_once(update_id)
+            except _Conflict as conflict:
+                if attempt > CONFLICT_RETRIES:
+                    return await self._give_up(update_id, conflict.error)
+                log.info(
+                    "update lost a race; trying again",
+                    extra={"update_id": update_id, "error": type(conflict.error).__name__},
+                )
+                await asyncio.sleep(retry_delay(attempt, base=0.05, ceiling=2.0))
+        return False
+
+    async def _process_once(self, update_id: int) -> bool:
         runtime = self._runtime
         now = runtime.clock.now()
         started = time.perf_counter()
-        failure: BaseException | None = None
         scope: UpdateScope | None = None
         queued = True
         try:
@@ -206,7 +253,10 @@ class InboxProcessor:
                 row = await conversation.lock_update(session, update_id)
                 if row is None:
                     return False
-                payload: dict[str, Any] = row.payload or {"update_id": update_id}
+                payload = readable_payload(row)
+                if payload is None:
+                    await self._set_aside_unreadable(session, [update_id], now)
+                    return True
                 scope = UpdateScope(session=session, now=now)
                 with update_scope(scope):
                     await self._handle(payload)
@@ -214,33 +264,75 @@ class InboxProcessor:
                     raise scope.failed
                 await conversation.mark_processed(session, [update_id], now)
                 queued = outbox_db.queued_any(session)
-        except IntegrityError:
-            log.info("update already stored by another worker", extra={"update_id": update_id})
-            await self._mark_only(update_id, "duplicate")
-            metrics.current().updates_processed.labels("duplicate").inc()
-            return True
         except Exception as error:
-            failure = error
-        if failure is None and scope is not None:
-            await self._after_commit(update_id, scope)
-        elif failure is not None:
-            await self._record_failure(update_id, now, failure)
-        self._count(update_id, scope, time.perf_counter() - started, failed=failure is not None)
-        if queued or failure is not None:
+            trouble = classify(error)
+            if trouble is DatabaseTrouble.OUTAGE:
+                raise
+            if trouble is DatabaseTrouble.CONFLICT:
+                raise _Conflict(error) from error
+            return await self._give_up(update_id, error)
+        assert scope is not None
+        await self._after_commit(update_id, scope)
+        self._count(update_id, scope.participant_id, time.perf_counter() - started)
+        if queued:
             runtime.wake_outbox()  # only when there is something to send: it costs queries
         return True
 
-    def _count(
-        self, update_id: int, scope: UpdateScope | None, elapsed: float, *, failed: bool
+    async def _give_up(self, update_id: int, failure: BaseException) -> bool:
+        """Our bug: keep the message, answer a crisis, apologise, then move on."""
+        now = self._runtime.clock.now()
+        log.error(
+            "update failed",
+            extra={"update_id": update_id, "error": type(failure).__name__},
+            exc_info=failure,
+        )
+        metrics.current().updates_processed.labels("failed").inc()
+        scope: UpdateScope | None = None
+        try:
+            async with self._runtime.sessions() as session, session.begin():
+                row = await conversation.lock_update(session, update_id)
+                if row is None:
+                    return True
+                payload = readable_payload(row)
+                if payload is not None:
+                    scope = UpdateScope(session=session, now=now)
+                    with update_scope(scope):
+                        await self._handle_failure(payload, failure)
+                await conversation.mark_processed(
+                    session, [update_id], now, type(failure).__name__[:200], keep_payload=True
+                )
+        except Exception as error:
+            if is_outage(error):
+                raise
+            log.exception("could not record failed update", extra={"update_id": update_id})
+            await self._mark_only(update_id, "unrecoverable")
+            return True
+        if scope is not None:
+            await self._after_commit(update_id, scope)
+        self._runtime.wake_outbox()
+        return True
+
+    async def _set_aside_unreadable(
+        self, session: AsyncSession, update_ids: list[int], now: datetime
     ) -> None:
+        """Updates the configured keys cannot decrypt: kept as they are (never wiped),
+        counted, and staff told once; the others go on."""
+        await conversation.mark_processed(
+            session, update_ids, now, UNDECRYPTABLE, keep_payload=True
+        )
+        metrics.current().undecryptable.labels("inbox").inc(len(update_ids))
+        log.error("stored updates cannot be decrypted", extra={"count": len(update_ids)})
+        await integrity.tell_staff_once(session, now)
+
+    def _count(self, update_id: int, participant_id: int | None, elapsed: float) -> None:
         counters = metrics.current()
         counters.processing_seconds.observe(elapsed)
-        counters.updates_processed.labels("failed" if failed else "ok").inc()
+        counters.updates_processed.labels("ok").inc()
         log.info(
             "update processed",
             extra={
                 "update_id": update_id,
-                "participant_id": scope.participant.id if scope and scope.participant else None,
+                "participant_id": participant_id,
                 "latency_ms": round(elapsed * 1000, 1),
             },
         )
@@ -255,29 +347,33 @@ class InboxProcessor:
                     extra={"update_id": update_id, "error": type(error).__name__},
                 )
 
-    async def _record_failure(self, update_id: int, now: datetime, failure: BaseException) -> None:
-        """Our bug: keep the message and apologise in a fresh transaction, then move on."""
-        log.error(
-            "update failed",
-            extra={"update_id": update_id, "error": type(failure).__name__},
-            exc_info=failure,
-        )
-        try:
-            async with self._runtime.sessions() as session, session.begin():
-                row = await conversation.lock_update(session, update_id)
-                if row is None:
-                    return
-                with update_scope(UpdateScope(session=session, now=now)):
-                    await self._handle_failure(row.payload or {}, failure)
-                await conversation.mark_processed(
-                    session, [update_id], now, type(failure).__name__[:200]
-                )
-        except Exception:
-            log.exception("could not record failed update", extra={"update_id": update_id})
-            await self._mark_only(update_id, "unrecoverable")
-
     async def _mark_only(self, update_id: int, error: str) -> None:
         async with self._runtime.sessions() as session, session.begin():
             await conversation.mark_processed(
-                session, [update_id], self._runtime.clock.now(), error
+                session, [update_id], self._runtime.clock.now(), error, keep_payload=True
             )
+
+
+class _Conflict(Exception):
+    """A transaction lost a race with another one; worth trying again."""
+
+    def __init__(self, error: BaseException) -> None:
+        super().__init__(type(error).__name__)
+        self.error = error
+
+
+def readable_payload(row: conversation.LockedUpdate) -> dict[str, Any] | None:
+    """The decrypted raw update; None when the configured keys cannot read it."""
+    if row.token is None:
+        return {"update_id": row.update_id}
+    try:
+        payload = json.loads(crypto.decrypt(row.token))
+    except crypto.EncryptionKeyError:
+        return None
+    return payload if isinstance(payload, dict) else {"update_id": row.update_id}
+
+
+def retry_delay(attempt: int, *, base: float = 0.5, ceiling: float = 30.0) -> float:
+    """Exponential backoff with jitter: base, 2·base, 4·base … up to `ceiling`."""
+    jitter = 0.75 + random.random() / 2  # noqa: S311
+    return float(min(ceiling, base * 2 ** max(0, attempt - 1)) * jitter)

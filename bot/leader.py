@@ -1,7 +1,8 @@
 """Jobs only one process may do at a time, on PostgreSQL with several workers.
 
-Long polling (Telegram allows one poller per bot) and broadcast sending (the rate limit
-is per bot, so it must hold across all workers together) each take a PostgreSQL
+Long polling (Telegram allows one poller per bot), broadcast sending and sending into
+groups (the rate limits are per bot, so they must hold across all workers together) each
+take a PostgreSQL
 session-level advisory lock on a connection kept open for as long as the process holds
 it. A second process simply waits for the lock instead of fighting. SQLite is the
 single-process embedded database, so there the lock is always granted.
@@ -19,6 +20,7 @@ log = logging.getLogger(__name__)
 
 POLLING = 0x0_0971_0001
 BROADCASTS = 0x0_0971_0002
+GROUPS = 0x0_0971_0003
 
 
 class AdvisoryLock:

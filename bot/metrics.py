@@ -42,6 +42,12 @@ class Metrics:
             ["reason"],
             registry=self.registry,
         )
+        self.undecryptable = Counter(
+            "oprit_undecryptable",
+            "Stored rows the configured keys cannot decrypt, set aside (never wiped)",
+            ["table"],
+            registry=self.registry,
+        )
         self.outbox_depth = Gauge(
             "oprit_outbox_due", "Outbox rows due and not yet sent", registry=self.registry
         )

@@ -8,20 +8,22 @@ without an officer); backup officers and coordinators see everyone.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import forum, helprequest, officer_alerts, outbox, registration
-from bot.flows import ChoiceId, choice_id, clean, new_token
+from bot.flows import ChoiceId, choice_id, clean, display_name, new_token
 from bot.i18n import _, ngettext, timestamp
 from bot.labels import domain_label, help_reference, help_status_label, mood_label
 from bot.officer_alerts import SEVERITY_MARK
 from bot.replies import Choice, Reply
 from db import cases, conversation, people, reports, topics
 from db import outbox as outbox_db
-from db.models import Alert, Appointment, Checkin, HelpRequest, Message, Participant, Staff
+from db.models import Alert, HelpRequest, Participant, Staff
 
 RELAY_FLOW = "relay"
 MAX_RELAY = 4000
@@ -49,7 +51,7 @@ def not_allowed() -> Reply:
 
 
 async def alert_action(
-    session: AsyncSession, staff: Staff, choice: ChoiceId, now: datetime
+    session: AsyncSession, staff: Staff, choice: ChoiceId, chat_id: int, now: datetime
 ) -> list[Reply]:
     """*Reply*, *Acknowledge* or *Resolved* on an alert."""
     alert = await session.get(Alert, int(choice.token)) if choice.token.isdigit() else None
@@ -61,12 +63,13 @@ async def alert_action(
     if alert is None or participant is None or not may_see(staff, participant):
         return [not_allowed()]
     if choice.value == "reply":
-        await start_relay(session, staff, participant, now)
+        await start_relay(session, staff, participant, chat_id, now)
         return [
             Reply(
                 _("Write your answer to {name}. It goes to them as it is.").format(
                     name=participant.name
-                )
+                ),
+                about=participant.id,
             )
         ]
     request = (
@@ -84,7 +87,9 @@ async def alert_action(
             )
             _tell_participant(session, participant, request, now)
         await forum.refresh_title(session, participant, now)
-        return [Reply(_("Acknowledged: {name}.").format(name=participant.name))]
+        return [
+            Reply(_("Acknowledged: {name}.").format(name=participant.name), about=participant.id)
+        ]
     if choice.value == "done":
         alert.status = "resolved"
         alert.acknowledged_at = alert.acknowledged_at or now
@@ -93,7 +98,7 @@ async def alert_action(
             request.status, request.resolved_at, request.handled_by = "resolved", now, staff.id
             _tell_participant(session, participant, request, now)
         await forum.refresh_title(session, participant, now)
-        return [Reply(_("Resolved: {name}.").format(name=participant.name))]
+        return [Reply(_("Resolved: {name}.").format(name=participant.name), about=participant.id)]
     return [not_allowed()]
 
 
@@ -112,47 +117,114 @@ def _tell_participant(
 
 
 async def start_relay(
-    session: AsyncSession, staff: Staff, participant: Participant, now: datetime
+    session: AsyncSession, staff: Staff, participant: Participant, chat_id: int, now: datetime
 ) -> None:
-    """The next text this staff member writes goes to this participant."""
+    """The next plain message this staff member writes in this chat goes to this
+    participant (within the reply window)."""
     await conversation.save_flow_state(
         session,
         staff.telegram_id,
         RELAY_FLOW,
         "text",
         new_token(),
-        {"participant_id": participant.id},
+        {"participant_id": participant.id, "chat_id": chat_id, "at": now.isoformat()},
         now,
     )
+
+
+class RelayVerdict(StrEnum):
+    """What a staff message that is not a command means."""
+
+    RELAY = "relay"  # goes to `participant`
+    NOBODY = "nobody"  # an explicit reply to something that is about no one participant
+    EXPIRED = "expired"  # a plain message after the *Reply* window closed
+    NOT_ALLOWED = "not_allowed"  # the participant is not this staff member's
+    NONE = "none"  # a plain message with no target: help or a guided flow's answer
+
+
+@dataclass(frozen=True)
+class RelayTarget:
+    """Who a staff message goes to, or why it goes nowhere."""
+
+    verdict: RelayVerdict
+    participant: Participant | None = None
 
 
 async def relay_target(
     session: AsyncSession,
     staff: Staff,
+    *,
     chat_id: int,
     replied_message_id: int | None,
-    forum_thread_id: int | None = None,
-) -> Participant | None:
-    """Who a staff message is for: the participant whose forum topic it is in, else the
-    one behind the bot message it replies to, else the one chosen with *Reply*."""
+    forum_thread_id: int | None,
+    in_forum: bool,
+    now: datetime,
+    reply_window: timedelta,
+) -> RelayTarget:
+    """Who a staff message is for.
+
+    In the officer group only a participant's own topic relays (the general topic and
+    staff-only topics never do). In a private chat, an explicit Telegram reply decides: to
+    an alert or a copied message, that participant; to anything else, nobody. Only a plain
+    message that replies to nothing uses the *Reply* button pressed in this same chat, for
+    one message, within `reply_window`.
+    """
     participant_id: int | None = None
-    if forum_thread_id is not None:
-        by_topic = await topics.participant_by_topic(session, forum_thread_id)
-        participant_id = by_topic.id if by_topic is not None else None
+    if in_forum:
+        by_topic = (
+            await topics.participant_by_topic(session, forum_thread_id)
+            if forum_thread_id is not None
+            else None
+        )
+        if by_topic is None:
+            return RelayTarget(RelayVerdict.NONE)
+        participant_id = by_topic.id
     elif replied_message_id is not None:
-        row = await outbox_db.by_chat_message(session, chat_id, replied_message_id)
-        participant_id = row.participant_id if row is not None else None
-    if participant_id is None:
+        posted = await outbox_db.posted(session, chat_id, replied_message_id)
+        if posted is None or posted[0] not in outbox.RELAY_ANCHORS or posted[1] is None:
+            return RelayTarget(RelayVerdict.NOBODY)
+        participant_id = posted[1]
+    else:
         state = await conversation.flow_state(session, staff.telegram_id)
-        if state is not None and state.flow == RELAY_FLOW:
-            participant_id = (state.data or {}).get("participant_id")
-            await conversation.clear_flow_state(session, staff.telegram_id)
-    if participant_id is None:
-        return None
-    participant = await people.participant_by_id(session, int(participant_id))
+        if state is None or state.flow != RELAY_FLOW:
+            return RelayTarget(RelayVerdict.NONE)
+        data = state.data or {}
+        if data.get("chat_id") != chat_id:
+            return RelayTarget(RelayVerdict.NONE)
+        await conversation.clear_flow_state(session, staff.telegram_id)
+        pressed_at = datetime.fromisoformat(str(data.get("at") or state.updated_at.isoformat()))
+        if now - pressed_at > reply_window:
+            return RelayTarget(RelayVerdict.EXPIRED)
+        participant_id = data.get("participant_id")
+    participant = (
+        await people.participant_by_id(session, int(participant_id))
+        if participant_id is not None
+        else None
+    )
     if participant is None or not may_see(staff, participant):
-        return None
-    return participant
+        return RelayTarget(RelayVerdict.NOT_ALLOWED)
+    return RelayTarget(RelayVerdict.RELAY, participant)
+
+
+def relay_refused(verdict: RelayVerdict, reply_window: timedelta) -> Reply:
+    """Said when a staff message was not relayed to anyone."""
+    if verdict is RelayVerdict.EXPIRED:
+        minutes = max(1, int(reply_window.total_seconds() // 60))
+        return Reply(
+            ngettext(
+                "Not sent: the Reply button is valid for {count} minute. Tap ✍️ Reply again.",
+                "Not sent: the Reply button is valid for {count} minutes. Tap ✍️ Reply again.",
+                minutes,
+            ).format(count=minutes)
+        )
+    if verdict is RelayVerdict.NOBODY:
+        return Reply(
+            _(
+                "Not sent: that message is not about one participant. To answer someone, "
+                "reply to their alert or tap ✍️ Reply."
+            )
+        )
+    return not_allowed()
 
 
 async def relay(
@@ -163,10 +235,11 @@ async def relay(
     text: str | None,
     source_chat_id: int,
     source_message_id: int,
+    source_thread_id: int | None,
     has_media: bool,
     now: datetime,
 ) -> list[Reply]:
-    """Send a staff member's message to a participant; the delivery tick comes later."""
+    """Send a staff member's message to a participant; "→ name: delivered" comes later."""
     if participant.status == "paused":
         return [
             Reply(_("Not sent: {name} paused the chat with /stop.").format(name=participant.name))
@@ -183,7 +256,11 @@ async def relay(
         return [Reply(_("Not sent: the message is empty."))]
     if text is not None and len(text) > MAX_RELAY:
         return [Reply(_("Not sent: the message is too long (at most 4000 characters)."))]
-    confirm = {"chat_id": source_chat_id, "message_id": source_message_id}
+    confirm = {
+        "chat_id": source_chat_id,
+        "message_id": source_message_id,
+        "thread_id": source_thread_id,
+    }
     payload: dict[str, Any]
     if has_media:
         payload = {
@@ -210,6 +287,16 @@ async def relay(
     return []
 
 
+def relay_delivered_reply(participant: Participant, source_message_id: object) -> Reply:
+    """Told to the staff member once their message reached the participant."""
+    return Reply(
+        # Translators: confirmation under a staff member's message that went to a participant
+        _("→ {name}: delivered").format(name=participant.name),
+        about=participant.id,
+        reply_to=source_message_id if isinstance(source_message_id, int) else None,
+    )
+
+
 def relay_failed_reply(participant_name: str, reason: str) -> Reply:
     """Told to the staff member when a relayed message could not be delivered."""
     if reason == "blocked":
@@ -226,13 +313,13 @@ async def invite(
         now=now,
         valid_for=timedelta(days=14),
         officer_telegram_id=staff.telegram_id if staff.role == "officer" else None,
-        name=(name or "").strip()[:200] or None,
+        name=name,
         created_by=staff.telegram_id,
     )
     return [
         Reply(
             _("Invite for {name}:\n{link}\nCode: {code}\nValid for 14 days, once.").format(
-                name=name or "?", link=made.link(bot_username), code=made.code
+                name=display_name(name), link=made.link(bot_username), code=made.code
             )
         )
     ]
@@ -307,8 +394,7 @@ async def case(
     )
     events = await cases.timeline(session, participant.id, now - timedelta(days=CASE_DAYS))
     entries: list[tuple[datetime, str]] = []
-    for item in events["checkins"]:
-        assert isinstance(item, Checkin)
+    for item in events.checkins:
         if item.status == "completed" and item.completed_at:
             problems = [domain_label(d) for d, s in (item.answers or {}).items() if s != "fine"]
             entries.append(
@@ -321,29 +407,26 @@ async def case(
             )
         elif item.status == "missed" and item.prompted_at:
             entries.append((item.prompted_at, _("Check-in missed")))
-    for item in events["help_requests"]:
-        assert isinstance(item, HelpRequest)
+    for request in events.help_requests:
         entries.append(
             (
-                item.created_at,
-                f"{help_reference(item.id)} {domain_label(item.domain)}: "
-                f"{help_status_label(item.status)}",
+                request.created_at,
+                f"{help_reference(request.id)} {domain_label(request.domain)}: "
+                f"{help_status_label(request.status)}",
             )
         )
-    for item in events["appointments"]:
-        assert isinstance(item, Appointment)
+    for appointment in events.appointments:
         entries.append(
             (
-                item.at,
+                appointment.at,
                 _("Appointment with {org}: {confirmation}").format(
-                    org=item.with_org, confirmation=item.confirmation
+                    org=appointment.with_org, confirmation=appointment.confirmation
                 ),
             )
         )
-    for item in events["flagged"]:
-        assert isinstance(item, Message)
-        excerpt = (item.text or "")[:200]
-        entries.append((item.at, f"{SEVERITY_MARK['high']} “{excerpt}”"))
+    for message, alert in events.flagged:
+        excerpt = (message.text or "")[:200]
+        entries.append((message.at, f"{SEVERITY_MARK.get(alert.severity, '⚪')} “{excerpt}”"))
     entries.sort(key=lambda entry: entry[0])
     header = ngettext(
         "Case #{id} {name} ({status}), last {days} day:",
@@ -351,7 +434,7 @@ async def case(
         CASE_DAYS,
     ).format(id=participant.id, name=participant.name, status=participant.status, days=CASE_DAYS)
     body = "\n".join(f"{timestamp(at, zone)} · {text}" for at, text in entries[-60:])
-    return [Reply(header + "\n" + (body or _("Nothing in this period.")))]
+    return [Reply(header + "\n" + (body or _("Nothing in this period.")), about=participant.id)]
 
 
 async def open_alerts(session: AsyncSession, staff: Staff) -> list[Reply]:

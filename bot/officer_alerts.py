@@ -14,7 +14,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import outbox
+from bot import inbound, outbox
 from bot.flows import choice_id
 from bot.i18n import _, current_language, language_name, ngettext, use_language
 from bot.labels import domain_label, help_reference
@@ -109,7 +109,7 @@ def render(
             Choice(choice_id(FLOW, token, "done"), _("✅ Resolved")),
         ]
     ]
-    return Reply("\n".join(line for line in lines if line), choices)
+    return Reply("\n".join(line for line in lines if line), choices, about=participant.id)
 
 
 async def enqueue(
@@ -194,23 +194,23 @@ async def mirror_message(
     if participant.telegram_id is None or message.telegram_message_id is None:
         return
     forum = Routing.forum_chat_id
+    header = f"{participant.name} (#{participant.id})"
+    shared = inbound.shared_item(message.detail)
+    if message.kind in ("callback", "edit", "location", "other"):
+        label = {"callback": "🔘", "edit": "✏️", "location": "📍"}.get(message.kind, "•")
+        line = shared or f"{label} {message.text or ''}".strip()
+        if forum is not None:
+            await _mirror_line(session, forum, participant, line, now)
+        elif message.kind in ("location", "other") and line != label:
+            for member in await responsible_staff(session, participant):
+                await _mirror_line(
+                    session, member.telegram_id, participant, f"{header}: {line}", now
+                )
+        return
     if forum is None and message.kind not in MEDIA_KINDS:
         return
-    if message.kind in ("callback", "edit", "location", "other"):
-        if forum is None:
-            return
-        label = {"callback": "🔘", "edit": "✏️", "location": "📍"}.get(message.kind, "•")
-        outbox.enqueue(
-            session,
-            forum,
-            [Reply(f"{label} {message.text or ''}".strip())],
-            now=now,
-            kind="mirror",
-            priority=outbox.PRIORITY_PROMPT,
-            participant_id=participant.id,
-        )
-        return
-    header = f"{participant.name} (#{participant.id})"
+    if forum is not None and shared:  # a forward: say where it came from
+        await _mirror_line(session, forum, participant, shared, now)
     targets: list[int] = (
         [forum]
         if forum is not None
@@ -234,3 +234,17 @@ async def mirror_message(
             participant_id=participant.id,
             due_at=now,
         )
+
+
+async def _mirror_line(
+    session: AsyncSession, chat_id: int, participant: Participant, line: str, now: datetime
+) -> None:
+    outbox.enqueue(
+        session,
+        chat_id,
+        [Reply(line)],
+        now=now,
+        kind="mirror",
+        priority=outbox.PRIORITY_PROMPT,
+        participant_id=participant.id,
+    )

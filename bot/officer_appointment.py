@@ -107,7 +107,8 @@ async def choose(
                     name=participant.name,
                     when=when(made.appointment.at, zone),
                     count=len(made.reminder_times),
-                )
+                ),
+                about=participant.id,
             )
         ]
     return [guide.stale_button_reply()]
@@ -177,7 +178,12 @@ async def _set_participant(
         return [Reply(_("I cannot find exactly one participant with that. Try the number."))]
     data["participant_id"] = found[0].id
     await conversation.save_flow_state(session, staff.telegram_id, FLOW, "date", token, data, now)
-    return [Reply(_("{name}. Which date? (like 7-12 or 2026-12-07)").format(name=found[0].name))]
+    return [
+        Reply(
+            _("{name}. Which date? (like 7-12 or 2026-12-07)").format(name=found[0].name),
+            about=found[0].id,
+        )
+    ]
 
 
 async def _summary(
@@ -209,5 +215,6 @@ async def _summary(
                     Choice(choice_id(FLOW, token, "cancel"), _("Cancel")),
                 ]
             ],
+            about=participant.id if participant else None,
         )
     ]

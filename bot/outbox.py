@@ -23,6 +23,12 @@ PRIORITY_BROADCAST = 60
 # kind is sent again (a second "thanks" beats a missed alert or reminder), except
 # broadcasts, where a second copy to hundreds of people is worse than a rare gap.
 NO_RESEND_AFTER_CRASH = ("broadcast",)
+# Bot API methods that put a message into a chat (the others edit, rename or remove).
+MESSAGE_METHODS = ("sendMessage", "sendDocument", "copyMessage")
+# Bot messages a staff member can answer with a Telegram reply to reach the participant
+# they are about; a reply to any other bot message (lists, case views, prompts) relays
+# nothing.
+RELAY_ANCHORS = ("alert", "mirror")
 
 
 def enqueue(
@@ -48,7 +54,7 @@ def enqueue(
             chat_id=chat_id,
             message_thread_id=message_thread_id,
             payload=reply.payload(),
-            participant_id=participant_id,
+            participant_id=reply.about or participant_id,
             staff_id=staff_id,
             alert_id=alert_id,
             due_at=now,
@@ -56,9 +62,16 @@ def enqueue(
 
 
 def enqueue_call(
-    session: AsyncSession, method: str, chat_id: int, payload: dict[str, object], *, now: datetime
+    session: AsyncSession,
+    method: str,
+    chat_id: int,
+    payload: dict[str, object],
+    *,
+    now: datetime,
+    participant_id: int | None = None,
 ) -> None:
-    """Queue a Bot API call that is not a message (closing a forum topic)."""
+    """Queue a Bot API call that is not a message (renaming or deleting a forum topic);
+    `participant_id` when it names the participant (a topic title), so erasure reaches it."""
     outbox_db.add(
         session,
         kind="call",
@@ -66,5 +79,6 @@ def enqueue_call(
         method=method,
         chat_id=chat_id,
         payload=payload,
+        participant_id=participant_id,
         due_at=now,
     )

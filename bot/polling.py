@@ -21,6 +21,7 @@ from telegram.warnings import PTBUserWarning
 from bot import inbox, leader, metrics
 from bot.inbox import InboxProcessor
 from bot.runtime import Runtime
+from db.errors import is_outage
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +101,16 @@ async def _poll_loop(
             failures += 1
             delay = min(30.0, 0.5 * 2**failures) * (0.5 + random.random())  # noqa: S311
             log.warning("getUpdates failed", extra={"error": type(error).__name__})
+            await _pause(stop, delay)
+            continue
+        except Exception as error:
+            if not is_outage(error):
+                raise
+            # The batch was not stored, so its offset is not confirmed: Telegram keeps it
+            # and hands it out again once the database is back.
+            failures += 1
+            delay = min(30.0, 0.5 * 2**failures) * (0.5 + random.random())  # noqa: S311
+            log.warning("database away; polling waits", extra={"error": type(error).__name__})
             await _pause(stop, delay)
             continue
         failures = 0

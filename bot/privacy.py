@@ -1,9 +1,13 @@
 """Subject rights and retention: erasing a participant, purging old conversation, and
 re-encrypting everything under a new key.
 
-Erasure removes every row about the person (the foreign keys cascade from the
-participant row) and leaves one audit line with ids only. Purging deletes conversation
-older than OPRIT_RETENTION_DAYS. Key rotation works in small batches while the bot runs.
+Erasure removes every row about the person, staff-facing ones included (alerts, case
+views, relayed replies, topic titles: every such row is linked to the participant and the
+foreign keys cascade from the participant row), and leaves one audit line with ids only.
+On Telegram, the forum topic is deleted with everything in it, and the bot deletes its
+copies in staff chats that Telegram still lets it delete (48 hours). Purging deletes
+conversation older than OPRIT_RETENTION_DAYS. Key rotation works in small batches while
+the bot runs.
 """
 
 from __future__ import annotations
@@ -12,16 +16,18 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import crypto, outbox
 from bot.officer_alerts import Routing
-from db import people, retention
+from db import conversation, keycheck, people, retention
 from db.models import Base
 
 log = logging.getLogger(__name__)
 
 ROTATE_BATCH = 500
+# Telegram lets a bot delete its own messages in private chats for 48 hours.
+TELEGRAM_DELETE_WINDOW = timedelta(hours=47)
 
 
 class PrivacyError(ValueError):
@@ -38,11 +44,15 @@ async def erase(
     if Routing.forum_chat_id is not None and participant.forum_topic_id:
         outbox.enqueue_call(
             session,
-            "closeForumTopic",
+            "deleteForumTopic",
             Routing.forum_chat_id,
             {"message_thread_id": participant.forum_topic_id},
             now=now,
         )
+    for chat_id, message_id in await retention.staff_copies(
+        session, participant, now - TELEGRAM_DELETE_WINDOW
+    ):
+        outbox.enqueue_call(session, "deleteMessage", chat_id, {"message_id": message_id}, now=now)
     counts = await retention.erase_participant(session, participant)
     people.audit(
         session,
@@ -60,6 +70,7 @@ async def purge(session: AsyncSession, now: datetime, retention_days: int) -> di
     """Delete conversation older than the retention period; returns rows per table."""
     cutoff = now - timedelta(days=retention_days)
     counts = await retention.purge_before(session, cutoff)
+    counts["inbox"] += await conversation.forget_old_markers(session, now)
     people.audit(session, "purged", actor="system", detail=counts, at=now)
     return counts
 
@@ -84,6 +95,27 @@ def encrypted_columns() -> list[EncryptedColumn]:
             if isinstance(column.type, EncryptedText | EncryptedJSON) and len(primary) == 1:
                 found.append(EncryptedColumn(table.name, primary[0], column.name))
     return found
+
+
+async def rotate_keys(sessions: async_sessionmaker[AsyncSession], now: datetime) -> int:
+    """Re-encrypt every encrypted column, and the key check value, under the primary key,
+    in small transactions while the bot runs; returns how many batches it took."""
+    batches = 0
+    for column in encrypted_columns():
+        after: object = None
+        while True:
+            async with sessions() as session, session.begin():
+                after = await rotate_column(session, column, after)
+                batches += 1
+            if after is None:
+                break
+    keyring = crypto.active()
+    async with sessions() as session, session.begin():
+        await keycheck.store_check(session, keyring.encrypt(keycheck.PLAIN), now)
+        people.audit(
+            session, "key_rotated", actor="cli", detail={"key": keyring.primary_id}, at=now
+        )
+    return batches
 
 
 async def rotate_column(session: AsyncSession, column: EncryptedColumn, after: object) -> object:

@@ -25,6 +25,7 @@ import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import datetime
 
 
 class SlidingWindowLimiter:
@@ -40,11 +41,7 @@ class SlidingWindowLimiter:
         urgent_below: int = 0,
         reserve_while_urgent: int | None = None,
     ) -> None:
-        self.capacity = max(1, math.floor(rate))
-        self.reserve = min(max(0, reserve), self.capacity - 1)
-        self.reserve_while_urgent = min(
-            max(self.reserve, reserve_while_urgent or 0), self.capacity - 1
-        )
+        self._full = (max(1, math.floor(rate)), max(0, reserve), reserve_while_urgent or 0)
         self.urgent_below = urgent_below
         self._last_urgent = -math.inf
         self.window = window
@@ -54,6 +51,23 @@ class SlidingWindowLimiter:
         self._waiting: list[tuple[int, int, asyncio.Future[None]]] = []  # a heap
         self._arrivals = itertools.count()
         self._timer: asyncio.TimerHandle | None = None
+        self.capacity = self.reserve = self.reserve_while_urgent = 0
+        self.share(1)
+
+    def share(self, parts: int) -> None:
+        """Use 1/`parts` of the rate (and of its reserves): several processes that send
+        for one bot split Telegram's per-bot limit between them."""
+        full, reserve, reserve_while_urgent = self._full
+        parts = max(1, parts)
+        self.capacity = max(1, full // parts)
+        self.reserve = min(reserve // parts if reserve else 0, self.capacity - 1)
+        if reserve and self.capacity > 1:
+            self.reserve = max(1, self.reserve)
+        self.reserve_while_urgent = min(
+            max(self.reserve, reserve_while_urgent // parts), self.capacity - 1
+        )
+        if self._waiting:
+            self._grant()
 
     def _busy(self) -> int:
         now = self._monotonic()
@@ -126,3 +140,21 @@ class SlidingWindowLimiter:
             self._in_flight -= 1
             self._finished.append(self._monotonic())
             self._grant()
+
+
+class FloodGate:
+    """Telegram's flood control as it was told to us: until when nothing may go to a chat,
+    or (chat None) to anyone. Sending into a chat during its wait makes Telegram punish the
+    bot with longer waits."""
+
+    def __init__(self) -> None:
+        self._until: dict[int | None, datetime] = {}
+
+    def hold(self, chat_id: int | None, until: datetime) -> None:
+        """Nothing to this chat (None: to anyone) before `until`."""
+        current = self._until.get(chat_id)
+        self._until[chat_id] = until if current is None else max(current, until)
+
+    def until(self, chat_id: int | None) -> datetime | None:
+        """When the wait for this chat (None: for everyone) ends, if one was set."""
+        return self._until.get(chat_id)

@@ -6,7 +6,7 @@ reply keyboard; a Signal adapter would render numbered options.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from bot.i18n import _, available_languages, use_language
@@ -69,12 +69,17 @@ class Attachment:
 
 @dataclass
 class Reply:
-    """One message to send: text, optional rows of choices, keyboard or file."""
+    """One message to send: text, optional rows of choices, keyboard or file.
+
+    `about` is the participant a message to staff is about (erasure reaches it); `reply_to`
+    the platform message id it answers."""
 
     text: str
     choices: list[list[Choice]] = field(default_factory=list)
     keyboard: Keyboard | None = None
     attachment: Attachment | None = None
+    about: int | None = None
+    reply_to: int | None = None
 
     def parts(self) -> list[Reply]:
         """This reply as messages Telegram accepts: long text split at line ends into
@@ -83,12 +88,16 @@ class Reply:
         limit = CAPTION_LIMIT if self.attachment else MESSAGE_LIMIT
         text = self.text if self.text.strip() else "…"
         if _utf16_length(text) <= limit:
-            return [Reply(text, self.choices, self.keyboard, self.attachment)]
+            return [replace(self, text=text)]
         chunks = split_text(text, MESSAGE_LIMIT)
+        about = self.about
         if self.attachment:
-            return [*(Reply(chunk) for chunk in chunks), Reply("📎", attachment=self.attachment)]
-        head = [Reply(chunk) for chunk in chunks[:-1]]
-        return [*head, Reply(chunks[-1], self.choices, self.keyboard)]
+            return [
+                *(Reply(chunk, about=about) for chunk in chunks),
+                Reply("📎", attachment=self.attachment, about=about),
+            ]
+        head = [Reply(chunk, about=about, reply_to=self.reply_to) for chunk in chunks[:-1]]
+        return [*head, Reply(chunks[-1], self.choices, self.keyboard, about=about)]
 
     def payload(self) -> dict[str, object]:
         """The JSON stored in the outbox row for this reply."""
@@ -103,6 +112,8 @@ class Reply:
             ]
         elif self.keyboard is Keyboard.REMOVE:
             data["keyboard"] = "remove"
+        if self.reply_to is not None:
+            data["reply_to"] = self.reply_to
         if self.attachment:
             data["attachment"] = {
                 "filename": self.attachment.filename,

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.clock import Clock
 from bot.config import Settings
 from bot.crypto import Keyring
+from bot.ratelimit import FloodGate
 from db.models import Participant, Staff
 
 
@@ -37,6 +38,7 @@ class Runtime:
     outbox_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
     bot_username: str = "oprit_bot"
     api_ok_at: datetime | None = None  # last time the Bot API answered (for /readyz)
+    flood: FloodGate = field(default_factory=FloodGate)
 
     def wake_outbox(self) -> None:
         """Ask the sender to look at the outbox now instead of at the next tick."""
@@ -58,6 +60,15 @@ class UpdateScope:
     choice: str | None = None
     failed: BaseException | None = None
     after_commit: list[Callable[[], Awaitable[object]]] = field(default_factory=list)
+
+    @property
+    def participant_id(self) -> int | None:
+        """The sender's participant id as loaded (never a database read, so it also works
+        after the transaction was rolled back)."""
+        if self.participant is None:
+            return None
+        value = self.participant.__dict__.get("id")
+        return int(value) if value is not None else None
 
 
 _scope: ContextVar[UpdateScope | None] = ContextVar("oprit_update_scope", default=None)

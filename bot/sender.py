@@ -2,61 +2,99 @@
 
 Rows go out most urgent first. Each chat has its own task that sends that chat's rows in
 order, so a slow chat (a forum group at 20 messages a minute) never holds up an alert to
-an officer's private chat. `RetryAfter` waits as told; network errors and 5xx back off
-exponentially with jitter; a block marks the person unreachable and alerts the officer.
+an officer's private chat. `RetryAfter` waits as told, and nothing else goes to that chat
+meanwhile (to anyone, when Telegram's answer named no chat); network errors and 5xx back
+off exponentially with jitter; a block marks the person unreachable and alerts the officer.
 Broadcast rows pass a sliding-window limit of OPRIT_BROADCAST_RATE attempts per second,
-and every row Telegram's limit of about 30 a second, where waiting rows go most urgent first.
+group chats Telegram's 20 a minute, and every row Telegram's limit of about 30 a second,
+where waiting rows go most urgent first.
+
+A broadcast row records when its request starts, so after a stop or a crash a row that
+was claimed but never attempted goes out again, and one that may have arrived is never
+sent twice (`unknown`). On a normal stop, in-flight sends finish and the rest is released.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import random
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from telegram import Bot, ReactionTypeEmoji
+from telegram import Bot
 from telegram.error import TelegramError
 
-from bot import alerts, forum, leader, metrics, officer, officer_alerts, outbox, telegram_io
+from bot import (
+    alerts,
+    crypto,
+    forum,
+    integrity,
+    leader,
+    metrics,
+    officer,
+    officer_alerts,
+    outbox,
+    telegram_io,
+)
 from bot.i18n import use_language
 from bot.outbox import NO_RESEND_AFTER_CRASH
 from bot.ratelimit import SlidingWindowLimiter
 from bot.runtime import Runtime
-from bot.telegram_io import Blocked, Delivered, Failed, Outcome, RetryLater, ThreadGone
+from bot.telegram_io import (
+    Blocked,
+    Delivered,
+    Failed,
+    Outcome,
+    RetryLater,
+    ThreadGone,
+    Unknown,
+)
 from db import outbox as outbox_db
 from db import people, staff_queries, topics, workers
-from db.models import Message, OutboxItem, Participant
+from db.errors import is_outage
+from db.models import Message, Participant
+from db.outbox import ClaimedRow
 
 log = logging.getLogger(__name__)
 
 BATCH = 100
 PER_CHAT = 5
+PER_GROUP_CHAT = 1  # the group's 20 a minute: claim one at a time so the most urgent goes next
 DEAD_AFTER_MIN = timedelta(seconds=10)
 MAX_ATTEMPTS = 8
 STAFF_RETRY = timedelta(minutes=10)
 TOPIC_BUSY_RETRY = timedelta(seconds=2)
 BROADCAST_IN_FLIGHT = 8
+STOP_GRACE_SECONDS = 10.0
 # Rows that are not urgent (replies, reminders, prompts, broadcasts) are claimed about this
 # many seconds of sending ahead, not all at once: a claimed row holds its chat (a safety
 # reply to that person would wait behind it), waits in memory, and a broadcast row claimed
 # by a worker that dies is never sent again. Urgent rows are always claimed at once.
 AHEAD_SECONDS = 2
 TELEGRAM_PER_SECOND = 30
+GROUP_PER_WINDOW = 20
+GROUP_WINDOW_SECONDS = 60.0
 # Of Telegram's 30 a second, this many are only for safety answers and high or critical
 # alerts: under a broadcast and a burst, an alert waited up to a second for a free slot.
 URGENT_RESERVE = 5
 # ... and this many while urgent messages went out within the last second: a wave of
 # crisis messages comes in bursts, and five slots made an alert wait up to half a second.
 URGENT_RESERVE_IN_A_WAVE = 12
+UNDECRYPTABLE = "undecryptable"
 
 
 def backoff(attempts: int) -> float:
     """Seconds to wait after the n-th failed attempt: 1, 2, 4 … 300, with jitter."""
     base = min(300.0, 2.0 ** max(0, attempts - 1))
     return base * (0.75 + random.random() / 2)  # noqa: S311
+
+
+def is_group(chat_id: int) -> bool:
+    """Telegram's groups and channels have negative ids."""
+    return chat_id < 0
 
 
 class OutboxSender:
@@ -66,6 +104,9 @@ class OutboxSender:
         self._runtime = runtime
         self._bot = bot
         self._chat_tasks: dict[int, asyncio.Task[None]] = {}
+        self._unstarted: dict[int, list[ClaimedRow]] = {}
+        self._stopping = False
+        self._started_at = runtime.clock.now()
         self.broadcast_limit = SlidingWindowLimiter(runtime.settings.broadcast_rate)
         # Telegram's ~30 messages a second for the whole bot, most urgent row first: rows
         # that wait in python-telegram-bot's own limiter would wait first come, first served,
@@ -76,28 +117,38 @@ class OutboxSender:
             reserve_while_urgent=URGENT_RESERVE_IN_A_WAVE,
             urgent_below=outbox.PRIORITY_REPLY,
         )
+        if runtime.engine.dialect.name == "postgresql":
+            # Telegram's 30 a second are per bot: until the heartbeats say how many
+            # workers share the database, assume another one may be starting too.
+            self.send_limit.share(2)
+        self._group_limits: dict[int, SlidingWindowLimiter] = {}
         self._broadcast_in_flight = asyncio.Semaphore(BROADCAST_IN_FLIGHT)
         self._broadcasts_claimed = 0
         self._routine_claimed = 0
         self.broadcast_lock = leader.AdvisoryLock(runtime.engine, leader.BROADCASTS)
+        # Telegram counts a group's 20 a minute per bot: one worker sends into groups.
+        self.group_lock = leader.AdvisoryLock(runtime.engine, leader.GROUPS)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Send until `stop` is set, sleeping until the next due row or a wake-up."""
         tick = self._runtime.settings.scheduler_tick.total_seconds()
         last_recovery = -tick
         loop = asyncio.get_running_loop()
+        outages = 0
         while not stop.is_set():
             self._runtime.outbox_wakeup.clear()
             if loop.time() - last_recovery >= tick:
                 last_recovery = loop.time()
                 try:
                     await self.recover()
-                except Exception:
-                    log.exception("outbox recovery failed")
+                except Exception as error:
+                    self._log_round_error("outbox recovery failed", error)
             try:
                 claimed = await self._claim_and_start()
-            except Exception:
-                log.exception("outbox round failed")
+                outages = 0
+            except Exception as error:
+                self._log_round_error("outbox round failed", error)
+                outages += is_outage(error)
                 claimed = 0
             if claimed:
                 await asyncio.sleep(0)
@@ -106,18 +157,39 @@ class OutboxSender:
             stopper = asyncio.ensure_future(stop.wait())
             # A chat's task wakes us when it is done (waiting on hundreds of tasks here
             # cost a callback per task on every round).
-            await asyncio.wait(
-                {waiter, stopper},
-                timeout=await self._sleep_for(tick),
-                return_when="FIRST_COMPLETED",
-            )
+            pause = min(30.0, 0.5 * 2**outages) if outages else await self._sleep_for(tick)
+            await asyncio.wait({waiter, stopper}, timeout=pause, return_when="FIRST_COMPLETED")
             waiter.cancel()
             stopper.cancel()
-        for task in list(self._chat_tasks.values()):
-            task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await asyncio.gather(*self._chat_tasks.values(), return_exceptions=True)
+        await self.stop_sending()
+
+    @staticmethod
+    def _log_round_error(message: str, error: Exception) -> None:
+        if is_outage(error):
+            log.warning("database away; outbox waits", extra={"error": type(error).__name__})
+        else:
+            log.error(message, exc_info=error)
+
+    async def stop_sending(self) -> None:
+        """A normal stop: sends under way finish, claimed rows not yet attempted go back to
+        pending (for the next start or another worker), then the locks are released."""
+        self._stopping = True
+        tasks = [task for task in self._chat_tasks.values() if not task.done()]
+        if tasks:
+            _done, late = await asyncio.wait(tasks, timeout=STOP_GRACE_SECONDS)
+            for task in late:
+                task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.gather(*late, return_exceptions=True)
+        waiting = [row.id for rows in self._unstarted.values() for row in rows]
+        if waiting:
+            with contextlib.suppress(Exception):
+                async with self._runtime.sessions() as session, session.begin():
+                    released = await outbox_db.release(session, self._runtime.worker, waiting)
+                log.info("claimed rows released at stop", extra={"count": released})
+        self._unstarted.clear()
         await self.broadcast_lock.release()
+        await self.group_lock.release()
 
     async def send_due(self) -> int:
         """Claim everything due now and wait until it was attempted (tests, one-shot use)."""
@@ -137,10 +209,16 @@ class OutboxSender:
         return max(0.05, min(tick, (due - self._runtime.clock.now()).total_seconds()))
 
     async def recover(self) -> None:
-        """Deal with rows a dead worker left half-sent (its heartbeat stopped)."""
+        """Deal with rows a dead worker left half-sent (its heartbeat stopped), and take
+        this worker's share of Telegram's per-bot limit."""
         now = self._runtime.clock.now()
         async with self._runtime.sessions() as session, session.begin():
             await workers.beat(session, self._runtime.worker, now)
+            if self._runtime.engine.dialect.name == "postgresql":
+                alive = await workers.alive(session, now - self._dead_after())
+                if now - self._started_at < self._dead_after():
+                    alive = max(alive, 2)  # a worker starting next to us has not beaten yet
+                self.send_limit.share(alive)
             dead = await workers.dead(
                 session,
                 await outbox_db.claimants(session),
@@ -154,8 +232,11 @@ class OutboxSender:
             )
 
     async def _claim_and_start(self) -> int:
+        if self._stopping:
+            return 0
         self._chat_tasks = {c: t for c, t in self._chat_tasks.items() if not t.done()}
         sends_broadcasts = await self.broadcast_lock.try_acquire()
+        sends_to_groups = await self.group_lock.try_acquire()
         ahead = self.broadcast_limit.capacity * AHEAD_SECONDS - self._broadcasts_claimed
         routine = TELEGRAM_PER_SECOND * AHEAD_SECONDS - self._routine_claimed
         async with self._runtime.sessions() as session, session.begin():
@@ -165,38 +246,58 @@ class OutboxSender:
                 self._runtime.clock.now(),
                 BATCH,
                 per_chat=PER_CHAT,
+                per_group_chat=PER_GROUP_CHAT,
                 busy_chats=set(self._chat_tasks),
                 exclude_kinds=() if sends_broadcasts and ahead > 0 else ("broadcast",),
+                include_groups=sends_to_groups,
                 max_broadcasts=max(0, ahead),
                 max_routine=max(0, routine),
                 routine_priority=outbox.PRIORITY_REPLY,
             )
-        by_chat: dict[int, list[OutboxItem]] = {}
+        by_chat: dict[int, list[ClaimedRow]] = {}
         for item in items:
             by_chat.setdefault(item.chat_id, []).append(item)
             self._count_claimed(item, 1)
         for chat_id, rows in by_chat.items():
-            self._chat_tasks[chat_id] = asyncio.create_task(self._send_chat(rows))
+            self._unstarted[chat_id] = list(rows)
+            self._chat_tasks[chat_id] = asyncio.create_task(self._send_chat(chat_id))
         return len(items)
 
-    async def _send_chat(self, rows: list[OutboxItem]) -> None:
-        for row in rows:
+    async def _send_chat(self, chat_id: int) -> None:
+        """Send one chat's claimed rows in order. `_unstarted` holds the rows whose request
+        has not started yet: the ones a stop releases."""
+        for row in list(self._unstarted.get(chat_id, [])):
+            if self._stopping:
+                return
             try:
-                await self._deliver(row)
-            except Exception:
-                log.exception("sending one outbox row failed", extra={"outbox_id": row.id})
+                held = await self._deliver(row)
+                if held is not None:  # flood control: the rest of this chat waits too
+                    waiting = self._unstarted.pop(chat_id, [])
+                    await self._postpone(waiting, held)
+                    for other in waiting:
+                        if other is not row:
+                            self._count_claimed(other, -1)
+                    self._count_claimed(row, -1)
+                    break
+            except Exception as error:
+                self._take_unstarted(row)
+                if is_outage(error):
+                    log.warning("database away while sending", extra={"outbox_id": row.id})
+                else:
+                    log.exception("sending one outbox row failed", extra={"outbox_id": row.id})
                 await self._finish_after_error(row)
-            finally:
-                self._count_claimed(row, -1)
+            self._count_claimed(row, -1)
+        if not self._unstarted.get(chat_id):
+            self._unstarted.pop(chat_id, None)
         self._runtime.wake_outbox()
 
-    def _count_claimed(self, item: OutboxItem, change: int) -> None:
+    def _count_claimed(self, item: ClaimedRow, change: int) -> None:
         if item.kind == "broadcast":
             self._broadcasts_claimed += change
         if item.priority >= outbox.PRIORITY_REPLY:
             self._routine_claimed += change
 
-    async def _finish_after_error(self, item: OutboxItem) -> None:
+    async def _finish_after_error(self, item: ClaimedRow) -> None:
         with contextlib.suppress(Exception):
             async with self._runtime.sessions() as session, session.begin():
                 await outbox_db.finish(
@@ -205,35 +306,94 @@ class OutboxSender:
                     status="pending",
                     due_at=self._runtime.clock.now() + timedelta(seconds=backoff(item.attempts)),
                     error="internal error",
+                    attempt_started_at=None,
                 )
 
-    async def _deliver(self, item: OutboxItem) -> None:
+    async def _postpone(self, rows: list[ClaimedRow], until: datetime) -> None:
+        """Rows of a chat under flood control go back to pending until it is over."""
+        async with self._runtime.sessions() as session, session.begin():
+            for row in rows:
+                await outbox_db.finish(
+                    session, row.id, status="pending", due_at=until, error="flood control"
+                )
+            await outbox_db.postpone_chat(session, rows[0].chat_id, until)
+
+    def _held_until(self, chat_id: int) -> datetime | None:
+        """When flood control for this chat (or for the whole bot) ends, if it has not."""
+        gate = self._runtime.flood
+        until = max(
+            (moment for moment in (gate.until(chat_id), gate.until(None)) if moment is not None),
+            default=None,
+        )
+        return until if until is not None and until > self._runtime.clock.now() else None
+
+    async def _deliver(self, item: ClaimedRow) -> datetime | None:
+        """Send one row and record the outcome; returns a moment when the chat is under
+        flood control and the row was not sent."""
+        held = self._held_until(item.chat_id)
+        if held is not None:
+            return held
+        if not self._readable(item):
+            await self._set_aside(item)
+            return None
         forum_chat = officer_alerts.Routing.forum_chat_id
         if item.chat_id == forum_chat and item.message_thread_id is None and item.participant_id:
             thread = await self._ensure_topic(item.participant_id)
             if thread is None:
                 await self._record(item, RetryLater(TOPIC_BUSY_RETRY.total_seconds(), "topic"))
-                return
+                return None
             item.message_thread_id = thread
-        if item.kind == "broadcast":
-            async with (
-                self._broadcast_in_flight,
-                self.broadcast_limit.slot(),
-                self.send_limit.slot(item.priority),
-            ):
-                outcome = await telegram_io.send(self._bot, item, self._runtime.keyring)
-        else:
-            async with self.send_limit.slot(item.priority):
-                outcome = await telegram_io.send(self._bot, item, self._runtime.keyring)
-        await self._record(item, outcome)
-        confirm = (item.payload or {}).get("confirm")
-        if isinstance(outcome, Delivered) and isinstance(confirm, dict):
-            with contextlib.suppress(TelegramError):
-                await self._bot.set_message_reaction(
-                    chat_id=confirm["chat_id"],
-                    message_id=confirm["message_id"],
-                    reaction=[ReactionTypeEmoji("👍")],
-                )
+        async with contextlib.AsyncExitStack() as slots:
+            if item.kind == "broadcast":
+                await slots.enter_async_context(self._broadcast_in_flight)
+                await slots.enter_async_context(self.broadcast_limit.slot())
+            if is_group(item.chat_id):
+                await slots.enter_async_context(self._group_limit(item.chat_id).slot(item.priority))
+            await slots.enter_async_context(self.send_limit.slot(item.priority))
+            if self._stopping:
+                return None  # stays unstarted: released by the stop
+            if item.kind in NO_RESEND_AFTER_CRASH:
+                await self._mark_attempt(item)
+            self._take_unstarted(item)
+            outcome = await telegram_io.send(
+                self._bot, item, self._runtime.keyring, NO_RESEND_AFTER_CRASH
+            )
+        await self._record_until_stored(item, outcome)
+        if isinstance(outcome, RetryLater) and outcome.flood_control:
+            until = self._runtime.clock.now() + timedelta(seconds=outcome.seconds)
+            self._runtime.flood.hold(item.chat_id, until)
+        return None
+
+    def _take_unstarted(self, item: ClaimedRow) -> None:
+        with contextlib.suppress(ValueError, KeyError):
+            self._unstarted[item.chat_id].remove(item)
+
+    def _group_limit(self, chat_id: int) -> SlidingWindowLimiter:
+        if chat_id not in self._group_limits:
+            self._group_limits[chat_id] = SlidingWindowLimiter(
+                GROUP_PER_WINDOW, window=GROUP_WINDOW_SECONDS
+            )
+        return self._group_limits[chat_id]
+
+    def _readable(self, item: ClaimedRow) -> bool:
+        try:
+            payload = json.loads(crypto.decrypt(item.token))
+        except crypto.EncryptionKeyError:
+            return False
+        item.payload = payload if isinstance(payload, dict) else {}
+        return True
+
+    async def _set_aside(self, item: ClaimedRow) -> None:
+        """A row the configured keys cannot decrypt fails alone (its payload is kept)."""
+        metrics.current().undecryptable.labels("outbox").inc()
+        log.error("outbox row cannot be decrypted", extra={"outbox_id": item.id})
+        async with self._runtime.sessions() as session, session.begin():
+            await outbox_db.finish(session, item.id, status="failed", error=UNDECRYPTABLE)
+            await integrity.tell_staff_once(session, self._runtime.clock.now())
+
+    async def _mark_attempt(self, item: ClaimedRow) -> None:
+        async with self._runtime.sessions() as session, session.begin():
+            await outbox_db.finish(session, item.id, attempt_started_at=self._runtime.clock.now())
 
     async def _ensure_topic(self, participant_id: int) -> int | None:
         """The participant's forum topic, created once (None: another worker creates it)."""
@@ -246,7 +406,8 @@ class OutboxSender:
         if current != topics.MINE:
             return current if current and current > 0 else None
         try:
-            created = await self._bot.create_forum_topic(chat_id=forum_chat, name=title)
+            async with self._group_limit(forum_chat).slot(outbox.PRIORITY_CRITICAL_ALERT):
+                created = await self._bot.create_forum_topic(chat_id=forum_chat, name=title)
         except TelegramError:
             async with self._runtime.sessions() as session, session.begin():
                 await topics.release_topic_creation(session, participant_id)
@@ -258,52 +419,50 @@ class OutboxSender:
                 await forum.refresh_title(session, participant, self._runtime.clock.now())
         return created.message_thread_id
 
-    async def _record(self, item: OutboxItem, outcome: Outcome) -> None:
+    async def _record_until_stored(self, item: ClaimedRow, outcome: Outcome) -> None:
+        """Record an outcome; while the database is away, keep trying (the outcome of a
+        message that went out must not be lost)."""
+        attempt = 0
+        while True:
+            try:
+                await self._record(item, outcome)
+                return
+            except Exception as error:
+                if not is_outage(error) or self._stopping:
+                    raise
+                attempt += 1
+                await asyncio.sleep(min(30.0, 0.5 * 2**attempt))
+
+    async def _record(self, item: ClaimedRow, outcome: Outcome) -> None:
         now = self._runtime.clock.now()
         result = type(outcome).__name__.lower()
         metrics.current().sends.labels(result, item.kind).inc()
-        if not isinstance(outcome, RetryLater) or outcome.reason == "flood control":
+        if not isinstance(outcome, RetryLater) or outcome.flood_control:
             self._runtime.api_ok_at = now
         async with self._runtime.sessions() as session, session.begin():
             match outcome:
                 case Delivered(message_id):
-                    await outbox_db.finish(
-                        session,
-                        item.id,
-                        status="sent",
-                        sent_at=now,
-                        telegram_message_id=message_id,
-                        message_thread_id=item.message_thread_id,
-                        error=None,
-                    )
-                    payload = item.payload or {}
-                    if item.method in ("editMessageText", "closeForumTopic", "editForumTopic"):
-                        return
-                    session.add(
-                        Message(
-                            participant_id=item.participant_id,
-                            staff_id=item.staff_id,
-                            direction="out",
-                            kind="document" if payload.get("attachment") else "text",
-                            chat_id=item.chat_id,
-                            telegram_message_id=message_id,
-                            text=payload.get("text"),
-                            at=now,
-                        )
-                    )
+                    await self._delivered(session, item, message_id, now)
                 case RetryLater(seconds, reason):
-                    if item.attempts >= MAX_ATTEMPTS and reason not in ("flood control", "topic"):
+                    if item.attempts >= MAX_ATTEMPTS and reason not in (
+                        telegram_io.FLOOD_CONTROL,
+                        "topic",
+                    ):
                         await outbox_db.finish(session, item.id, status="failed", error=reason)
                         await self._relay_failed(session, item, "failed")
                     else:
                         wait = seconds if seconds > 0 else backoff(item.attempts)
+                        until = now + timedelta(seconds=wait)
                         await outbox_db.finish(
                             session,
                             item.id,
                             status="pending",
-                            due_at=now + timedelta(seconds=wait),
+                            due_at=until,
                             error=reason,
+                            attempt_started_at=None,
                         )
+                        if outcome.flood_control:
+                            await outbox_db.postpone_chat(session, item.chat_id, until)
                 case Blocked(reason):
                     await self._blocked(session, item, reason)
                 case ThreadGone():
@@ -311,12 +470,74 @@ class OutboxSender:
                     await outbox_db.finish(
                         session, item.id, status="pending", message_thread_id=None, due_at=now
                     )
+                case Unknown(reason):
+                    log.warning("send outcome unknown", extra={"outbox_id": item.id})
+                    await outbox_db.finish(
+                        session, item.id, status="unknown", error=f"no answer: {reason}"[:200]
+                    )
                 case Failed(reason):
                     log.warning("send refused", extra={"outbox_id": item.id, "error": reason})
                     await outbox_db.finish(session, item.id, status="failed", error=reason)
                     await self._relay_failed(session, item, "failed")
 
-    async def _blocked(self, session: AsyncSession, item: OutboxItem, reason: str) -> None:
+    async def _delivered(
+        self, session: AsyncSession, item: ClaimedRow, message_id: int | None, now: datetime
+    ) -> None:
+        """Record a delivery. Only messages about a participant are kept after sending
+        (linked to them, so erasure reaches them); staff views about several people (lists)
+        lose their text once delivered."""
+        payload = item.payload or {}
+        keep = item.participant_id is not None
+        await outbox_db.finish(
+            session,
+            item.id,
+            status="sent",
+            sent_at=now,
+            telegram_message_id=message_id,
+            message_thread_id=item.message_thread_id,
+            error=None,
+            **({} if keep else {"payload": {}}),
+        )
+        if item.kind == "relay":
+            await self._confirm_relay(session, item, now)
+        if not keep or item.method not in outbox.MESSAGE_METHODS:
+            return
+        session.add(
+            Message(
+                participant_id=item.participant_id,
+                staff_id=item.staff_id,
+                direction="out",
+                kind="document" if payload.get("attachment") else "text",
+                chat_id=item.chat_id,
+                telegram_message_id=message_id,
+                text=payload.get("text"),
+                at=now,
+            )
+        )
+
+    async def _confirm_relay(self, session: AsyncSession, item: ClaimedRow, now: datetime) -> None:
+        """Tell the staff member that their message reached the participant, by name."""
+        confirm = (item.payload or {}).get("confirm")
+        staff = await staff_queries.active_by_id(session, item.staff_id) if item.staff_id else None
+        participant = (
+            await session.get(Participant, item.participant_id) if item.participant_id else None
+        )
+        if not isinstance(confirm, dict) or staff is None or participant is None:
+            return
+        with use_language(staff.language):
+            notice = officer.relay_delivered_reply(participant, confirm.get("message_id"))
+        thread = confirm.get("thread_id")
+        outbox.enqueue(
+            session,
+            int(confirm["chat_id"]),
+            [notice],
+            now=now,
+            participant_id=participant.id,
+            staff_id=staff.id,
+            message_thread_id=thread if isinstance(thread, int) else None,
+        )
+
+    async def _blocked(self, session: AsyncSession, item: ClaimedRow, reason: str) -> None:
         now = self._runtime.clock.now()
         staff = await people.staff_by_telegram_id(session, item.chat_id)
         if staff is not None:
@@ -344,7 +565,7 @@ class OutboxSender:
                 session, participant, kind="unreachable", severity="medium", now=now
             )
 
-    async def _relay_failed(self, session: AsyncSession, item: OutboxItem, reason: str) -> None:
+    async def _relay_failed(self, session: AsyncSession, item: ClaimedRow, reason: str) -> None:
         """Tell the staff member whose message could not be delivered."""
         if item.kind != "relay" or item.staff_id is None:
             return
@@ -356,8 +577,16 @@ class OutboxSender:
             return
         with use_language(staff.language):
             notice = officer.relay_failed_reply(participant.name if participant else "?", reason)
+        confirm = (item.payload or {}).get("confirm") or {}
+        thread = confirm.get("thread_id")
         outbox.enqueue(
-            session, staff.telegram_id, [notice], now=self._runtime.clock.now(), staff_id=staff.id
+            session,
+            int(confirm.get("chat_id", staff.telegram_id)),
+            [notice],
+            now=self._runtime.clock.now(),
+            participant_id=item.participant_id,
+            staff_id=staff.id,
+            message_thread_id=thread if isinstance(thread, int) else None,
         )
 
     async def _tell_coordinators_once(self, session: AsyncSession, staff_id: int) -> None:

@@ -1,15 +1,21 @@
 """The one place that turns outbox rows into Bot API calls and Telegram errors into outcomes.
 
-The rest of Oprit reasons in `Delivered`, `Blocked`, `RetryLater`, `ThreadGone` and
-`Failed`; only this module knows python-telegram-bot's exceptions.
+The rest of Oprit reasons in `Delivered`, `Blocked`, `RetryLater`, `ThreadGone`, `Unknown`
+and `Failed`; only this module knows python-telegram-bot's exceptions.
+
+A timeout or a broken connection after the request left is *ambiguous*: Telegram may have
+delivered the message. Rows that must never go twice (broadcasts) then end as `Unknown`;
+every other row is tried again (at least once beats never for an alert or a reminder).
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
 from telegram import (
     Bot,
     InlineKeyboardButton,
@@ -17,12 +23,20 @@ from telegram import (
     InputFile,
     ReplyKeyboardMarkup,
     ReplyKeyboardRemove,
+    ReplyParameters,
 )
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
+from telegram.error import (
+    BadRequest,
+    Forbidden,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
 
 from bot.crypto import Keyring
 from bot.flows import clean
-from db.models import OutboxItem
+from db.outbox import ClaimedRow
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +62,19 @@ class RetryLater:
     seconds: float
     reason: str
 
+    @property
+    def flood_control(self) -> bool:
+        """Telegram said to wait: nothing else may go to that chat meanwhile."""
+        return self.reason == FLOOD_CONTROL
+
+
+@dataclass(frozen=True)
+class Unknown:
+    """The request left, but no answer came: it may have been delivered. Only for rows
+    that must never go twice; they are counted and never sent again."""
+
+    reason: str
+
 
 @dataclass(frozen=True)
 class ThreadGone:
@@ -61,7 +88,10 @@ class Failed:
     reason: str
 
 
-Outcome = Delivered | Blocked | RetryLater | ThreadGone | Failed
+Outcome = Delivered | Blocked | RetryLater | ThreadGone | Unknown | Failed
+FLOOD_CONTROL = "flood control"
+# httpx errors raised before a request was sent: always safe to send again.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 
 def sign_callback(keyring: Keyring, choice: str) -> str:
@@ -102,15 +132,27 @@ def render_markup(
     return None
 
 
-async def send(bot: Bot, item: OutboxItem, keyring: Keyring) -> Outcome:
-    """Make the Bot API call for one outbox row and classify what happened."""
+def retry_after_seconds(error: RetryAfter) -> float:
+    """How long Telegram told us to wait."""
+    retry = error.retry_after
+    return retry.total_seconds() if hasattr(retry, "total_seconds") else float(retry)
+
+
+def _sent_before_failing(error: TelegramError) -> bool:
+    """Whether the request may have reached Telegram before the error."""
+    return not isinstance(error.__cause__, _NOT_SENT)
+
+
+async def send(
+    bot: Bot, item: ClaimedRow, keyring: Keyring, never_twice: Collection[str] = ()
+) -> Outcome:
+    """Make the Bot API call for one outbox row and classify what happened; a row of a
+    kind in `never_twice` whose request may have arrived ends as `Unknown`."""
     payload: dict[str, Any] = item.payload or {}
     try:
         message_id = await _call(bot, item, payload, keyring)
     except RetryAfter as error:
-        retry = error.retry_after
-        seconds = retry.total_seconds() if hasattr(retry, "total_seconds") else float(retry)
-        return RetryLater(seconds, "flood control")
+        return RetryLater(retry_after_seconds(error), FLOOD_CONTROL)
     except Forbidden as error:
         return Blocked(str(error)[:200])
     except BadRequest as error:
@@ -118,6 +160,8 @@ async def send(bot: Bot, item: OutboxItem, keyring: Keyring) -> Outcome:
             return ThreadGone()
         return Failed(str(error)[:200])
     except (TimedOut, NetworkError) as error:
+        if item.kind in never_twice and _sent_before_failing(error):
+            return Unknown(type(error).__name__)
         return RetryLater(0, type(error).__name__)
     return Delivered(message_id)
 
@@ -128,7 +172,7 @@ def _sendable(text: object) -> str | None:
 
 
 async def _call(
-    bot: Bot, item: OutboxItem, payload: dict[str, Any], keyring: Keyring
+    bot: Bot, item: ClaimedRow, payload: dict[str, Any], keyring: Keyring
 ) -> int | None:
     thread = item.message_thread_id or None
     if item.method == "copyMessage":
@@ -142,6 +186,18 @@ async def _call(
         return copied.message_id
     if item.method == "closeForumTopic":
         await bot.close_forum_topic(item.chat_id, payload["message_thread_id"])
+        return None
+    if item.method == "deleteForumTopic":
+        await bot.delete_forum_topic(item.chat_id, payload["message_thread_id"])
+        return None
+    if item.method == "deleteMessage":
+        await bot.delete_message(item.chat_id, payload["message_id"])
+        return None
+    if item.method == "banChatMember":
+        await bot.ban_chat_member(item.chat_id, payload["user_id"])
+        return None
+    if item.method == "unbanChatMember":
+        await bot.unban_chat_member(item.chat_id, payload["user_id"], only_if_banned=True)
         return None
     if item.method == "editForumTopic":
         await bot.edit_forum_topic(item.chat_id, payload["message_thread_id"], name=payload["name"])
@@ -166,10 +222,16 @@ async def _call(
             message_thread_id=thread,
         )
         return sent.message_id
+    reply_to = payload.get("reply_to")
     sent = await bot.send_message(
         chat_id=item.chat_id,
         text=_sendable(payload["text"]) or "…",
         reply_markup=markup,
         message_thread_id=thread,
+        reply_parameters=(
+            ReplyParameters(int(reply_to), allow_sending_without_reply=True)
+            if isinstance(reply_to, int)
+            else None
+        ),
     )
     return sent.message_id

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import or_, select
@@ -49,10 +50,19 @@ async def open_alerts(
     return [(alert, participant) for alert, participant in (await session.execute(statement)).all()]
 
 
-async def timeline(
-    session: AsyncSession, participant_id: int, since: datetime
-) -> dict[str, Sequence[object]]:
-    """Check-ins, help requests, appointments and flagged messages since a moment."""
+@dataclass(frozen=True)
+class Timeline:
+    """What happened with one participant in a period."""
+
+    checkins: Sequence[Checkin]
+    help_requests: Sequence[HelpRequest]
+    appointments: Sequence[Appointment]
+    flagged: Sequence[tuple[Message, Alert]]
+
+
+async def timeline(session: AsyncSession, participant_id: int, since: datetime) -> Timeline:
+    """Check-ins, help requests, appointments and flagged messages (each with its alert)
+    since a moment."""
     checkins = (
         await session.scalars(
             select(Checkin)
@@ -74,23 +84,20 @@ async def timeline(
             .order_by(Appointment.at)
         )
     ).all()
-    flagged = (
-        await session.scalars(
-            select(Message)
+    flagged = [
+        (message, alert)
+        for message, alert in await session.execute(
+            select(Message, Alert)
+            .join(Alert, Alert.message_id == Message.id)
             .where(
                 Message.participant_id == participant_id,
-                Message.flagged.is_(True),
+                Alert.kind == "flag",
                 Message.at >= since,
             )
             .order_by(Message.at)
         )
-    ).all()
-    return {
-        "checkins": checkins,
-        "help_requests": requests,
-        "appointments": appointments,
-        "flagged": flagged,
-    }
+    ]
+    return Timeline(checkins, requests, appointments, flagged)
 
 
 async def unescalated(

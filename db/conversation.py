@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Text, delete, func, select, text, type_coerce, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import ConversationState, InboxUpdate, Message
 from db.session import insert_for
+
+# Telegram redelivers an update for at most a day, and starts its update ids anew after a
+# week without updates: a processed marker older than this only drops new updates.
+MARKER_LIFETIME = timedelta(days=2)
 
 
 class NewUpdate(NamedTuple):
@@ -23,27 +27,37 @@ class NewUpdate(NamedTuple):
 
 
 async def store_updates(session: AsyncSession, updates: Sequence[NewUpdate], now: datetime) -> int:
-    """Insert raw updates, skipping ids already stored; returns how many were new."""
+    """Insert raw updates, skipping ids stored recently (redeliveries); an id whose marker
+    is older than MARKER_LIFETIME is a new update. Returns how many were new."""
     if not updates:
         return 0
     insert = insert_for(session)
     # One statement for the whole batch (up to 100 updates): a statement per update was a
     # tenth of the inbox's database round trips.
-    statement = (
-        insert(InboxUpdate)
-        .values(
-            [
-                {
-                    "update_id": update.update_id,
-                    "payload": update.payload,
-                    "received_at": now,
-                    "chat_id": update.chat_id,
-                    "urgent": update.urgent,
-                }
-                for update in updates
-            ]
-        )
-        .on_conflict_do_nothing(index_elements=["update_id"])
+    statement = insert(InboxUpdate).values(
+        [
+            {
+                "update_id": update.update_id,
+                "payload": update.payload,
+                "received_at": now,
+                "chat_id": update.chat_id,
+                "urgent": update.urgent,
+            }
+            for update in updates
+        ]
+    )
+    statement = statement.on_conflict_do_update(
+        index_elements=["update_id"],
+        set_={
+            "payload": statement.excluded.payload,
+            "received_at": statement.excluded.received_at,
+            "chat_id": statement.excluded.chat_id,
+            "urgent": statement.excluded.urgent,
+            "processed_at": None,
+            "error": None,
+        },
+        where=InboxUpdate.processed_at.is_not(None)
+        & (InboxUpdate.received_at < now - MARKER_LIFETIME),
     )
     result = await session.execute(statement)
     return int(getattr(result, "rowcount", 0) or 0)
@@ -95,38 +109,117 @@ async def pending_update_ids(session: AsyncSession, limit: int) -> list[int]:
     return first + [update_id for update_id in oldest if update_id not in taken]
 
 
-async def lock_updates(session: AsyncSession, update_ids: Sequence[int]) -> list[InboxUpdate]:
-    """The unprocessed ones of these updates, locked for this transaction, in the order
-    asked for (another worker's locked rows are skipped on PostgreSQL)."""
-    query = select(InboxUpdate).where(
-        InboxUpdate.update_id.in_(list(update_ids)), InboxUpdate.processed_at.is_(None)
-    )
-    if session.get_bind().dialect.name == "postgresql":
+class LockedUpdate(NamedTuple):
+    """An unprocessed update taken by this transaction; `token` is the payload as stored
+    (encrypted), so one undecryptable row cannot stop the others."""
+
+    update_id: int
+    chat_id: int | None
+    token: str | None
+
+
+async def lock_updates(session: AsyncSession, update_ids: Sequence[int]) -> list[LockedUpdate]:
+    """The unprocessed ones of these updates that this transaction may handle now, locked,
+    in the order asked for.
+
+    On PostgreSQL, rows another worker holds are skipped, and each chat is taken with a
+    transaction-level advisory lock, so two workers never handle one chat at once. On every
+    backend, an update is only taken when every earlier unprocessed update of its chat is
+    taken too: a chat's messages are handled in order, across workers."""
+    if not update_ids:
+        return []
+    query = select(
+        InboxUpdate.update_id, InboxUpdate.chat_id, type_coerce(InboxUpdate.payload, Text)
+    ).where(InboxUpdate.update_id.in_(list(update_ids)), InboxUpdate.processed_at.is_(None))
+    postgres = session.get_bind().dialect.name == "postgresql"
+    if postgres:
         query = query.with_for_update(skip_locked=True)
-    rows = {
-        row.update_id: row
-        for row in await session.scalars(query.execution_options(populate_existing=True))
+    found = {
+        int(row[0]): LockedUpdate(int(row[0]), row[1], row[2])
+        for row in (await session.execute(query)).all()
     }
-    return [rows[update_id] for update_id in update_ids if update_id in rows]
+    chats = {row.chat_id for row in found.values() if row.chat_id is not None}
+    if postgres:
+        for chat_id in sorted(chats):
+            if not await session.scalar(
+                text("SELECT pg_try_advisory_xact_lock(:space, :chat)"),
+                {"space": CHAT_LOCK_SPACE, "chat": _int4(chat_id)},
+            ):
+                chats.discard(chat_id)
+                found = {k: v for k, v in found.items() if v.chat_id != chat_id}
+    if chats and found:
+        found = await _only_in_order(session, found, chats)
+    return [found[update_id] for update_id in update_ids if update_id in found]
 
 
-async def lock_update(session: AsyncSession, update_id: int) -> InboxUpdate | None:
-    """The unprocessed update, locked for this transaction; None when it is done or
-    another worker holds it (PostgreSQL skips locked rows; SQLite has one writer)."""
+# pg_try_advisory_xact_lock(int, int): this first key is Oprit's space for chat locks.
+CHAT_LOCK_SPACE = 0x0972
+
+
+def _int4(chat_id: int) -> int:
+    """A chat id folded into PostgreSQL's int4 (two chats sharing a lock only wait)."""
+    return (chat_id % 2**32) - 2**31
+
+
+async def _only_in_order(
+    session: AsyncSession, found: dict[int, LockedUpdate], chats: set[int]
+) -> dict[int, LockedUpdate]:
+    """Drop each update behind an earlier unprocessed update of its chat that is not taken."""
+    earlier = await session.execute(
+        select(InboxUpdate.update_id, InboxUpdate.chat_id)
+        .where(
+            InboxUpdate.processed_at.is_(None),
+            InboxUpdate.chat_id.in_(list(chats)),
+            InboxUpdate.update_id <= max(found),
+        )
+        .order_by(InboxUpdate.update_id)
+    )
+    blocked: set[int | None] = set()
+    kept = {k: v for k, v in found.items() if v.chat_id not in chats}
+    for update_id, chat_id in earlier.all():
+        if chat_id in blocked:
+            continue
+        if update_id in found:
+            kept[update_id] = found[update_id]
+        else:
+            blocked.add(chat_id)
+    return kept
+
+
+async def lock_update(session: AsyncSession, update_id: int) -> LockedUpdate | None:
+    """The unprocessed update, locked for this transaction; None when it is done, another
+    worker holds it or its chat, or an earlier update of its chat waits."""
     rows = await lock_updates(session, [update_id])
     return rows[0] if rows else None
 
 
 async def mark_processed(
-    session: AsyncSession, update_ids: Sequence[int], now: datetime, error: str | None = None
+    session: AsyncSession,
+    update_ids: Sequence[int],
+    now: datetime,
+    error: str | None = None,
+    *,
+    keep_payload: bool = False,
 ) -> None:
     """Processed: forget the raw payloads and their chats (the content now lives in
-    `messages`)."""
+    `messages`); `keep_payload` when it could not be handled, so nothing is lost."""
+    values: dict[str, Any] = {"processed_at": now, "error": error}
+    if not keep_payload:
+        values.update(payload=None, chat_id=None)
     await session.execute(
-        update(InboxUpdate)
-        .where(InboxUpdate.update_id.in_(list(update_ids)))
-        .values(processed_at=now, payload=None, chat_id=None, error=error)
+        update(InboxUpdate).where(InboxUpdate.update_id.in_(list(update_ids))).values(**values)
     )
+
+
+async def forget_old_markers(session: AsyncSession, now: datetime) -> int:
+    """Delete processed-update markers that can no longer stop a redelivery."""
+    result = await session.execute(
+        delete(InboxUpdate).where(
+            InboxUpdate.processed_at.is_not(None),
+            InboxUpdate.received_at < now - MARKER_LIFETIME,
+        )
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 async def count_unprocessed(session: AsyncSession) -> int:

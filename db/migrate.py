@@ -14,19 +14,21 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
-def alembic_config(connection: Connection | None = None) -> Config:
-    """A Config pointing at our migrations; with a connection, env.py reuses it."""
+def alembic_config(connection: Connection | None = None, keyring: object = None) -> Config:
+    """A Config pointing at our migrations; with a connection, env.py reuses it, and a
+    keyring lets a data migration encrypt what it moves."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["connection"] = connection
+    config.attributes["keyring"] = keyring
     return config
 
 
-async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
+async def upgrade(engine: AsyncEngine, keyring: object = None, revision: str = "head") -> None:
     """Bring the schema to `revision` on the engine's database."""
 
     def _run(connection: Connection) -> None:
-        command.upgrade(alembic_config(connection), revision)
+        command.upgrade(alembic_config(connection, keyring), revision)
 
     async with engine.begin() as connection:
         await connection.run_sync(_run)

@@ -120,8 +120,9 @@ class Message(Base):
     update_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     dedupe_key: Mapped[str | None] = mapped_column(String(80), unique=True, nullable=True)
     text: Mapped[str | None] = mapped_column(EncryptedText, nullable=True)
-    media_file_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
-    flagged: Mapped[bool] = mapped_column(Boolean, default=False)
+    media_file_id: Mapped[str | None] = mapped_column(EncryptedText, nullable=True)
+    # What a contact, venue, poll, dice or forwarded message held beyond its text.
+    detail: Mapped[Any] = mapped_column(EncryptedJSON, nullable=True)
     at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
@@ -168,10 +169,10 @@ class Checkin(Base):
     token: Mapped[str] = mapped_column(String(16))
     prompted_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
-    mood: Mapped[str | None] = mapped_column(String(8), nullable=True)
-    answers: Mapped[Any] = mapped_column(JSON, nullable=True)
+    mood: Mapped[str | None] = mapped_column(EncryptedText, nullable=True)
+    answers: Mapped[Any] = mapped_column(EncryptedJSON, nullable=True)
     note: Mapped[str | None] = mapped_column(EncryptedText, nullable=True)
-    voice_file_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    voice_file_id: Mapped[str | None] = mapped_column(EncryptedText, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
@@ -184,9 +185,9 @@ class HelpRequest(Base):
     participant_id: Mapped[int] = mapped_column(
         ForeignKey("participants.id", ondelete="CASCADE"), index=True
     )
-    domain: Mapped[str] = mapped_column(String(16))
+    domain: Mapped[str] = mapped_column(EncryptedText)
     text: Mapped[str | None] = mapped_column(EncryptedText, nullable=True)
-    media_file_ids: Mapped[Any] = mapped_column(JSON, nullable=True)
+    media_file_ids: Mapped[Any] = mapped_column(EncryptedJSON, nullable=True)
     status: Mapped[str] = mapped_column(String(16), default="open")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     acknowledged_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
@@ -239,7 +240,7 @@ class Alert(Base):
     )
     kind: Mapped[str] = mapped_column(String(24))
     severity: Mapped[str] = mapped_column(String(10))
-    categories: Mapped[Any] = mapped_column(JSON, nullable=True)
+    categories: Mapped[Any] = mapped_column(EncryptedJSON, nullable=True)
     matches: Mapped[Any] = mapped_column(EncryptedJSON, nullable=True)
     excerpt: Mapped[str | None] = mapped_column(EncryptedText, nullable=True)
     message_id: Mapped[int | None] = mapped_column(
@@ -314,6 +315,9 @@ class OutboxItem(Base):
     due_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     claimed_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
     claimed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    # Set just before the Bot API call of a row that must never go twice (a broadcast):
+    # after a stop or crash, a claimed row without it was never attempted and can go again.
+    attempt_started_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     telegram_message_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     error: Mapped[str | None] = mapped_column(String(200), nullable=True)
@@ -343,3 +347,7 @@ class KeyValue(Base):
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(String(255))
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    # Values about one participant (their topic's title) go when that participant is erased.
+    participant_id: Mapped[int | None] = mapped_column(
+        ForeignKey("participants.id", ondelete="CASCADE"), nullable=True, index=True
+    )

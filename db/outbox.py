@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Text, func, select, type_coerce, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import OUTBOX_DEFAULT_PRIORITY, OutboxItem
@@ -42,6 +43,26 @@ def most_urgent_queued(session: AsyncSession) -> int | None:
     return int(value) if value is not None else None
 
 
+@dataclass
+class ClaimedRow:
+    """An outbox row taken by this worker. `token` is the payload as stored (encrypted):
+    the sender decrypts it row by row, so one unreadable row cannot stop the others."""
+
+    id: int
+    kind: str
+    priority: int
+    method: str
+    chat_id: int
+    message_thread_id: int | None
+    participant_id: int | None
+    staff_id: int | None
+    alert_id: int | None
+    broadcast_id: int | None
+    attempts: int
+    token: str
+    payload: dict[str, Any] | None = None  # set by the sender once decrypted
+
+
 async def claim_due(
     session: AsyncSession,
     worker: str,
@@ -49,13 +70,15 @@ async def claim_due(
     limit: int,
     *,
     per_chat: int,
+    per_group_chat: int | None = None,
     kinds: Sequence[str] | None = None,
     exclude_kinds: Sequence[str] = (),
+    include_groups: bool = True,
     busy_chats: Collection[int] = (),
     max_broadcasts: int | None = None,
     max_routine: int | None = None,
     routine_priority: int = 0,
-) -> Sequence[OutboxItem]:
+) -> list[ClaimedRow]:
     """Atomically take due rows for this worker, most urgent first, at most `per_chat` for
     one chat (so one slow group chat cannot hold everything).
 
@@ -64,6 +87,8 @@ async def claim_due(
     RETURNING: a row can only ever be taken once, whatever the backend. At most
     `max_broadcasts` broadcast rows and `max_routine` rows with a priority of
     `routine_priority` or more are taken: the sender claims only what it can send soon.
+    Group chats (negative ids) get `per_group_chat` rows at most, and none without
+    `include_groups`.
     """
     candidates = (
         select(OutboxItem.id, OutboxItem.chat_id, OutboxItem.kind, OutboxItem.priority)
@@ -77,13 +102,16 @@ async def claim_due(
         candidates = candidates.where(OutboxItem.kind.not_in(exclude_kinds))
     if busy_chats:
         candidates = candidates.where(OutboxItem.chat_id.not_in(list(busy_chats)))
+    if not include_groups:
+        candidates = candidates.where(OutboxItem.chat_id > 0)
     if session.get_bind().dialect.name == "postgresql":
         candidates = candidates.with_for_update(skip_locked=True)
     picked: list[int] = []
     taken_per_chat: dict[int, int] = {}
     broadcasts = routine = 0
     for item_id, chat_id, kind, priority in (await session.execute(candidates)).all():
-        if taken_per_chat.get(chat_id, 0) >= per_chat:
+        most = per_group_chat if per_group_chat is not None and chat_id < 0 else per_chat
+        if taken_per_chat.get(chat_id, 0) >= most:
             continue
         is_broadcast = kind == "broadcast" and max_broadcasts is not None
         if is_broadcast and broadcasts >= (max_broadcasts or 0):
@@ -110,13 +138,25 @@ async def claim_due(
     ids = list(claimed.all())
     if not ids:
         return []
-    rows = await session.scalars(
-        select(OutboxItem)
+    rows = await session.execute(
+        select(
+            OutboxItem.id,
+            OutboxItem.kind,
+            OutboxItem.priority,
+            OutboxItem.method,
+            OutboxItem.chat_id,
+            OutboxItem.message_thread_id,
+            OutboxItem.participant_id,
+            OutboxItem.staff_id,
+            OutboxItem.alert_id,
+            OutboxItem.broadcast_id,
+            OutboxItem.attempts,
+            type_coerce(OutboxItem.payload, Text).label("token"),
+        )
         .where(OutboxItem.id.in_(ids))
         .order_by(OutboxItem.priority, OutboxItem.due_at, OutboxItem.id)
-        .execution_options(populate_existing=True)
     )
-    return rows.all()
+    return [ClaimedRow(**row._mapping) for row in rows.all()]
 
 
 async def finish(session: AsyncSession, item_id: int, **values: Any) -> None:
@@ -136,21 +176,47 @@ async def recover_abandoned(
     session: AsyncSession, dead_workers: Sequence[str], no_resend_kinds: Sequence[str]
 ) -> tuple[int, int]:
     """Rows a dead worker left in `sending`: sent again, except kinds where a second copy
-    is worse than none (broadcasts), which are marked `unknown`."""
+    is worse than none (broadcasts) whose send had started, which are marked `unknown`."""
     if not dead_workers:
         return 0, 0
     stale = OutboxItem.status == "sending", OutboxItem.claimed_by.in_(dead_workers)
-    again = await session.execute(
-        update(OutboxItem)
-        .where(*stale, OutboxItem.kind.not_in(no_resend_kinds))
-        .values(status="pending", claimed_by=None)
-    )
+    attempted = OutboxItem.kind.in_(no_resend_kinds) & OutboxItem.attempt_started_at.is_not(None)
     dropped = await session.execute(
         update(OutboxItem)
-        .where(*stale, OutboxItem.kind.in_(no_resend_kinds))
+        .where(*stale, attempted)
         .values(status="unknown", error="worker stopped while sending")
     )
+    again = await session.execute(
+        update(OutboxItem)
+        .where(*stale)
+        .values(status="pending", claimed_by=None, attempt_started_at=None)
+    )
     return int(getattr(again, "rowcount", 0)), int(getattr(dropped, "rowcount", 0))
+
+
+async def release(session: AsyncSession, worker: str, item_ids: Sequence[int]) -> int:
+    """Claimed rows this worker never attempted (it is stopping): back to pending."""
+    if not item_ids:
+        return 0
+    result = await session.execute(
+        update(OutboxItem)
+        .where(
+            OutboxItem.id.in_(list(item_ids)),
+            OutboxItem.status == "sending",
+            OutboxItem.claimed_by == worker,
+            OutboxItem.attempt_started_at.is_(None),
+        )
+        .values(status="pending", claimed_by=None, attempts=OutboxItem.attempts - 1)
+    )
+    return int(getattr(result, "rowcount", 0))
+
+
+async def postpone_chat(session: AsyncSession, chat_id: int | None, until: datetime) -> None:
+    """Flood control: nothing pending for this chat (None: for anyone) before `until`."""
+    query = update(OutboxItem).where(OutboxItem.status == "pending", OutboxItem.due_at < until)
+    if chat_id is not None:
+        query = query.where(OutboxItem.chat_id == chat_id)
+    await session.execute(query.values(due_at=until))
 
 
 async def next_due_at(session: AsyncSession) -> datetime | None:
@@ -160,12 +226,17 @@ async def next_due_at(session: AsyncSession) -> datetime | None:
     )
 
 
-async def by_chat_message(
+async def posted(
     session: AsyncSession, chat_id: int, telegram_message_id: int
-) -> OutboxItem | None:
-    """The outbox row behind a message the bot posted (to map a staff reply)."""
-    return await session.scalar(
-        select(OutboxItem).where(
-            OutboxItem.chat_id == chat_id, OutboxItem.telegram_message_id == telegram_message_id
+) -> tuple[str, int | None] | None:
+    """The kind and participant of a message the bot posted in a chat (to see what a staff
+    member's reply answers); None when the bot did not post it."""
+    row = (
+        await session.execute(
+            select(OutboxItem.kind, OutboxItem.participant_id).where(
+                OutboxItem.chat_id == chat_id,
+                OutboxItem.telegram_message_id == telegram_message_id,
+            )
         )
-    )
+    ).first()
+    return (str(row[0]), row[1]) if row is not None else None

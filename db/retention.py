@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 from sqlalchemy import Text, delete, func, literal, select, type_coerce, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import crypto
 from db.models import (
     Alert,
     Appointment,
@@ -20,13 +22,14 @@ from db.models import (
     HelpRequest,
     InboxUpdate,
     Invite,
+    KeyValue,
     Message,
     OutboxItem,
     Participant,
 )
 
 # Rows that hang off a participant; deleting the participant cascades to all of them.
-OWNED = (Message, Checkin, HelpRequest, Appointment, Alert, OutboxItem)
+OWNED = (Message, Checkin, HelpRequest, Appointment, Alert, OutboxItem, KeyValue)
 
 
 async def erase_participant(session: AsyncSession, participant: Participant) -> dict[str, int]:
@@ -43,13 +46,14 @@ async def erase_participant(session: AsyncSession, participant: Participant) -> 
                 ConversationState.telegram_id == participant.telegram_id
             )
         )
-        counts["inbox"] = await _forget_unprocessed(session, participant.telegram_id)
+        counts["inbox"] = await _forget_raw_updates(session, participant.telegram_id)
         # Audit lines stay (accountability) but no longer say which Telegram account it was.
         await session.execute(
             update(AuditEntry)
             .where(AuditEntry.actor_telegram_id == participant.telegram_id)
             .values(actor_telegram_id=None)
         )
+    counts["conversation_state"] = await _forget_staff_flows_about(session, participant.id)
     result = await session.execute(delete(Invite).where(Invite.participant_id == participant.id))
     counts["invites"] = int(getattr(result, "rowcount", 0))
     await session.execute(delete(Participant).where(Participant.id == participant.id))
@@ -57,22 +61,55 @@ async def erase_participant(session: AsyncSession, participant: Participant) -> 
     return counts
 
 
-async def _forget_unprocessed(session: AsyncSession, telegram_id: int) -> int:
-    """Unprocessed raw updates from this person (normally none) hold their text too."""
+async def _forget_staff_flows_about(session: AsyncSession, participant_id: int) -> int:
+    """Staff flows that point at this participant (*Reply* pressed, an appointment being
+    planned) end with them."""
     forgotten = 0
-    for row in (
-        await session.scalars(select(InboxUpdate).where(InboxUpdate.processed_at.is_(None)))
-    ).all():
-        payload: dict[str, Any] = row.payload or {}
-        senders = {
-            (part.get("from") or {}).get("id")
-            for part in payload.values()
-            if isinstance(part, dict)
-        }
-        if telegram_id in senders:
-            await session.delete(row)
+    for state in (await session.scalars(select(ConversationState))).all():
+        if isinstance(state.data, dict) and state.data.get("participant_id") == participant_id:
+            await session.delete(state)
             forgotten += 1
     return forgotten
+
+
+async def _forget_raw_updates(session: AsyncSession, telegram_id: int) -> int:
+    """Raw updates still stored from this person (unprocessed ones, and ones kept because
+    handling them failed) hold their text too."""
+    forgotten = 0
+    rows = await session.execute(
+        select(InboxUpdate.update_id, type_coerce(InboxUpdate.payload, Text)).where(
+            InboxUpdate.payload.is_not(None)
+        )
+    )
+    for update_id, token in rows.all():
+        try:
+            payload: Any = json.loads(crypto.decrypt(token))
+        except crypto.EncryptionKeyError:
+            continue  # unreadable with these keys: cannot be matched to anyone
+        parts = payload.values() if isinstance(payload, dict) else []
+        senders = {(part.get("from") or {}).get("id") for part in parts if isinstance(part, dict)}
+        if telegram_id in senders:
+            await session.execute(delete(InboxUpdate).where(InboxUpdate.update_id == update_id))
+            forgotten += 1
+    return forgotten
+
+
+async def staff_copies(
+    session: AsyncSession, participant: Participant, since: datetime
+) -> list[tuple[int, int]]:
+    """Messages about this participant the bot posted into staff chats since a moment:
+    (chat id, message id)."""
+    rows = await session.execute(
+        select(OutboxItem.chat_id, OutboxItem.telegram_message_id).where(
+            OutboxItem.participant_id == participant.id,
+            OutboxItem.status == "sent",
+            OutboxItem.telegram_message_id.is_not(None),
+            OutboxItem.sent_at >= since,
+            OutboxItem.chat_id != (participant.telegram_id or 0),
+            OutboxItem.chat_id > 0,
+        )
+    )
+    return [(int(chat), int(message)) for chat, message in rows.all() if message is not None]
 
 
 async def purge_before(session: AsyncSession, cutoff: datetime) -> dict[str, int]:

@@ -31,8 +31,11 @@ async def put(session: AsyncSession, key: str, value: str, now: datetime) -> Non
     )
 
 
-async def compare_and_set(session: AsyncSession, key: str, value: str, now: datetime) -> bool:
+async def compare_and_set(
+    session: AsyncSession, key: str, value: str, now: datetime, *, participant_id: int | None = None
+) -> bool:
     """Set `key` to `value` unless it already has that value; True when this call set it.
+    `participant_id` links a value about one participant to them (erased with them).
 
     The UPDATE … WHERE value <> :value is atomic, and a first INSERT races on the primary
     key, so of two workers only one ever gets True for the same value.
@@ -49,7 +52,7 @@ async def compare_and_set(session: AsyncSession, key: str, value: str, now: date
     insert = insert_for(session)
     created = await session.execute(
         insert(KeyValue)
-        .values(key=key, value=value, updated_at=now)
+        .values(key=key, value=value, updated_at=now, participant_id=participant_id)
         .on_conflict_do_nothing(index_elements=["key"])
     )
     return getattr(created, "rowcount", 0) == 1

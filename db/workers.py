@@ -38,3 +38,11 @@ async def dead(
     return [
         name for name in names if (last := beats.get(PREFIX + name)) is None or last < silent_since
     ]
+
+
+async def alive(session: AsyncSession, since: datetime) -> int:
+    """How many workers have beaten since a moment."""
+    beats = await session.scalars(
+        select(KeyValue.updated_at).where(KeyValue.key.like(PREFIX + "%"))
+    )
+    return sum(1 for moment in beats.all() if moment >= since)

@@ -6,7 +6,15 @@ import functools
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, cast
 
-from telegram import Message, Update
+from telegram import (
+    Message,
+    MessageOrigin,
+    MessageOriginChannel,
+    MessageOriginChat,
+    MessageOriginHiddenUser,
+    MessageOriginUser,
+    Update,
+)
 from telegram.ext import ApplicationHandlerStop, ContextTypes, filters
 
 from bot import guide, outbox
@@ -45,7 +53,7 @@ def reply(replies: list[Reply], *, priority: int = outbox.PRIORITY_REPLY) -> Non
 
 
 def message_kind(message: Message) -> str:
-    """Which of DESIGN.md's message kinds this is."""
+    """Which of the message kinds of docs/design.md this is."""
     if message.text is not None:
         return "command" if message.text.startswith("/") else "text"
     for kind in ("photo", "voice", "sticker", "document", "location"):
@@ -108,7 +116,56 @@ def parse_inbound(update: Update) -> Inbound | None:
         platform_message_id=message.message_id,
         media_file_id=media_file_id(message),
         sent_at=message.date,
+        detail=shared_detail(message),
     )
+
+
+def shared_detail(message: Message) -> dict[str, Any] | None:
+    """What a contact, venue, poll, dice or forwarded message holds beyond its text."""
+    if message.contact is not None:
+        contact = message.contact
+        return {
+            "contact": {
+                "first_name": contact.first_name,
+                "last_name": contact.last_name,
+                "phone_number": contact.phone_number,
+                "user_id": contact.user_id,
+            }
+        }
+    if message.venue is not None:
+        venue = message.venue
+        return {
+            "venue": {
+                "title": venue.title,
+                "address": venue.address,
+                "latitude": venue.location.latitude,
+                "longitude": venue.location.longitude,
+            }
+        }
+    if message.poll is not None:
+        return {
+            "poll": {
+                "question": message.poll.question,
+                "options": [option.text for option in message.poll.options],
+            }
+        }
+    if message.dice is not None:
+        return {"dice": {"emoji": message.dice.emoji, "value": message.dice.value}}
+    if message.forward_origin is not None:
+        return {"forwarded_from": _origin(message.forward_origin)}
+    return None
+
+
+def _origin(origin: MessageOrigin) -> str:
+    if isinstance(origin, MessageOriginUser):
+        return " ".join(filter(None, [origin.sender_user.first_name, origin.sender_user.last_name]))
+    if isinstance(origin, MessageOriginHiddenUser):
+        return origin.sender_user_name
+    if isinstance(origin, MessageOriginChat):
+        return origin.sender_chat.title or origin.sender_chat.full_name or "?"
+    if isinstance(origin, MessageOriginChannel):
+        return origin.chat.title or "?"
+    return "?"
 
 
 def _pressed_label(update: Update) -> str | None:

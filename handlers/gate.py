@@ -24,11 +24,24 @@ async def identify(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     current = scope()
     runtime = runtime_of(context)
     user, chat = update.effective_user, update.effective_chat
+    message = update.effective_message
+    if (
+        update.message is not None
+        and chat is not None
+        and chat.id == runtime.settings.officer_chat_id
+        and message is not None
+        and message.sender_chat is not None
+        and message.sender_chat.id == chat.id
+    ):
+        # An admin posting as the group cannot be checked against the staff list.
+        current.chat_id = chat.id
+        current.thread_id = message.message_thread_id if message.is_topic_message else None
+        reply([guide.anonymous_not_relayed()])
+        raise ApplicationHandlerStop
     if user is None or user.is_bot or update.channel_post or update.edited_channel_post:
         raise ApplicationHandlerStop
     current.telegram_id = user.id
     current.chat_id = chat.id if chat is not None else user.id
-    message = update.effective_message
     if message is not None and message.is_topic_message:
         current.thread_id = message.message_thread_id
     if chat is not None and chat.type != "private" and chat.id != runtime.settings.officer_chat_id:

@@ -119,7 +119,8 @@ async def broadcast_button(
 async def alert_button(update: Update, context: ContextTypes.DEFAULT_TYPE, staff: Staff) -> None:
     """*Reply*, *Acknowledge* or *Resolved* under an alert."""
     current, pressed = scope(), button()
-    reply(await officer.alert_action(current.session, staff, pressed, current.now))
+    chat_id = current.chat_id if current.chat_id is not None else staff.telegram_id
+    reply(await officer.alert_action(current.session, staff, pressed, chat_id, current.now))
 
 
 async def staff_message(update: Update, context: ContextTypes.DEFAULT_TYPE, staff: Staff) -> None:
@@ -128,36 +129,44 @@ async def staff_message(update: Update, context: ContextTypes.DEFAULT_TYPE, staf
     if message is None or update.edited_message is not None:
         return
     text = message.text or message.caption
-    forum = runtime_of(context).settings.officer_chat_id
-    in_forum = message.chat.id == forum
+    settings = runtime_of(context).settings
+    in_forum = message.chat.id == settings.officer_chat_id
     thread = message.message_thread_id if in_forum and message.is_topic_message else None
-    if in_forum and thread is None:
-        return  # the group's general topic: staff talking among themselves
     replied = message.reply_to_message.message_id if message.reply_to_message else None
-    participant = await officer.relay_target(
-        current.session, staff, message.chat.id, replied, thread
+    target = await officer.relay_target(
+        current.session,
+        staff,
+        chat_id=message.chat.id,
+        replied_message_id=None if in_forum else replied,
+        forum_thread_id=thread,
+        in_forum=in_forum,
+        now=current.now,
+        reply_window=settings.reply_window,
     )
-    if participant is None and text and replied is None:
-        zone = runtime_of(context).settings.tz
-        for flow in (officer_appointment.answer, broadcast_flow.answer):
-            answered = await flow(current.session, staff, text, current.now, zone)
-            if answered is not None:
-                reply(answered)
-                return
-    if participant is None:
-        if not in_forum:
-            reply([guide.staff_help(staff.role)] if replied is None else [officer.not_allowed()])
+    if target.verdict is officer.RelayVerdict.NONE:
+        if in_forum:
+            return  # the general topic or a staff topic: staff talking among themselves
+        if text:
+            for flow in (officer_appointment.answer, broadcast_flow.answer):
+                answered = await flow(current.session, staff, text, current.now, settings.tz)
+                if answered is not None:
+                    reply(answered)
+                    return
+        reply([guide.staff_help(staff.role)])
         return
-    has_media = message.text is None
+    if target.participant is None:
+        reply([officer.relay_refused(target.verdict, settings.reply_window)])
+        return
     reply(
         await officer.relay(
             current.session,
             staff,
-            participant,
+            target.participant,
             text=text,
             source_chat_id=message.chat.id,
             source_message_id=message.message_id,
-            has_media=has_media,
+            source_thread_id=thread,
+            has_media=message.text is None,
             now=current.now,
         )
     )

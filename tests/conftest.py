@@ -15,7 +15,7 @@ from bot import crypto
 from bot.clock import ManualClock
 from bot.config import Settings
 from bot.runtime import Runtime
-from tests.postgres_server import PostgresUnavailable, ThrowawayPostgres, skip_or_fail
+from tests.postgres_server import ThrowawayPostgres, server_or_skip
 
 TEST_KEY = "7i-AKmIFVxjz5yGx5wwMPcqmdTojFlb5qXLjkW-Q7r8="
 TEST_TOKEN = "123456:TEST-token"
@@ -41,15 +41,8 @@ def make_settings(**overrides: Any) -> Settings:
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[ThrowawayPostgres]:
     """One throwaway PostgreSQL server per test run (run as the postgres user under root)."""
-    server = ThrowawayPostgres()
-    try:
-        server.start()
-    except PostgresUnavailable as error:
-        skip_or_fail(f"PostgreSQL tests skipped: {error.reason}")
-    try:
+    with server_or_skip() as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -81,11 +74,9 @@ def clock() -> ManualClock:
 @pytest.fixture
 async def runtime(database_url: str, clock: ManualClock) -> AsyncIterator[Runtime]:
     """A migrated database with the runtime around it, on SQLite and PostgreSQL."""
-    from bot.app import create_runtime
-    from db import migrate
+    from bot.app import open_runtime
 
-    rt = create_runtime(make_settings(database_url=database_url), clock)
-    await migrate.upgrade(rt.engine)
+    rt = await open_runtime(make_settings(database_url=database_url), clock)
     try:
         yield rt
     finally:

@@ -12,14 +12,15 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any
 
-from bot import admin, registration
-from bot.app import AnyApplication, build_application, create_runtime, inbox_processor
+from bot import admin, broadcasts, registration, scheduler
+from bot import sender as sender_module
+from bot.app import AnyApplication, build_application, inbox_processor, open_runtime
 from bot.clock import ManualClock
 from bot.inbox import InboxProcessor
 from bot.polling import fetch_once
 from bot.runtime import Runtime
 from bot.sender import OutboxSender
-from db import migrate, people
+from db import people
 from tests.conftest import TEST_TOKEN, make_settings
 from tests.e2e.conversation import TelegramUser
 from tests.e2e.fake_bot_api import FakeBotApi
@@ -66,7 +67,7 @@ class Harness:
         self,
         user: TelegramUser,
         *,
-        name: str = "Test Deelnemer",
+        name: str | None = "Test Deelnemer",
         language: str = "English",
         officer_telegram_id: int | None = None,
     ) -> int:
@@ -100,6 +101,7 @@ class Harness:
         name: str = "Officer Test",
     ) -> int:
         """Add a staff member who has opened the bot."""
+        self.api.open_chat(user.chat_id, user.user["first_name"])
         async with self.runtime.sessions() as session, session.begin():
             staff = await admin.add_staff(
                 session,
@@ -113,10 +115,28 @@ class Harness:
             staff.reachable = True
             return staff.id
 
+    async def broadcast(self, text: str) -> None:
+        """A coordinator's broadcast to everyone in Dutch, started now (not yet sent)."""
+        async with self.runtime.sessions() as session, session.begin():
+            await broadcasts.create(
+                session,
+                texts={"nl": text},
+                cohort="all",
+                send_at=self.clock.now(),
+                default_language="nl",
+                now=self.clock.now(),
+            )
+        await scheduler.run_broadcasts(self.runtime)
+
     async def feed(self, update: dict[str, Any]) -> None:
         """Push one raw update (an `Update.de_json`-able dict) and process it."""
         self.api.push_update(update)
         await self.pump()
+
+
+# Telegram allows 20 messages a minute into a group; tests keep the 20 but shrink the
+# minute (for the fake Bot API and the bot alike) so forum tests run in seconds.
+TEST_GROUP_WINDOW = 2.0
 
 
 @asynccontextmanager
@@ -124,18 +144,30 @@ async def running_harness(
     database_url: str, clock: ManualClock, **settings: Any
 ) -> AsyncIterator[Harness]:
     """Start the fake API and the application; stop both afterwards."""
-    with FakeBotApi(token=TEST_TOKEN) as api:
+    real_window = sender_module.GROUP_WINDOW_SECONDS
+    sender_module.GROUP_WINDOW_SECONDS = TEST_GROUP_WINDOW
+    try:
+        async with _running_harness(database_url, clock, **settings) as harness:
+            yield harness
+    finally:
+        sender_module.GROUP_WINDOW_SECONDS = real_window
+
+
+@asynccontextmanager
+async def _running_harness(
+    database_url: str, clock: ManualClock, **settings: Any
+) -> AsyncIterator[Harness]:
+    with FakeBotApi(token=TEST_TOKEN, group_window_seconds=TEST_GROUP_WINDOW) as api:
         config = make_settings(database_url=database_url, telegram_api_url=api.base_url, **settings)
-        runtime = create_runtime(config, clock)
-        await migrate.upgrade(runtime.engine)
-        application = build_application(config, runtime=runtime)
+        runtime = await open_runtime(config, clock)
+        application = build_application(config, runtime)
         await application.initialize()
         runtime.bot_username = application.bot.username
         harness = Harness(api, runtime, application, clock)
         try:
             yield harness
         finally:
-            await harness.sender.broadcast_lock.release()
+            await harness.sender.stop_sending()
             await application.shutdown()
             await runtime.engine.dispose()
             api.assert_no_violations()

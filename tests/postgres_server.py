@@ -30,6 +30,7 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
 from typing import NoReturn
@@ -41,6 +42,7 @@ __all__ = [
     "ThrowawayPostgres",
     "find_postgres_bin_dir",
     "postgres_required",
+    "server_or_skip",
     "skip_or_fail",
 ]
 
@@ -91,6 +93,20 @@ def skip_or_fail(reason: str) -> NoReturn:
     if postgres_required():
         pytest.fail(reason, pytrace=False)
     pytest.skip(reason)
+
+
+@contextlib.contextmanager
+def server_or_skip() -> Iterator[ThrowawayPostgres]:
+    """A running throwaway server for a fixture; the test skips (fails in CI) without one."""
+    server = ThrowawayPostgres()
+    try:
+        server.start()
+    except PostgresUnavailable as error:
+        skip_or_fail(f"PostgreSQL tests skipped: {error.reason}")
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 def _is_executable(path: Path) -> bool:
@@ -306,6 +322,19 @@ class ThrowawayPostgres:
         self._owner_pid = None
         atexit.unregister(self.stop)
 
+    def pause(self) -> None:
+        """Stop the server, keeping its data and port (a restart of the database under a
+        running bot); connections are cut as in a real restart."""
+        assert self._root is not None
+        self._run(
+            [str(self._binary("pg_ctl")), "stop", "-D", str(self.data_dir), "-m", "fast", "-w"],
+            timeout=60,
+        )
+
+    def resume(self) -> None:
+        """Start a paused server again on the same port."""
+        self._start_server(port=self.port)
+
     def __enter__(self) -> ThrowawayPostgres:
         self.start()
         return self
@@ -412,13 +441,15 @@ class ThrowawayPostgres:
             timeout=120,
         )
 
-    def _start_server(self) -> None:
-        """pg_ctl start on a free port, retrying when another process grabbed the port."""
+    def _start_server(self, port: int | None = None) -> None:
+        """pg_ctl start on a free port (or the given one), retrying when another process
+        grabbed the port."""
         assert self._root is not None
         socket_dir = self._root
         log_file = self._root / "server.log"
+        fixed = port
         for attempt in range(1, _START_ATTEMPTS + 1):
-            port = _free_port()
+            port = fixed or _free_port()
             options = " ".join(
                 [
                     "-F",

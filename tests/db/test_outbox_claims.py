@@ -70,8 +70,19 @@ async def test_dead_workers_rows_are_recovered(runtime: Runtime) -> None:
                 status="sending",
                 claimed_by="dead:1",
                 claimed_at=now,
+                attempt_started_at=now,  # the request had left when the worker died
                 due_at=now,
             )
+        outbox_db.add(  # claimed, but its request never started: safe to send
+            session,
+            kind="broadcast",
+            chat_id=3,
+            payload={"text": "broadcast"},
+            status="sending",
+            claimed_by="dead:1",
+            claimed_at=now,
+            due_at=now,
+        )
         outbox_db.add(
             session,
             kind="alert",
@@ -84,12 +95,13 @@ async def test_dead_workers_rows_are_recovered(runtime: Runtime) -> None:
         )
     async with runtime.sessions() as session, session.begin():
         again, dropped = await outbox_db.recover_abandoned(session, ["dead:1"], ("broadcast",))
-    assert (again, dropped) == (2, 1)
+    assert (again, dropped) == (3, 1)
     async with runtime.sessions() as session:
         rows = {(r.kind, r.chat_id): r.status for r in (await session.scalars(select(OutboxItem)))}
     assert rows == {
         ("alert", 1): "pending",
         ("reply", 1): "pending",
         ("broadcast", 1): "unknown",
+        ("broadcast", 3): "pending",
         ("alert", 2): "sending",
     }

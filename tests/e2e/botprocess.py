@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -15,6 +16,13 @@ from typing import Any
 from tests.conftest import TEST_TOKEN
 
 OPRIT = [sys.executable, "-m", "bot"]
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now (on 127.0.0.1)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def bot_env(api_url: str, workdir: Path, **extra: str) -> dict[str, str]:

@@ -2,11 +2,11 @@
 
 Oprit's e2e tests drive the real application (in-process with ``base_url`` or as the ``oprit
 run`` subprocess with ``OPRIT_TELEGRAM_API_URL``) over real HTTP, so what is tested is what
-python-telegram-bot actually puts on the wire. The fake is stricter than Telegram where Telegram
-is silently forgiving: every call is checked against the Bot API specification
-(``shared/telegram-bot-api.json``) and Telegram's documented limits, and anything wrong is
-answered with a 400 *and* recorded as a violation, so a misspelled parameter or an over-long
-callback_data fails a test instead of misbehaving in production.
+python-telegram-bot actually puts on the wire. The fake is stricter than Telegram where
+Telegram is silently forgiving: every call is checked against the Bot API specification (the
+vendored ``telegram-bot-api.json`` next to this module) and Telegram's documented limits, and
+anything wrong is answered with a 400 *and* recorded as a violation, so a misspelled parameter
+or an over-long callback_data fails a test instead of misbehaving in production.
 
 The server runs in a background thread with its own event loop, so sync tests, async tests on
 any loop and subprocesses can all use it; every public method is thread-safe.
@@ -40,7 +40,8 @@ ChatId = int | str
 JsonDict = dict[str, Any]
 
 SPEC_ENV = "OPRIT_BOT_API_SPEC"
-DEFAULT_SPEC_PATH = Path(__file__).resolve().parents[3] / "shared" / "telegram-bot-api.json"
+# Vendored: see tests/e2e/telegram-bot-api.md for its source and licence.
+DEFAULT_SPEC_PATH = Path(__file__).with_name("telegram-bot-api.json")
 
 BOT_ID = 900000001
 FIRST_UPDATE_ID = 1000
@@ -215,7 +216,7 @@ class BotApiSpec:
 
     @classmethod
     def load(cls, path: Path | None = None) -> BotApiSpec:
-        """Load the spec from ``path``, ``$OPRIT_BOT_API_SPEC`` or ``shared/`` next to the repo."""
+        """Load the spec from ``path``, ``$OPRIT_BOT_API_SPEC`` or the vendored copy."""
         return _load_spec(str(path or os.environ.get(SPEC_ENV) or DEFAULT_SPEC_PATH))
 
     def canonical(self, method: str) -> str | None:
@@ -646,8 +647,12 @@ def format_text(
 class _Fault:
     method: str | None
     chat_id: ChatId | None
-    error: ApiError
+    error: ApiError | None  # None: carry the call out, then lose the answer
     remaining: int
+
+
+class LostAnswer(Exception):
+    """The call was carried out, but the connection closes before the answer is sent."""
 
 
 class FakeBotApi:
@@ -663,7 +668,9 @@ class FakeBotApi:
         token: str = "123456:TEST-token",
         *,
         bot_username: str = "oprit_test_bot",
-        enforce_flood_limits: bool = False,
+        enforce_flood_limits: bool = True,
+        group_window_seconds: float = 60.0,
+        every_chat_open: bool = False,
         spec_path: Path | None = None,
     ) -> None:
         self.token = token
@@ -676,6 +683,11 @@ class FakeBotApi:
         }
         self.spec = BotApiSpec.load(spec_path)
         self.enforce_flood_limits = enforce_flood_limits
+        self.group_window_seconds = group_window_seconds
+        # Benchmarks put thousands of signed-up participants straight into the database:
+        # they opened the bot long ago, so no chat answers "can't initiate conversation".
+        self.every_chat_open = every_chat_open
+        self._opened: set[ChatId] = set()
         self._cond = threading.Condition(threading.RLock())
         self._calls: list[Call] = []
         self._violations: list[str] = []
@@ -694,6 +706,7 @@ class FakeBotApi:
         self._callback_query_ids: set[str] = set()
         self._topics: dict[tuple[ChatId, int], str] = {}
         self._deleted_topics: set[tuple[ChatId, int]] = set()
+        self._staff_topics: set[tuple[ChatId, int]] = set()
         self._commands: dict[str, list[JsonDict]] = {}
         self._menu_buttons: dict[ChatId | None, JsonDict] = {}
         self._files: dict[str, JsonDict] = {}
@@ -850,6 +863,7 @@ class FakeBotApi:
         if query:
             self._callback_query_ids.add(query["id"])
             self._unblock(query["from"]["id"])
+            self._opened.add(query["from"]["id"])
         for key in ("message", "edited_message", "channel_post", "edited_channel_post"):
             message = update.get(key)
             if not message:
@@ -859,6 +873,23 @@ class FakeBotApi:
             self._store(chat_id, message)
             if message["chat"]["type"] == "private":
                 self._unblock(chat_id)
+                self._opened.add(chat_id)
+
+    def open_chat(self, chat_id: ChatId, first_name: str = "User") -> None:
+        """The user opened the bot earlier (sent /start before the test began)."""
+        with self._cond:
+            self._opened.add(chat_id)
+            self._chats.setdefault(
+                chat_id, {"id": chat_id, "type": "private", "first_name": first_name}
+            )
+
+    def add_topic(self, chat_id: ChatId, name: str) -> int:
+        """Staff create a forum topic themselves (not through the bot); returns its id."""
+        with self._cond:
+            thread = self.next_message_id(chat_id)
+            self._topics[(chat_id, thread)] = name
+            self._staff_topics.add((chat_id, thread))
+            return thread
 
     def _unblock(self, chat_id: ChatId) -> None:
         """A user who writes to the bot has started it and does not block it."""
@@ -868,6 +899,11 @@ class FakeBotApi:
         """Queued updates not yet confirmed by an offset."""
         with self._cond:
             return copy.deepcopy(self._updates)
+
+    def last_update_id(self) -> int:
+        """The update_id of the newest update pushed so far."""
+        with self._cond:
+            return self._next_update_id - 1
 
     @property
     def confirmed_offset(self) -> int:
@@ -915,7 +951,9 @@ class FakeBotApi:
             return {
                 thread: name
                 for (chat, thread), name in self._topics.items()
-                if chat == chat_id and (chat, thread) not in self._deleted_topics
+                if chat == chat_id
+                and (chat, thread) not in self._deleted_topics
+                and (chat, thread) not in self._staff_topics
             }
 
     @property
@@ -940,12 +978,19 @@ class FakeBotApi:
         description: str | None = None,
         count: int = 1,
         chat_id: ChatId | None = None,
+        lose_answer: bool = False,
     ) -> None:
         """Answer the next ``count`` matching calls with an error.
 
         ``method=None`` matches any method except getUpdates (the polling loop would otherwise
-        swallow the fault); pass ``"getUpdates"`` explicitly to fail polling.
+        swallow the fault); pass ``"getUpdates"`` explicitly to fail polling. With
+        ``lose_answer`` the call is carried out (a message is delivered) and then the
+        connection closes without an answer, as when a timeout hits after Telegram got it.
         """
+        if lose_answer:
+            with self._cond:
+                self._faults.append(_Fault(method, chat_id, None, count))
+            return
         if status == 429:
             retry_after = 1 if retry_after is None else retry_after
             text = description or f"Too Many Requests: retry after {retry_after}"
@@ -1099,6 +1144,13 @@ class FakeBotApi:
                 with self._cond:
                     result = self._process(method, params, at)
             status, body = 200, {"ok": True, "result": result}
+        except LostAnswer:
+            with self._cond:
+                self._calls.append(Call(method, params, at, wall, 0, {"lost": True}, files))
+                self._cond.notify_all()
+            if request.transport is not None:
+                request.transport.close()
+            raise asyncio.CancelledError from None
         except ApiError as exc:
             status, body = exc.status, exc.body()
             if exc.violation:
@@ -1121,7 +1173,7 @@ class FakeBotApi:
         """Check and answer one call (under the lock)."""
         self._check_spec(method, params)
         self._check_limits(method, params)
-        self._inject_fault(method, params)
+        lose = self._inject_fault(method, params)
         chat_id: Any = params.get("chat_id")
         sending = method in self.spec.sending_methods
         if sending or method == "sendChatAction":
@@ -1129,9 +1181,14 @@ class FakeBotApi:
                 raise ApiError(400, "Bad Request: chat not found")
             if chat_id in self._blocked:
                 raise ApiError(403, self._blocked[chat_id])
+            opened = self.every_chat_open or chat_id in self._opened
+            if isinstance(chat_id, int) and chat_id > 0 and not opened:
+                raise ApiError(403, NEVER_STARTED)
         thread = params.get("message_thread_id")
-        if thread is not None and (chat_id, thread) in self._deleted_topics:
-            raise ApiError(400, "Bad Request: message thread not found")
+        if thread is not None and isinstance(chat_id, int) and chat_id < 0:
+            known = (chat_id, thread) in self._topics
+            if not known or (chat_id, thread) in self._deleted_topics:
+                raise ApiError(400, "Bad Request: message thread not found")
         if sending:
             self._check_flood(chat_id, at)
         handler = getattr(self, f"_m_{method}", None)
@@ -1143,6 +1200,8 @@ class FakeBotApi:
             result = True
         if sending:
             self._send_log.append((at, chat_id))
+        if lose:
+            raise LostAnswer
         return result
 
     def _check_spec(self, method: str, params: JsonDict) -> None:
@@ -1188,7 +1247,8 @@ class FakeBotApi:
                 f"got {sorted(actions) or 'none'} in button {button.get('text')!r}"
             )
 
-    def _inject_fault(self, method: str, params: JsonDict) -> None:
+    def _inject_fault(self, method: str, params: JsonDict) -> bool:
+        """Raise the error of a matching fault; True when the answer must be lost."""
         for fault in self._faults:
             if fault.method is None and method == "getUpdates":
                 continue
@@ -1199,10 +1259,13 @@ class FakeBotApi:
             fault.remaining -= 1
             if fault.remaining <= 0:
                 self._faults.remove(fault)
+            if fault.error is None:
+                return True
             raise fault.error
+        return False
 
     def _check_flood(self, chat_id: ChatId | None, at: float) -> None:
-        while self._send_log and at - self._send_log[0][0] >= 60:
+        while self._send_log and at - self._send_log[0][0] >= max(60, self.group_window_seconds):
             self._send_log.popleft()
         if not self.enforce_flood_limits:
             return
@@ -1210,9 +1273,10 @@ class FakeBotApi:
         if len(last_second) >= MAX_SENDS_PER_SECOND:
             self._flood(f"more than {MAX_SENDS_PER_SECOND} messages per second", 1)
         if isinstance(chat_id, int) and chat_id < 0:
-            into_group = [t for t, c in self._send_log if c == chat_id]
+            window = self.group_window_seconds
+            into_group = [t for t, c in self._send_log if c == chat_id and at - t < window]
             if len(into_group) >= MAX_GROUP_SENDS_PER_MINUTE:
-                wait = math.ceil(60 - (at - into_group[0]))
+                wait = math.ceil(window - (at - into_group[0]))
                 self._flood(
                     f"more than {MAX_GROUP_SENDS_PER_MINUTE} messages per minute into group "
                     f"{chat_id}",

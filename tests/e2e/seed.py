@@ -6,10 +6,11 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from bot.app import create_runtime
-from db import migrate, people
+from bot.app import open_runtime
+from db import people
 from db.models import Participant
 from tests.conftest import TEST_KEY, make_settings
+from tests.e2e.fake_bot_api import FakeBotApi
 
 FIRST_TELEGRAM_ID = 8_000_001
 
@@ -25,16 +26,17 @@ def seed_participants(
     languages: tuple[str, ...] = ("nl",),
     url: str | None = None,
     officer_telegram_id: int | None = None,
+    api: FakeBotApi | None = None,
 ) -> list[int]:
     """Create `count` active participants (of one officer, if given); returns their
-    Telegram ids."""
+    Telegram ids. With `api`, their chats are open at the fake Bot API (they signed up
+    through it earlier)."""
 
     async def run() -> list[int]:
-        runtime = create_runtime(
+        runtime = await open_runtime(
             make_settings(database_url=url or database_url(workdir), encryption_key=TEST_KEY)
         )
         try:
-            await migrate.upgrade(runtime.engine)
             ids = [FIRST_TELEGRAM_ID + number for number in range(count)]
             async with runtime.sessions() as session, session.begin():
                 officer = (
@@ -58,4 +60,7 @@ def seed_participants(
         finally:
             await runtime.engine.dispose()
 
-    return asyncio.run(run())
+    ids = asyncio.run(run())
+    for telegram_id in ids if api is not None else []:
+        api.open_chat(telegram_id)
+    return ids

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
-from tests.conftest import TEST_KEY, TEST_TOKEN
+from tests.conftest import TEST_KEY
 from tests.e2e.botprocess import bot_env, oprit, oprit_json, running_bot
 from tests.e2e.fake_bot_api import FakeBotApi, max_calls_in_window
 from tests.e2e.seed import seed_participants
@@ -17,15 +14,8 @@ from tests.e2e.seed import seed_participants
 RATE = 25
 
 
-@pytest.fixture
-def api() -> Iterator[FakeBotApi]:
-    with FakeBotApi(token=TEST_TOKEN) as fake:
-        yield fake
-        fake.assert_no_violations()
-
-
 def test_broadcast_to_300_at_the_limit(api: FakeBotApi, tmp_path: Path) -> None:
-    people = seed_participants(tmp_path, 300, languages=("nl", "en"))
+    people = seed_participants(tmp_path, 300, languages=("nl", "en"), api=api)
     blocked = people[17]
     env = bot_env(
         api.base_url, tmp_path, OPRIT_ENCRYPTION_KEY=TEST_KEY, OPRIT_BROADCAST_RATE=str(RATE)

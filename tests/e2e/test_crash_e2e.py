@@ -6,26 +6,16 @@ from __future__ import annotations
 import signal
 import sqlite3
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
-from tests.conftest import TEST_KEY, TEST_TOKEN
-from tests.e2e.botprocess import bot_env, running_bot
+from tests.conftest import TEST_KEY
+from tests.e2e.botprocess import bot_env, oprit_json, running_bot
 from tests.e2e.conversation import TelegramUser
 from tests.e2e.fake_bot_api import FakeBotApi
 from tests.e2e.seed import seed_participants
 
 PEOPLE, EACH = 20, 10
 ACK = "je bericht is bewaard"
-
-
-@pytest.fixture
-def api() -> Iterator[FakeBotApi]:
-    with FakeBotApi(token=TEST_TOKEN) as fake:
-        yield fake
-        fake.assert_no_violations()
 
 
 def _count(database: Path, query: str) -> int:
@@ -78,3 +68,44 @@ def test_kill_9_mid_burst_loses_nothing(api: FakeBotApi, tmp_path: Path) -> None
     for call in acks:
         per_person[int(call.chat_id or 0)] += 1
     assert set(per_person.values()) == {1}  # one acknowledgement per burst, never two
+
+
+def test_kill_9_mid_broadcast_never_sends_a_copy_twice(api: FakeBotApi, tmp_path: Path) -> None:
+    """The production recovery path: rows the dead process claimed are sent again only if
+    their request never started; the ones that may have arrived end as `unknown`."""
+    recipients = 60
+    people = seed_participants(tmp_path, recipients, api=api)
+    database = tmp_path / "data" / "oprit.db"
+    env = bot_env(api.base_url, tmp_path, OPRIT_ENCRYPTION_KEY=TEST_KEY)
+    queued = oprit_json(env, tmp_path, "broadcast", "send", "--text", "Het loket is dicht.")
+    assert queued["recipients"] == recipients
+    api.delay(0.25)  # slow answers: sends are in flight when the process dies
+    copies = "SELECT count(*) FROM outbox WHERE kind = 'broadcast' AND status = 'sent'"
+    with running_bot(env, tmp_path) as process:
+        api.wait_for_calls("sendMessage", 12, timeout=30)
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+    in_flight = _count(
+        database, "SELECT count(*) FROM outbox WHERE kind = 'broadcast' AND status = 'sending'"
+    )
+    assert 0 < _count(database, copies) < recipients
+    api.delay(0)
+    with running_bot(env, tmp_path, log=tmp_path / "bot2.log"):
+        deadline = time.monotonic() + 60
+        status: dict[str, int] = {}
+        while time.monotonic() < deadline:
+            status = oprit_json(env, tmp_path, "broadcast", "status", str(queued["id"]))
+            if status["pending"] == 0:
+                break
+            time.sleep(0.5)
+    delivered: dict[int, int] = {}
+    for call in api.calls("sendMessage"):
+        if call.ok and call.params.get("text") == "Het loket is dicht.":
+            delivered[int(call.chat_id or 0)] = delivered.get(int(call.chat_id or 0), 0) + 1
+    assert set(delivered.values()) == {1}, "nobody gets the broadcast twice"
+    assert set(delivered) <= set(people)
+    assert status["pending"] == 0
+    assert status["sent"] + status["failed"] == recipients
+    unknown = _count(database, "SELECT count(*) FROM outbox WHERE status = 'unknown'")
+    assert unknown == status["failed"] <= in_flight
+    assert len(delivered) >= status["sent"]  # the unknown ones may have arrived once

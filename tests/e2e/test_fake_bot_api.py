@@ -48,6 +48,8 @@ GROUP = -1001234567890
 @pytest.fixture
 def api() -> Iterator[FakeBotApi]:
     with FakeBotApi() as fake:
+        fake.open_chat(ALICE, "Alice")
+        fake.open_chat(ALICE + 1, "Bob")
         yield fake
 
 
@@ -258,7 +260,7 @@ async def test_blocked_and_never_started_chats(api: FakeBotApi, bot: Bot) -> Non
 
 async def test_group_flood_limit(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PTB_TIMEDELTA", "true")
-    with FakeBotApi(enforce_flood_limits=True) as strict:
+    with FakeBotApi() as strict:
         async with Bot(strict.token, base_url=strict.base_url) as flooder:
             for n in range(20):
                 await flooder.send_message(GROUP, f"alert {n}")
@@ -267,6 +269,49 @@ async def test_group_flood_limit(monkeypatch: pytest.MonkeyPatch) -> None:
         assert strict.violations == [
             f"flood limit: more than 20 messages per minute into group {GROUP}"
         ]
+
+
+async def test_a_chat_that_never_opened_the_bot_is_refused(bot: Bot) -> None:
+    with FakeBotApi() as fresh:
+        async with Bot(fresh.token, base_url=fresh.base_url) as client:
+            with pytest.raises(Forbidden, match=r"can't initiate conversation"):
+                await client.send_message(ALICE + 7, "hi")
+            fresh.open_chat(ALICE + 7)
+            await client.send_message(ALICE + 7, "now it works")
+        assert fresh.violations == []
+
+
+async def test_a_thread_that_does_not_exist_is_refused(api: FakeBotApi, bot: Bot) -> None:
+    with pytest.raises(BadRequest, match=r"(?i)message thread not found"):
+        await bot.send_message(GROUP, "into nowhere", message_thread_id=999)
+    topic = await bot.create_forum_topic(GROUP, "Sam")
+    await bot.send_message(GROUP, "into the topic", message_thread_id=topic.message_thread_id)
+    staff_topic = api.add_topic(GROUP, "Team")
+    await bot.send_message(GROUP, "staff topic", message_thread_id=staff_topic)
+    assert api.topics(GROUP) == {topic.message_thread_id: "Sam"}
+
+
+async def test_a_lost_answer_still_delivers_the_message(api: FakeBotApi, bot: Bot) -> None:
+    api.fail_next("sendMessage", lose_answer=True)
+    with pytest.raises(NetworkError):
+        await bot.send_message(ALICE, "arrives, but the answer is lost")
+    assert [m["text"] for m in api.bot_messages(ALICE)] == ["arrives, but the answer is lost"]
+    await bot.send_message(ALICE, "next one is answered")
+    assert len(api.bot_messages(ALICE)) == 2
+
+
+async def test_flood_limits_are_enforced_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PTB_TIMEDELTA", "true")
+    with FakeBotApi() as strict:
+        for chat in range(ALICE, ALICE + 31):
+            strict.open_chat(chat)
+        async with Bot(strict.token, base_url=strict.base_url) as flooder:
+            await asyncio.gather(
+                *(flooder.send_message(chat, "hi") for chat in range(ALICE, ALICE + 30))
+            )
+            with pytest.raises(RetryAfter):
+                await flooder.send_message(ALICE + 30, "one too many this second")
+        assert strict.violations == ["flood limit: more than 30 messages per second"]
 
 
 def test_max_calls_in_window() -> None:

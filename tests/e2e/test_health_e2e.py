@@ -2,32 +2,16 @@
 
 from __future__ import annotations
 
-import socket
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import TEST_TOKEN
-from tests.e2e.botprocess import bot_env, oprit, running_bot
+from tests.e2e.botprocess import bot_env, free_port, oprit, running_bot
 from tests.e2e.conversation import TelegramUser
 from tests.e2e.fake_bot_api import FakeBotApi
-
-
-@pytest.fixture
-def api() -> Iterator[FakeBotApi]:
-    with FakeBotApi(token=TEST_TOKEN) as fake:
-        yield fake
-        fake.assert_no_violations()
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _get(port: int, path: str) -> tuple[int, str]:
@@ -45,7 +29,7 @@ def _get(port: int, path: str) -> tuple[int, str]:
 
 
 def test_polling_serves_health_and_metrics(api: FakeBotApi, tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     env = bot_env(api.base_url, tmp_path, OPRIT_METRICS_LISTEN=f"127.0.0.1:{port}")
     with running_bot(env, tmp_path):
         assert _get(port, "/healthz") == (200, '{"status": "ok"}')

@@ -3,22 +3,13 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import TEST_TOKEN
 from tests.e2e.botprocess import bot_env, oprit, oprit_json, running_bot
 from tests.e2e.conversation import TelegramUser
 from tests.e2e.fake_bot_api import FakeBotApi
-
-
-@pytest.fixture
-def api() -> Iterator[FakeBotApi]:
-    with FakeBotApi(token=TEST_TOKEN) as fake:
-        yield fake
-        fake.assert_no_violations()
 
 
 def test_participant_registers_with_an_invite(api: FakeBotApi, tmp_path: Path) -> None:

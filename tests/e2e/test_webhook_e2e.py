@@ -10,27 +10,17 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
-
-from tests.conftest import TEST_KEY, TEST_TOKEN
-from tests.e2e.botprocess import assert_log_is_clean, bot_env, oprit_json
+from tests.conftest import TEST_KEY
+from tests.e2e.botprocess import assert_log_is_clean, bot_env, free_port, oprit_json
 from tests.e2e.fake_bot_api import FakeBotApi
 from tests.e2e.seed import seed_participants
-from tests.postgres_server import ThrowawayPostgres
 
 SECRET = "test-webhook-secret-0123456789"
 PEOPLE, EACH = 50, 20
 OFFICER = 6_500_001
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _post(port: int, body: dict[str, Any], secret: str | None) -> int:
@@ -65,22 +55,9 @@ def _metric(text: str, name: str, labels: str = "") -> float:
     return 0.0
 
 
-@pytest.fixture
-def api() -> Iterator[FakeBotApi]:
-    with FakeBotApi(token=TEST_TOKEN) as fake:
-        yield fake
-        fake.assert_no_violations()
-
-
-@pytest.fixture
-def database(postgres_server: ThrowawayPostgres) -> Iterator[str]:
-    url = postgres_server.create_database()
-    yield url
-    postgres_server.drop_database(url.rsplit("/", 1)[1])
-
-
-def test_two_workers_share_1000_updates(api: FakeBotApi, database: str, tmp_path: Path) -> None:
-    ports = [_free_port(), _free_port()]
+def test_two_workers_share_1000_updates(api: FakeBotApi, pg_database: str, tmp_path: Path) -> None:
+    database = pg_database
+    ports = [free_port(), free_port()]
     env = bot_env(
         api.base_url,
         tmp_path,
@@ -101,7 +78,8 @@ def test_two_workers_share_1000_updates(api: FakeBotApi, database: str, tmp_path
         "--name",
         "Officer Test",
     )
-    people = seed_participants(tmp_path, PEOPLE, url=database, officer_telegram_id=OFFICER)
+    api.open_chat(OFFICER)
+    people = seed_participants(tmp_path, PEOPLE, url=database, officer_telegram_id=OFFICER, api=api)
     workers = []
     for number, port in enumerate(ports):
         log = (tmp_path / f"worker{number}.log").open("wb")

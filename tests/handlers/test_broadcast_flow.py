@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
+from sqlalchemy import select
 
 from bot import scheduler
 from bot.clock import ManualClock
+from db.models import Broadcast
 from tests.harness import Harness, running_harness
 
 
@@ -59,3 +61,24 @@ async def test_officers_cannot_broadcast(h: Harness) -> None:
     officer.send("/broadcast")
     await h.pump()
     assert "Only coordinators" in officer.last_reply()
+
+
+async def test_broadcast_buttons_check_the_role_at_the_press(h: Harness) -> None:
+    coordinator = h.user(first_name="Coordinator")
+    await h.add_staff(coordinator, role="coordinator", name="Coordinator Test")
+    sam = h.user()
+    await h.register(sam)
+    for step in ("/broadcast", "Het loket is morgen dicht."):
+        coordinator.send(step)
+        await h.pump()
+    for button in ("No more languages", "Everyone", "Now"):
+        coordinator.press(button)
+        await h.pump()
+    assert "Send this broadcast?" in coordinator.last_reply()
+    await h.add_staff(coordinator, role="officer", name="Coordinator Test")  # role changed
+    coordinator.press("Send")
+    await h.pump()
+    assert "Only coordinators" in coordinator.last_reply()
+    async with h.runtime.sessions() as session:
+        made = (await session.scalars(select(Broadcast))).all()
+    assert made == []

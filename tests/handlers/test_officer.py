@@ -43,8 +43,9 @@ async def test_flagged_message_reaches_the_officer_and_a_reply_goes_back(h: Harn
     officer.reply_to(alert_message, "Ik bel je over 5 minuten. Je bent niet alleen.")
     await h.pump()
     assert sam.last_reply() == "Ik bel je over 5 minuten. Je bent niet alleen."
-    reactions = h.api.calls("setMessageReaction")
-    assert reactions and reactions[-1].params["chat_id"] == officer.chat_id
+    confirmation = h.api.bot_messages(officer.chat_id)[-1]
+    assert confirmation["text"] == "→ Test Deelnemer: delivered"
+    assert confirmation["reply_to_message"]["message_id"] == officer.last_message_id
     async with h.runtime.sessions() as session:
         out = (
             await session.scalars(

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
+from bot import broadcasts
 from bot.clock import ManualClock
+from bot.ratelimit import SlidingWindowLimiter
+from db import broadcasts as broadcasts_db
 from db.models import OutboxItem
+from tests.e2e.conversation import TelegramUser
 from tests.harness import Harness, running_harness
 
 
@@ -91,3 +96,103 @@ async def test_gives_up_after_many_server_errors(h: Harness) -> None:
     row = (await _rows(h, sam.chat_id))[-1]
     assert row.status == "failed"
     assert row.attempts == 8
+
+
+async def _broadcast_to(h: Harness, count: int) -> list[TelegramUser]:
+    people = [h.user(first_name=f"P{n}") for n in range(count)]
+    for person in people:
+        await h.register(person, name=f"Deelnemer {person.chat_id}")
+    await h.broadcast("Het loket is morgen dicht.")
+    return people
+
+
+async def test_a_broadcast_whose_answer_was_lost_is_never_sent_twice(h: Harness) -> None:
+    people = await _broadcast_to(h, 3)
+    unlucky = people[1]
+    h.api.fail_next("sendMessage", chat_id=unlucky.chat_id, lose_answer=True)
+    await h.pump()
+    for _ in range(3):
+        await h.advance(timedelta(minutes=10))
+    copies = [
+        call
+        for call in h.api.calls("sendMessage", chat_id=unlucky.chat_id)
+        if "loket" in str(call.params.get("text"))
+    ]
+    assert len(copies) == 1  # it arrived once; its answer was lost; it is never resent
+    broadcast_rows = [row for row in await _rows(h, unlucky.chat_id) if row.kind == "broadcast"]
+    assert [row.status for row in broadcast_rows] == ["unknown"]
+    async with h.runtime.sessions() as session:
+        broadcast = await broadcasts_db.by_id(session, 1)
+        assert broadcast is not None
+        report = await broadcasts.report(session, broadcast)
+    assert (report.sent, report.failed, report.pending) == (2, 1, 0)
+    assert report.recipients == report.sent + report.failed + report.blocked + report.pending
+
+
+async def test_a_reply_whose_answer_was_lost_is_sent_again(h: Harness) -> None:
+    sam = h.user()
+    await h.register(sam)
+    h.api.fail_next("sendMessage", chat_id=sam.chat_id, lose_answer=True)
+    sam.send("hallo")
+    await h.pump()
+    await h.advance(timedelta(minutes=1))
+    acknowledgements = [
+        call
+        for call in h.api.calls("sendMessage", chat_id=sam.chat_id)
+        if "I saved your message" in str(call.params.get("text"))
+    ]
+    assert len(acknowledgements) == 2  # at least once: an answer may come twice, never zero
+    assert (await _rows(h, sam.chat_id))[-1].status == "sent"
+
+
+async def test_a_normal_stop_puts_unattempted_broadcast_rows_back(h: Harness) -> None:
+    await _broadcast_to(h, 12)
+    h.sender.broadcast_limit = SlidingWindowLimiter(2)  # slow enough to stop half-way
+    h.api.delay(0.3)
+    stop = asyncio.Event()
+    running = asyncio.create_task(h.sender.run(stop))
+    await h.api.wait_for_calls_async(
+        "sendMessage", 2, predicate=lambda call: "loket" in str(call.params.get("text"))
+    )
+    stop.set()
+    await running
+    h.api.delay(0)
+    async with h.runtime.sessions() as session:
+        statuses = (
+            await session.scalars(select(OutboxItem.status).where(OutboxItem.kind == "broadcast"))
+        ).all()
+    assert "sending" not in statuses and "unknown" not in statuses
+    assert statuses.count("sent") >= 2 and statuses.count("pending") >= 1
+    assert len(statuses) == 12
+
+
+async def test_flood_control_for_a_chat_holds_that_chat_only(h: Harness) -> None:
+    sam, kim = h.user(), h.user(first_name="Kim")
+    await h.register(sam)
+    await h.register(kim, name="Kim Test")
+    h.api.fail_next("sendMessage", status=429, retry_after=20, chat_id=sam.chat_id)
+    sam.send("/help")
+    await h.pump()
+    sent_before = len(h.api.calls("sendMessage", chat_id=sam.chat_id))
+    sam.send("/appointments")
+    kim.send("/help")
+    await h.pump()
+    await h.advance(timedelta(seconds=10))
+    assert len(h.api.calls("sendMessage", chat_id=sam.chat_id)) == sent_before
+    assert kim.last_reply()  # other chats are not held
+    await h.advance(timedelta(seconds=11))
+    answers = [c for c in h.api.calls("sendMessage", chat_id=sam.chat_id) if c.ok]
+    assert len(answers) >= 2
+
+
+async def test_flood_control_without_a_chat_holds_everyone(h: Harness) -> None:
+    sam = h.user()
+    await h.register(sam)
+    before = len(h.api.calls("sendMessage"))
+    h.runtime.flood.hold(None, h.clock.now() + timedelta(seconds=30))
+    sam.send("/help")
+    await h.pump()
+    await h.advance(timedelta(seconds=20))
+    assert len(h.api.calls("sendMessage")) == before
+    await h.advance(timedelta(seconds=11))
+    assert "Check-in" in sam.last_reply()

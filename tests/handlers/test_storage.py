@@ -145,3 +145,53 @@ async def test_group_chats_and_channel_posts_are_ignored(harness: Harness) -> No
     )
     await harness.pump()
     assert harness.api.sent_messages() == []
+
+
+async def test_contacts_places_polls_dice_and_forwards_are_kept_and_shown(
+    harness: Harness,
+) -> None:
+    h = harness
+    officer = h.user(first_name="Officer")
+    await h.add_staff(officer)
+    sam = h.user()
+    participant_id = await h.register(sam, officer_telegram_id=officer.chat_id)
+    contact = {"phone_number": "+31600000000", "first_name": "Oom", "last_name": "Voorbeeld"}
+    venue = {
+        "location": {"latitude": 52.1, "longitude": 4.3},
+        "title": "Buurthuis",
+        "address": "Voorbeeldstraat 1",
+    }
+    poll = {
+        "id": "p1",
+        "question": "Welke dag?",
+        "options": [
+            {"text": "maandag", "voter_count": 0, "persistent_id": "a"},
+            {"text": "dinsdag", "voter_count": 0, "persistent_id": "b"},
+        ],
+        "allows_revoting": False,
+        "members_only": False,
+        "total_voter_count": 0,
+        "is_closed": False,
+        "is_anonymous": True,
+        "type": "regular",
+        "allows_multiple_answers": False,
+    }
+    origin = {"type": "hidden_user", "sender_user_name": "Een Vriend", "date": 1}
+    sam._send_content({"contact": contact})
+    sam._send_content({"venue": venue, "location": venue["location"]})
+    sam._send_content({"poll": poll})
+    sam._send_content({"dice": {"emoji": "🎲", "value": 4}})
+    sam._send_content({"text": "kijk wat hij stuurde", "forward_origin": origin})
+    await h.pump()
+    rows = (await _inbound(h, participant_id))[-5:]
+    assert rows[0].detail["contact"]["phone_number"] == "+31600000000"
+    assert rows[1].detail["venue"]["title"] == "Buurthuis" and rows[1].kind == "location"
+    assert rows[2].detail["poll"]["options"] == ["maandag", "dinsdag"]
+    assert rows[3].detail["dice"] == {"emoji": "🎲", "value": 4}
+    assert rows[4].detail == {"forwarded_from": "Een Vriend"}
+    assert rows[4].text == "kijk wat hij stuurde"
+    shown = "\n".join(officer.replies())
+    assert "📇 Contact: Oom Voorbeeld, +31600000000" in shown
+    assert "📍 Place: Buurthuis, Voorbeeldstraat 1" in shown
+    assert "📊 Poll: Welke dag? (maandag / dinsdag)" in shown
+    assert "🎲 4" in shown

@@ -86,3 +86,32 @@ def test_audit_lists_staff_changes_invites_exports_and_erasures(tmp_path: Path) 
         assert expected in actions
     assert str(telegram_id) not in result.stdout
     assert oprit(env, tmp_path, "export", "--participant", "1").returncode == 1
+
+
+async def test_removed_staff_leave_the_officer_group(sqlite_url: str, clock: ManualClock) -> None:
+    forum = -1001234567890
+    async with running_harness(sqlite_url, clock, officer_chat_id=forum) as h:
+        officer = h.user(first_name="Officer")
+        await h.add_staff(officer)
+        async with h.runtime.sessions() as session, session.begin():
+            await admin.remove_staff(session, officer.chat_id, h.clock.now(), forum)
+        await h.pump()
+        bans = [c for c in h.api.calls("banChatMember") if c.ok]
+        assert [(c.params["chat_id"], c.params["user_id"]) for c in bans] == [
+            (forum, officer.chat_id)
+        ]
+        async with h.runtime.sessions() as session, session.begin():  # taken back on
+            await admin.add_staff(
+                session,
+                telegram_id=officer.chat_id,
+                role="officer",
+                name="Officer Test",
+                backup=False,
+                language="en",
+                now=h.clock.now(),
+                officer_group=forum,
+            )
+        await h.pump()
+        assert [c.params["user_id"] for c in h.api.calls("unbanChatMember") if c.ok] == [
+            officer.chat_id
+        ]

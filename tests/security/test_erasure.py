@@ -14,16 +14,23 @@ from bot.clock import ManualClock
 from db.models import AuditEntry, Base, Message, Participant
 from tests.harness import Harness, running_harness
 
+FORUM = -1001234567890
 
-@pytest.fixture
-async def h(database_url: str, clock: ManualClock) -> AsyncIterator[Harness]:
-    async with running_harness(database_url, clock) as running:
+
+@pytest.fixture(params=["private", "forum"])
+async def h(
+    request: pytest.FixtureRequest, database_url: str, clock: ManualClock
+) -> AsyncIterator[Harness]:
+    settings = {"officer_chat_id": FORUM} if request.param == "forum" else {}
+    async with running_harness(database_url, clock, **settings) as running:
         yield running
 
 
 async def _live_a_little(h: Harness, name: str, secret: str) -> tuple[int, int]:
     officer = h.user(first_name="Officer")
     await h.add_staff(officer, name=f"Officer {officer.chat_id}")
+    coordinator = h.user(first_name="Coordinator")
+    await h.add_staff(coordinator, role="coordinator", name=f"Coordinator {coordinator.chat_id}")
     person = h.user(first_name=name)
     participant_id = await h.register(person, name=name, officer_telegram_id=officer.chat_id)
     person.send(f"{secret}: ik wil dood")
@@ -54,6 +61,17 @@ async def _live_a_little(h: Harness, name: str, secret: str) -> tuple[int, int]:
         )
     officer.reply_to(h.api.last_message_id(officer.chat_id), f"{secret} antwoord")
     await h.pump()
+    officer.press("Acknowledge")  # "Acknowledged: <name>" and a topic rename
+    officer.send(f"/case {participant_id}")  # the case view quotes the messages
+    officer.send("/participants")  # a list naming several people
+    coordinator.send(f"/case {participant_id}")
+    await h.pump()
+    officer.press("Reply")
+    await h.pump()
+    officer.send(f"{secret} via de knop")  # a relay through Reply
+    await h.pump()
+    await h.broadcast("Het loket is dicht.")
+    await h.pump()
     return participant_id, person.chat_id
 
 
@@ -70,9 +88,18 @@ async def _every_value(h: Harness) -> list[tuple[str, dict[str, Any]]]:
 async def test_nothing_of_an_erased_participant_remains(h: Harness) -> None:
     sam_id, sam_telegram = await _live_a_little(h, "Sam Voorbeeld", "GEHEIM-SAM")
     kim_id, _ = await _live_a_little(h, "Kim Voorbeeld", "GEHEIM-KIM")
+    async with h.runtime.sessions() as session:
+        sam = await session.get(Participant, sam_id)
+        assert sam is not None
+        sam_topic = sam.forum_topic_id
     async with h.runtime.sessions() as session, session.begin():
         counts = await privacy.erase(session, sam_id, h.clock.now(), "cli")
     assert counts["messages"] > 0 and counts["alerts"] > 0 and counts["outbox"] > 0
+    await h.pump()  # the topic is deleted, staff copies Telegram still allows are removed
+    if h.runtime.settings.officer_chat_id is not None:
+        assert (FORUM, sam_topic) in h.api.deleted_topics
+    deleted = {call.params["message_id"] for call in h.api.calls("deleteMessage") if call.ok}
+    assert deleted, "the bot removes its recent copies about the person from staff chats"
     leftovers = []
     for table, row in await _every_value(h):
         flat = repr(row)

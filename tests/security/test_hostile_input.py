@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from bot import inbox
 from bot.clock import ManualClock
 from db import conversation
-from db.models import InboxUpdate, Message
+from db.models import InboxUpdate, Message, Participant
 from tests.e2e.botprocess import bot_env
 from tests.e2e.conversation import TelegramUser
 from tests.harness import Harness, running_harness
@@ -164,6 +164,37 @@ async def test_staff_inputs(h: Harness, path: str, value: str) -> None:
     _no_parse_mode(h)
     if path == "relay" and value.strip() and len(value) <= 4000:
         assert sam.last_reply().replace("\x00", "") == value.replace("\x00", "") or sam.replies()
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "\u202eSam evil.exe\u202c",
+        "Sam\n🔴 CRITICAL · Someone Else",
+        "Sam" + "x" * 500,
+        "\u2067Kim\u2069\u200f\u061c",
+        "\x00\x07\t",
+    ],
+)
+async def test_display_names_are_one_safe_line(h: Harness, raw: str) -> None:
+    officer = h.user(first_name="Officer")
+    await h.add_staff(officer)
+    sam = h.user(first_name=raw)
+    participant_id = await h.register(sam, name=None, officer_telegram_id=officer.chat_id)
+    sam.send("ik wil dood")
+    officer.send("/participants")
+    await h.pump()
+    async with h.runtime.sessions() as session:
+        participant = await session.get(Participant, participant_id)
+    assert participant is not None
+    name = participant.name
+    assert 1 <= len(name) <= 64 and "\n" not in name
+    bidi = set("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+    for text in officer.replies():
+        assert not bidi & set(text), text
+    alert = next(text for text in officer.replies() if "CRITICAL" in text)
+    assert alert.splitlines()[0].endswith(f"{name} (#{participant_id})")
+    assert "Someone Else" not in alert.splitlines()[1]
 
 
 async def test_a_flood_is_stored_and_not_answered_line_by_line(h: Harness) -> None:

@@ -3,11 +3,13 @@ update that queues an urgent message is committed (and so sent) at once."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
 
 from bot import inbox, outbox
+from bot.clock import ManualClock
 from bot.replies import Reply
 from bot.runtime import Runtime, current_scope
 from db import state
@@ -30,7 +32,8 @@ async def _store(runtime: Runtime, count: int) -> None:
 
 async def _effects(runtime: Runtime) -> list[str]:
     async with runtime.sessions() as session:
-        return sorted((await session.scalars(select(KeyValue.key))).all())
+        keys = await session.scalars(select(KeyValue.key).where(KeyValue.key.like("effect-%")))
+        return sorted(keys.all())
 
 
 async def _errors(runtime: Runtime) -> dict[int, str | None]:
@@ -94,3 +97,37 @@ async def test_an_update_that_queues_an_urgent_message_ends_the_group(runtime: R
     assert await processor.process_pending() == 4
     errors = await _errors(runtime)
     assert sorted(errors) == [1, 2, 3, 4, 5, 6]
+
+
+async def test_an_update_id_reused_after_telegram_restarted_its_counter_is_new(
+    runtime: Runtime,
+) -> None:
+    """Telegram starts update ids anew after a week without updates: an old processed
+    marker must not make a new message look like a duplicate."""
+    await _store(runtime, 1)
+    handled: list[str] = []
+
+    async def handle(payload: dict[str, Any]) -> None:
+        handled.append(payload["message"]["text"])
+
+    async def handle_failure(payload: dict[str, Any], error: BaseException) -> None:
+        raise AssertionError("no update fails here")
+
+    processor = inbox.InboxProcessor(runtime, handle, handle_failure)
+    await processor.process_pending()
+    async with runtime.sessions() as session, session.begin():  # a redelivery: ignored
+        assert await inbox.store(session, [_update(1, "bericht 1")], runtime.clock.now()) == (
+            0,
+            False,
+        )
+    await processor.process_pending()
+    assert handled == ["bericht 1"]
+    assert isinstance(runtime.clock, ManualClock)
+    runtime.clock.advance(timedelta(days=8))
+    async with runtime.sessions() as session, session.begin():
+        new, _urgent = await inbox.store(
+            session, [_update(1, "een week later")], runtime.clock.now()
+        )
+    assert new == 1
+    await processor.process_pending()
+    assert handled == ["bericht 1", "een week later"]

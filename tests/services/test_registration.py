@@ -121,6 +121,17 @@ async def test_lockout_after_five_bad_codes(runtime: Runtime) -> None:
     assert "language" in texts[0].lower() or "taal" in texts[0].lower()
 
 
+async def test_many_guessing_accounts_never_pause_sign_up_for_everyone(runtime: Runtime) -> None:
+    for account in range(25):  # 125 bad codes from 25 accounts within minutes
+        for attempt in range(5):
+            await _start(runtime, f"guess-{account}-{attempt}", user=USER + 100 + account)
+    invite = await _invite(runtime)
+    texts = await _start(runtime, invite.code, user=USER)
+    assert "language" in texts[0].lower() or "taal" in texts[0].lower()
+    locked = await _start(runtime, "one-more-guess", user=USER + 100)
+    assert "hour" in locked[0] or "uur" in locked[0]
+
+
 async def test_staff_get_their_greeting(runtime: Runtime) -> None:
     async with runtime.sessions() as session, session.begin():
         await admin.add_staff(

@@ -1,4 +1,4 @@
-"""Configuration: every variable of DESIGN.md parses, and bad values name the variable."""
+"""Configuration: every variable of docs/design.md parses, and bad values name the variable."""
 
 from __future__ import annotations
 

@@ -24,10 +24,13 @@ def test_lone_surrogates_survive() -> None:
 
 def test_key_file_is_created_private(tmp_path: Path) -> None:
     key_file = tmp_path / "data" / "oprit.key"
-    first = crypto.load_keyring(None, key_file)
+    assert crypto.load_keyring(None, key_file) is None  # never made silently
+    first = crypto.create_key_file(key_file)
     assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
     again = crypto.load_keyring(None, key_file)
-    assert again.decrypt(first.encrypt("x")) == "x"
+    assert again is not None and again.decrypt(first.encrypt("x")) == "x"
+    with pytest.raises(FileExistsError):
+        crypto.create_key_file(key_file)
 
 
 def test_old_key_still_decrypts_after_rotation() -> None:
@@ -58,3 +61,11 @@ def test_signatures_detect_tampering() -> None:
     assert not keyring.verify("ci:abc:mood_good", "")
     other = crypto.Keyring([crypto.generate_key().encode()])
     assert not other.verify("ci:abc:mood_good", signature)
+
+
+def test_a_short_signature_is_never_accepted() -> None:
+    keyring = crypto.Keyring([crypto.generate_key().encode()])
+    full = keyring.sign("al:7:done")
+    for length in range(len(full)):
+        assert not keyring.verify("al:7:done", full[:length])
+    assert keyring.verify("al:7:done", full)
