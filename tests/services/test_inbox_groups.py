@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from bot import inbox, outbox
@@ -73,7 +74,10 @@ async def test_one_failing_update_rolls_back_its_group_and_the_rest_is_kept_once
     assert await processor.process_pending() == 0  # nothing is processed twice
 
 
-async def test_an_update_that_queues_an_urgent_message_ends_the_group(runtime: Runtime) -> None:
+async def test_an_update_that_queues_an_urgent_message_ends_the_group(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(inbox, "GROUP_SECONDS", 60.0)  # only the urgent message ends it
     await _store(runtime, 6)
 
     async def handle(payload: dict[str, Any]) -> None:
