@@ -24,6 +24,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check bot handlers db tests benchmarks
 	$(BIN)/ruff format --check bot handlers db tests benchmarks
 	$(BIN)/mypy bot handlers db
+	$(BIN)/lint-imports
 
 # One test process per CPU: most tests wait on I/O (HTTP, databases, subprocesses).
 test: lint catalogs

@@ -67,11 +67,11 @@ def _tokens(texts: tuple[str, ...], copies: int) -> list[str]:
     return [keyring.encrypt(text) for text in texts for _ in range(copies)]
 
 
-def _message_rows(shape: Shape, now: datetime, rng: random.Random) -> Iterator[tuple[object, ...]]:
+def _message_rows(
+    shape: Shape, now: datetime, rng: random.Random, plain: list[str], flagged: list[str]
+) -> Iterator[tuple[object, ...]]:
     """Every message row, participant by participant, oldest first (so indexes grow at
-    their end and the insert stays fast)."""
-    plain = _tokens(TEXTS, 3)
-    flagged = _tokens(FLAGGED, 2)
+    their end and the insert stays fast); `flagged` tokens mark the 1 % that get alerts."""
     typical, extra = divmod(shape.messages - shape.heavy_messages, shape.participants - 1)
     start = now - timedelta(days=DAYS)
     for participant in range(1, shape.participants + 1):
@@ -92,7 +92,6 @@ def _message_rows(shape: Shape, now: datetime, rng: random.Random) -> Iterator[t
                 number,
                 f"m:{chat}:{number}" if inbound else None,
                 token,
-                int(flag),
                 _stamp(first + step * number),
             )
 
@@ -142,22 +141,23 @@ def generate(database: Path, officer_staff_id: int, shape: Shape) -> dict[str, f
         seconds["participants"] = time.perf_counter() - started
 
         started = time.perf_counter()
-        rows = _message_rows(shape, now, rng)
+        flagged = _tokens(FLAGGED, 2)
+        rows = _message_rows(shape, now, rng, _tokens(TEXTS, 3), flagged)
         while True:
             chunk = [row for _, row in zip(range(CHUNK), rows, strict=False)]
             if not chunk:
                 break
             connection.executemany(
                 "INSERT INTO messages (participant_id, direction, kind, chat_id, "
-                "telegram_message_id, dedupe_key, text, flagged, at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "telegram_message_id, dedupe_key, text, at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 chunk,
             )
         connection.commit()
         seconds["messages"] = time.perf_counter() - started
 
         started = time.perf_counter()
-        _generate_case_tables(connection, shape, now, rng)
+        _generate_case_tables(connection, shape, now, rng, flagged)
         connection.commit()
         seconds["other_tables"] = time.perf_counter() - started
         started = time.perf_counter()
@@ -170,18 +170,27 @@ def generate(database: Path, officer_staff_id: int, shape: Shape) -> dict[str, f
 
 
 def _generate_case_tables(
-    connection: sqlite3.Connection, shape: Shape, now: datetime, rng: random.Random
+    connection: sqlite3.Connection,
+    shape: Shape,
+    now: datetime,
+    rng: random.Random,
+    flagged: list[str],
 ) -> None:
-    """Alerts for flagged messages, check-ins, appointments and help requests."""
-    matches, excerpt = _tokens(('["ik wil dood"]',), 1)[0], _tokens(("ik wil dood",), 1)[0]
+    """Alerts for the flagged messages, check-ins, appointments and help requests."""
+    categories, matches = _tokens(('["self_harm"]', '["ik wil dood"]'), 1)
+    excerpt = _tokens(("ik wil dood",), 1)[0]
+    marks = ", ".join("?" for _ in flagged)
     connection.execute(
         "INSERT INTO alerts (participant_id, kind, severity, categories, matches, excerpt, "
         "message_id, status, created_at) "
-        "SELECT participant_id, 'flag', 'critical', '[\"self_harm\"]', ?, ?, id, "
-        "'resolved', at FROM messages WHERE flagged = 1",
-        (matches, excerpt),
+        "SELECT participant_id, 'flag', 'critical', ?, ?, ?, id, "
+        f"'resolved', at FROM messages WHERE direction = 'in' AND text IN ({marks})",
+        (categories, matches, excerpt, *flagged),
     )
-    answers = json.dumps({"housing": "fine", "work": "problem", "money": "fine"})
+    # Everything the models encrypt is stored as a token, as the bot would store it.
+    answers = _tokens((json.dumps({"housing": "fine", "work": "problem", "money": "fine"}),), 1)[0]
+    moods = dict(zip(("good", "okay", "bad"), _tokens(("good", "okay", "bad"), 1), strict=True))
+    money = _tokens(("money",), 1)[0]
     checkins = []
     appointments = []
     requests = []
@@ -191,11 +200,11 @@ def _generate_case_tables(
     for participant in range(1, shape.participants + 1):
         for days_ago in (3, 10):
             moment = _stamp(now - timedelta(days=days_ago, hours=rng.random() * 12))
-            checkins.append((participant, rng.choice(("good", "okay", "bad")), answers, moment))
+            checkins.append((participant, moods[rng.choice(tuple(moods))], answers, moment))
         at = _stamp(now + timedelta(days=rng.randint(-40, 40), hours=rng.random() * 8))
         appointments.append((participant, at, org, where, _stamp(now - timedelta(days=45))))
         if participant % 10 == 0:
-            requests.append((participant, help_text, _stamp(now - timedelta(days=5))))
+            requests.append((participant, money, help_text, _stamp(now - timedelta(days=5))))
     connection.executemany(
         "INSERT INTO checkins (participant_id, status, step, token, prompted_at, completed_at, "
         "mood, answers, created_at) VALUES (?1, 'completed', 'done', 'tok', ?4, ?4, ?2, ?3, ?4)",
@@ -208,6 +217,6 @@ def _generate_case_tables(
     )
     connection.executemany(
         "INSERT INTO help_requests (participant_id, domain, text, status, created_at) "
-        "VALUES (?, 'money', ?, 'open', ?)",
+        "VALUES (?, ?, ?, 'open', ?)",
         requests,
     )

@@ -23,7 +23,7 @@ from sqlalchemy import select
 from benchmarks.common import Context
 from benchmarks.harness import Database, distribution, oprit_process, running, wait_for, workdir
 from benchmarks.seed import participant_ids, runtime_for, seed_participants
-from bot import appointments
+from bot.services import appointments
 from db.models import Appointment, Participant, Reminder
 
 LEAD = timedelta(seconds=180)  # from the start of seeding to the first reminder due

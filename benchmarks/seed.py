@@ -11,8 +11,9 @@ from datetime import timedelta
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import scheduler
+from bot import flows
 from bot.app import open_runtime
+from bot.engine import scheduler
 from bot.runtime import Runtime
 from db import state
 from db.models import Participant
@@ -70,11 +71,14 @@ async def seed_participants(
 
 
 async def quiet_schedule(session: AsyncSession, runtime: Runtime) -> None:
-    """Mark today's purge and the latest check-in prompt slot as done, so a benchmark that
-    happens to run on a Monday morning does not measure 10,000 check-in prompts."""
+    """Mark today's purge and the latest slot of every scheduled prompt as done, so a
+    benchmark that happens to run on a Monday morning does not measure 10,000 check-in
+    prompts."""
     settings, now = runtime.settings, runtime.clock.now()
-    slot = scheduler.latest_slot(settings.checkin_schedule, settings.tz, now)
-    await state.put(session, scheduler.PROMPT_SLOT_KEY, slot.isoformat(), now)
+    for flow in flows.prompted():
+        assert flow.prompt is not None
+        slot = scheduler.latest_slot(flow.prompt.schedule(settings), settings.tz, now)
+        await state.put(session, flow.prompt.slot_key, slot.isoformat(), now)
     today = now.astimezone(settings.tz).date().isoformat()
     await state.put(session, scheduler.PURGE_KEY, today, now)
 

@@ -18,26 +18,23 @@ from telegram.ext import Application, ApplicationBuilder, ContextTypes
 from telegram.request import BaseRequest
 
 import handlers
-from bot import (
-    crypto,
-    downtime,
-    failures,
-    metrics,
-    officer_alerts,
-    scheduler,
-    telegram_io,
-    triage,
-    web,
-)
+from bot import crypto, flows, triage
+from bot.channels.telegram import calls, web
+from bot.channels.telegram.parse import parse
+from bot.channels.telegram.polling import poll
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
-from bot.inbox import InboxProcessor
-from bot.polling import poll
-from bot.runtime import Runtime, current_scope
-from bot.sender import OutboxSender
+from bot.delivery.sender import OutboxSender
+from bot.engine import failures, scheduler
+from bot.engine.inbox import InboxProcessor
+from bot.i18n import available_languages, use_language
+from bot.runtime import Routing, Runtime, current_scope
+from bot.services import downtime
 from db import keycheck, migrate, state
+from db.enums import Channel
 from db.errors import is_outage
 from db.session import create_engine, session_factory
+from db.types import bind_cipher
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +55,7 @@ async def open_runtime(settings: Settings, clock: Clock | None = None) -> Runtim
     try:
         stored_check = await keycheck.stored_check(engine)
         keyring = await _usable_keyring(engine, keyring, stored_check, settings, key_file)
-        crypto.activate(keyring, None if settings.encryption_key else key_file)
+        bind_cipher(engine, keyring)
         await migrate.upgrade(engine, keyring)
         sessions = session_factory(engine)
         if stored_check is None:
@@ -67,9 +64,13 @@ async def open_runtime(settings: Settings, clock: Clock | None = None) -> Runtim
     except BaseException:
         await engine.dispose()
         raise
-    officer_alerts.configure(settings.officer_chat_id)
     return Runtime(
-        settings=settings, engine=engine, sessions=sessions, clock=clock, keyring=keyring
+        settings=settings,
+        engine=engine,
+        sessions=sessions,
+        clock=clock,
+        keyring=keyring,
+        routing=Routing(settings.officer_chat_id),
     )
 
 
@@ -142,7 +143,7 @@ def inbox_processor(application: AnyApplication) -> InboxProcessor:
 
     async def handle_failure(payload: dict[str, Any], error: BaseException) -> None:
         scope = current_scope()
-        await failures.record_failed_update(scope, payload)
+        await failures.record_failed_update(scope, parse(payload))
         query = payload.get("callback_query")
         if isinstance(query, dict) and isinstance(query.get("id"), str):
             query_id = query["id"]  # the press is stored; stop the client's spinner
@@ -152,17 +153,15 @@ def inbox_processor(application: AnyApplication) -> InboxProcessor:
 
 
 async def publish_commands(application: AnyApplication) -> None:
-    """The command menu, in every language we speak."""
-    from bot.guide import command_menu
-    from bot.i18n import available_languages, use_language
-
+    """The participants' command menu (from the flow registry), in every language we
+    speak."""
     for language in available_languages():
         with use_language(language):
-            commands = [BotCommand(name, text) for name, text in command_menu()]
+            commands = [BotCommand(name, text) for name, text in flows.command_menu()]
         await application.bot.set_my_commands(commands, language_code=language)
     with use_language(application.bot_data["runtime"].settings.default_language):
         await application.bot.set_my_commands(
-            [BotCommand(name, text) for name, text in command_menu()]
+            [BotCommand(name, text) for name, text in flows.command_menu()]
         )
 
 
@@ -217,7 +216,7 @@ async def _keep_api_fresh(runtime: Runtime, bot: Bot, stop: asyncio.Event) -> No
                 await bot.get_me()
                 runtime.api_ok_at = runtime.clock.now()
             except RetryAfter as error:  # flood control that names no chat: the whole bot
-                wait = timedelta(seconds=telegram_io.retry_after_seconds(error))
+                wait = timedelta(seconds=calls.retry_after_seconds(error))
                 runtime.flood.hold(None, runtime.clock.now() + wait)
             except TelegramError as error:
                 log.warning("Bot API not reachable", extra={"error": type(error).__name__})
@@ -231,7 +230,6 @@ async def serve(
     """`oprit run` (long polling) or `oprit webhook`: migrate, then receive, process and
     send until SIGTERM/SIGINT. A webhook worker never deletes the webhook on the way out."""
     runtime = await open_runtime(settings, clock)
-    metrics.reset()
     application = build_application(settings, runtime)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -250,11 +248,12 @@ async def serve(
         await publish_commands(application)
         schedule_ticks(application)
         processor = inbox_processor(application)
-        sender = OutboxSender(runtime, application.bot)
+        telegram = calls.TelegramOutbound(application.bot, runtime.keyring)
+        sender = OutboxSender(runtime, {Channel.TELEGRAM: telegram})
         first_round = asyncio.Event()
         triage.prepare()
         # What was built while starting lives until the end: keep it out of the garbage
-        # collector's full scans, which paused the event loop for a send now and then.
+        # collector's full scans, which would pause the event loop in the middle of sends.
         gc.collect()
         gc.freeze()
         tasks = [

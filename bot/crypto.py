@@ -25,21 +25,40 @@ class EncryptionKeyError(RuntimeError):
 
 
 class Keyring:
-    """The configured keys: the first encrypts, all of them decrypt."""
+    """The configured keys: the first encrypts, all of them decrypt.
 
-    def __init__(self, keys: list[bytes]) -> None:
+    With a key file, a token made by a key this keyring does not know yet (after `oprit
+    keys rotate` added one) makes it re-read the file once, so a running process keeps
+    reading what the rotation wrote."""
+
+    def __init__(self, keys: list[bytes], key_file: Path | None = None) -> None:
+        self.key_file = key_file
+        self._use(keys)
+
+    def _use(self, keys: list[bytes]) -> None:
         if not keys:
             raise EncryptionKeyError("no encryption key configured")
         try:
-            self._fernets = [Fernet(key) for key in keys]
+            fernets = [Fernet(key) for key in keys]
         except (ValueError, TypeError):
             raise EncryptionKeyError(
                 "OPRIT_ENCRYPTION_KEY is not a valid key (32 url-safe base64-encoded bytes); "
                 "make one with `oprit keys generate`"
             ) from None
-        self._multi = MultiFernet(self._fernets)
+        self._keys = list(keys)
+        self._multi = MultiFernet(fernets)
         self._mac_key = hashlib.sha256(b"oprit-callback:" + keys[0]).digest()
         self.primary_id = hashlib.sha256(keys[0]).hexdigest()[:8]
+
+    def _reload(self) -> bool:
+        """Re-read the key file; True when it holds keys this keyring did not have."""
+        if self.key_file is None or not self.key_file.exists():
+            return False
+        keys = [line.encode() for line in self.key_file.read_text().split() if line]
+        if keys == self._keys:
+            return False
+        self._use(keys)
+        return True
 
     def encrypt(self, plain: str) -> str:
         """Encrypt text; the result is ASCII and safe to store in a text column."""
@@ -47,12 +66,14 @@ class Keyring:
 
     def decrypt(self, token: str) -> str:
         """Decrypt a stored token with whichever configured key made it."""
-        try:
-            return self._multi.decrypt(token.encode("ascii")).decode("utf-8", "surrogatepass")
-        except InvalidToken:
-            raise EncryptionKeyError(
-                "stored text cannot be decrypted with the configured keys"
-            ) from None
+        for attempt in range(2):
+            try:
+                plain = self._multi.decrypt(token.encode("ascii"))
+                return plain.decode("utf-8", "surrogatepass")
+            except InvalidToken:
+                if attempt or not self._reload():
+                    break
+        raise EncryptionKeyError("stored text cannot be decrypted with the configured keys")
 
     def can_read(self, token: str) -> bool:
         """Whether any configured key decrypts this token."""
@@ -76,10 +97,6 @@ class Keyring:
         return hmac.compare_digest(self.sign(payload).encode(), signature.encode())
 
 
-_active: Keyring | None = None
-_key_file: Path | None = None
-
-
 def generate_key() -> str:
     """A fresh random key in the format OPRIT_ENCRYPTION_KEY expects."""
     return Fernet.generate_key().decode()
@@ -96,7 +113,7 @@ def load_keyring(configured: str | None, key_file: Path) -> Keyring | None:
         lines = key_file.read_text().split()
     except OSError as error:
         raise EncryptionKeyError(f"cannot read the key file {key_file}: {error.strerror}") from None
-    return Keyring([line.encode() for line in lines if line])
+    return Keyring([line.encode() for line in lines if line], key_file)
 
 
 def create_key_file(key_file: Path) -> Keyring:
@@ -108,25 +125,6 @@ def create_key_file(key_file: Path) -> Keyring:
     keyring = load_keyring(None, key_file)
     assert keyring is not None
     return keyring
-
-
-def activate(keyring: Keyring, key_file: Path | None = None) -> None:
-    """Make a keyring the one the database columns use; with a key file, a token made by
-    a newer key (after `oprit keys rotate`) makes the running process re-read the file."""
-    global _active, _key_file
-    _active, _key_file = keyring, key_file
-
-
-def decrypt(token: str) -> str:
-    """Decrypt a stored token, re-reading the key file once if a key was rotated."""
-    try:
-        return active().decrypt(token)
-    except EncryptionKeyError:
-        reloaded = load_keyring(None, _key_file) if _key_file is not None else None
-        if reloaded is None:
-            raise
-        activate(reloaded, _key_file)
-        return active().decrypt(token)
 
 
 def write_key_file(key_file: Path, keys: list[str]) -> None:
@@ -141,10 +139,3 @@ def write_key_file(key_file: Path, keys: list[str]) -> None:
 def keys_in_file(key_file: Path) -> list[str]:
     """The keys stored in a key file, newest first."""
     return [line for line in key_file.read_text().split() if line]
-
-
-def active() -> Keyring:
-    """The keyring in use; set up by the app factory and the CLI before any query."""
-    if _active is None:
-        raise EncryptionKeyError("encryption is not configured")
-    return _active

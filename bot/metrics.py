@@ -11,7 +11,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 
 
 class Metrics:
-    """One registry per process (tests make their own)."""
+    """One registry per runtime (bot.runtime.Runtime.metrics)."""
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
@@ -68,18 +68,3 @@ class Metrics:
     def render(self) -> bytes:
         """The Prometheus text exposition."""
         return generate_latest(self.registry)
-
-
-_current = Metrics()
-
-
-def current() -> Metrics:
-    """This process's metrics."""
-    return _current
-
-
-def reset() -> Metrics:
-    """Start counting from zero (a new runtime, or a test)."""
-    global _current
-    _current = Metrics()
-    return _current

@@ -1,4 +1,9 @@
-"""The long-lived things a running Oprit needs, and the scope of one update."""
+"""What a running Oprit needs, passed in explicitly: the runtime of the process, one
+transaction (`Tx`), and the scope of one update being handled.
+
+Nothing here is a module-level global: the keyring, the metrics, where alerts go and the
+flood-control waits are fields of the runtime, and services receive them through `Tx`.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.clock import Clock
 from bot.config import Settings
 from bot.crypto import Keyring
+from bot.metrics import Metrics
 from bot.ratelimit import FloodGate
 from db.models import Participant, Staff
 
@@ -25,39 +31,66 @@ def worker_name() -> str:
     return f"{socket.gethostname()[:40]}:{os.getpid()}"
 
 
+@dataclass(frozen=True)
+class Routing:
+    """Where staff-facing messages go: the officer group of OPRIT_OFFICER_CHAT_ID (one
+    topic per participant), or (None) each staff member's private chat."""
+
+    officer_group: int | None = None
+
+
 @dataclass
 class Runtime:
-    """Settings, database and clock shared by the polling loop, handlers and jobs."""
+    """Settings, database, clock, keys, metrics and routing of one process."""
 
     settings: Settings
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
     clock: Clock
     keyring: Keyring
+    routing: Routing = field(default_factory=Routing)
+    metrics: Metrics = field(default_factory=Metrics)
+    flood: FloodGate = field(default_factory=FloodGate)
     worker: str = field(default_factory=worker_name)
     outbox_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
     bot_username: str = "oprit_bot"
     api_ok_at: datetime | None = None  # last time the Bot API answered (for /readyz)
-    flood: FloodGate = field(default_factory=FloodGate)
 
     def wake_outbox(self) -> None:
         """Ask the sender to look at the outbox now instead of at the next tick."""
         self.outbox_wakeup.set()
 
+    def tx(self, session: AsyncSession, now: datetime | None = None) -> Tx:
+        """A unit of work in this session, at `now` (default: the clock's now)."""
+        return Tx(session=session, now=now or self.clock.now(), runtime=self)
+
 
 @dataclass
-class UpdateScope:
-    """One update being processed: its transaction, its moment and who sent it."""
+class Tx:
+    """One transaction as services see it: the session, the moment, and the runtime."""
 
     session: AsyncSession
     now: datetime
-    telegram_id: int | None = None
-    chat_id: int | None = None
-    thread_id: int | None = None
+    runtime: Runtime
+
+    @property
+    def settings(self) -> Settings:
+        """The process's settings."""
+        return self.runtime.settings
+
+    @property
+    def routing(self) -> Routing:
+        """Where staff-facing messages go."""
+        return self.runtime.routing
+
+
+@dataclass
+class UpdateScope(Tx):
+    """One update being processed: its transaction and moment, who sent it, and what must
+    happen once it is committed."""
+
     participant: Participant | None = None
     staff: Staff | None = None
-    stored_message_id: int | None = None
-    choice: str | None = None
     failed: BaseException | None = None
     after_commit: list[Callable[[], Awaitable[object]]] = field(default_factory=list)
 

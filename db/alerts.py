@@ -2,29 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.enums import AlertStatus
 from db.models import Alert
-
-
-async def alerts_of(session: AsyncSession, participant_id: int) -> Sequence[Alert]:
-    """All alerts about a participant, oldest first."""
-    return (
-        await session.scalars(
-            select(Alert).where(Alert.participant_id == participant_id).order_by(Alert.id)
-        )
-    ).all()
 
 
 async def claim_escalation(session: AsyncSession, alert_id: int, now: datetime) -> bool:
     """Mark an alert escalated; False when another worker already did (so it goes once)."""
     result = await session.execute(
         update(Alert)
-        .where(Alert.id == alert_id, Alert.escalated_at.is_(None), Alert.status == "open")
+        .where(Alert.id == alert_id, Alert.escalated_at.is_(None), Alert.status == AlertStatus.OPEN)
         .values(escalated_at=now)
     )
     return getattr(result, "rowcount", 0) == 1

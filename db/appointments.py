@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.enums import AppointmentStatus, ReminderStatus
 from db.models import Appointment, Reminder
 
 
@@ -20,20 +21,9 @@ async def upcoming(
             select(Appointment)
             .where(
                 Appointment.participant_id == participant_id,
-                Appointment.status == "scheduled",
+                Appointment.status == AppointmentStatus.SCHEDULED,
                 Appointment.at > now,
             )
-            .order_by(Appointment.at)
-        )
-    ).all()
-
-
-async def appointments_of(session: AsyncSession, participant_id: int) -> Sequence[Appointment]:
-    """All appointments of a participant, in time order."""
-    return (
-        await session.scalars(
-            select(Appointment)
-            .where(Appointment.participant_id == participant_id)
             .order_by(Appointment.at)
         )
     ).all()
@@ -44,7 +34,7 @@ async def due_reminders(session: AsyncSession, now: datetime, limit: int) -> Seq
     return (
         await session.scalars(
             select(Reminder)
-            .where(Reminder.status == "pending", Reminder.due_at <= now)
+            .where(Reminder.status == ReminderStatus.PENDING, Reminder.due_at <= now)
             .order_by(Reminder.due_at)
             .limit(limit)
         )
@@ -54,7 +44,9 @@ async def due_reminders(session: AsyncSession, now: datetime, limit: int) -> Seq
 async def count_pending_reminders(session: AsyncSession, due_by: datetime) -> int:
     """How many reminders are still to go out up to `due_by` (past due ones included)."""
     count = await session.scalar(
-        select(func.count()).where(Reminder.status == "pending", Reminder.due_at <= due_by)
+        select(func.count()).where(
+            Reminder.status == ReminderStatus.PENDING, Reminder.due_at <= due_by
+        )
     )
     return int(count or 0)
 
@@ -65,7 +57,7 @@ async def claim_reminder(
     """Move a pending reminder on (sent/dropped/skipped) exactly once, whatever the workers."""
     result = await session.execute(
         update(Reminder)
-        .where(Reminder.id == reminder_id, Reminder.status == "pending")
+        .where(Reminder.id == reminder_id, Reminder.status == ReminderStatus.PENDING)
         .values(status=status, sent_at=now)
     )
     return getattr(result, "rowcount", 0) == 1
@@ -76,7 +68,7 @@ async def pending_reminders(session: AsyncSession, appointment_id: int) -> Seque
     return (
         await session.scalars(
             select(Reminder).where(
-                Reminder.appointment_id == appointment_id, Reminder.status == "pending"
+                Reminder.appointment_id == appointment_id, Reminder.status == ReminderStatus.PENDING
             )
         )
     ).all()

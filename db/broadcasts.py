@@ -10,6 +10,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.enums import Action, BroadcastStatus
 from db.models import Broadcast, OutboxItem, Participant
 from db.outbox import note_queued
 
@@ -20,7 +21,9 @@ async def due(session: AsyncSession, now: datetime) -> Sequence[Broadcast]:
     """Scheduled broadcasts whose time has come."""
     return (
         await session.scalars(
-            select(Broadcast).where(Broadcast.status == "scheduled", Broadcast.send_at <= now)
+            select(Broadcast).where(
+                Broadcast.status == BroadcastStatus.SCHEDULED, Broadcast.send_at <= now
+            )
         )
     ).all()
 
@@ -29,8 +32,8 @@ async def claim(session: AsyncSession, broadcast_id: int) -> bool:
     """Start a broadcast exactly once (scheduled → sending)."""
     result = await session.execute(
         update(Broadcast)
-        .where(Broadcast.id == broadcast_id, Broadcast.status == "scheduled")
-        .values(status="sending")
+        .where(Broadcast.id == broadcast_id, Broadcast.status == BroadcastStatus.SCHEDULED)
+        .values(status=BroadcastStatus.SENDING)
     )
     return getattr(result, "rowcount", 0) == 1
 
@@ -42,12 +45,19 @@ class Recipient(NamedTuple):
     telegram_id: int | None
     language: str
     status: str
+    channel: str
+    address: str | None
 
 
 async def recipients(session: AsyncSession, cohort: str) -> list[Recipient]:
     """Signed-up participants in a cohort (`all` or `language:xx`), not paused."""
     query = select(
-        Participant.id, Participant.telegram_id, Participant.language, Participant.status
+        Participant.id,
+        Participant.telegram_id,
+        Participant.language,
+        Participant.status,
+        Participant.channel,
+        Participant.address,
     ).where(Participant.status.in_(("active", "unreachable")))
     if cohort.startswith("language:"):
         query = query.where(Participant.language == cohort.split(":", 1)[1])
@@ -56,9 +66,9 @@ async def recipients(session: AsyncSession, cohort: str) -> list[Recipient]:
 
 
 async def add_deliveries(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
-    """Insert the delivery rows in bulk (one outbox row per recipient), a chunk at a time:
-    encrypting thousands of rows in one go held the event loop for a third of a second,
-    and a crisis alert waited."""
+    """Insert the delivery rows in bulk (one outbox row per recipient), a chunk at a time,
+    yielding between chunks: encrypting thousands of rows in one go would hold the event
+    loop while a crisis alert waits."""
     for start in range(0, len(rows), DELIVERY_CHUNK):
         await session.execute(insert(OutboxItem), rows[start : start + DELIVERY_CHUNK])
         await asyncio.sleep(0)
@@ -87,7 +97,9 @@ async def report(session: AsyncSession, broadcast_id: int) -> dict[str, int]:
 
 async def in_progress(session: AsyncSession) -> Sequence[Broadcast]:
     """Broadcasts being delivered."""
-    return (await session.scalars(select(Broadcast).where(Broadcast.status == "sending"))).all()
+    return (
+        await session.scalars(select(Broadcast).where(Broadcast.status == BroadcastStatus.SENDING))
+    ).all()
 
 
 async def progress_message_id(session: AsyncSession, broadcast_id: int) -> int | None:
@@ -96,7 +108,7 @@ async def progress_message_id(session: AsyncSession, broadcast_id: int) -> int |
         select(OutboxItem.telegram_message_id).where(
             OutboxItem.broadcast_id == broadcast_id,
             OutboxItem.kind == "progress",
-            OutboxItem.method == "sendMessage",
+            OutboxItem.action == Action.MESSAGE,
             OutboxItem.telegram_message_id.is_not(None),
         )
     )

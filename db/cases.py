@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.enums import AlertStatus
 from db.models import Alert, Appointment, Checkin, HelpRequest, Message, Participant
 
 
@@ -39,7 +40,7 @@ async def open_alerts(
     statement = (
         select(Alert, Participant)
         .join(Participant, Participant.id == Alert.participant_id)
-        .where(Alert.status != "resolved")
+        .where(Alert.status != AlertStatus.RESOLVED)
         .order_by(Alert.created_at)
         .limit(limit * 5)
     )
@@ -111,7 +112,7 @@ async def unescalated(
                 select(Alert, Participant)
                 .join(Participant, Participant.id == Alert.participant_id)
                 .where(
-                    Alert.status == "open",
+                    Alert.status == AlertStatus.OPEN,
                     Alert.severity.in_(("high", "critical")),
                     Alert.escalated_at.is_(None),
                     Alert.created_at <= older_than,

@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.enums import ParticipantStatus
 from db.models import Checkin, Participant
 
 
@@ -24,20 +25,13 @@ async def open_checkin(session: AsyncSession, participant_id: int) -> Checkin | 
     )
 
 
-async def checkins_of(session: AsyncSession, participant_id: int) -> Sequence[Checkin]:
-    """All check-ins of a participant, oldest first."""
-    return (
-        await session.scalars(
-            select(Checkin).where(Checkin.participant_id == participant_id).order_by(Checkin.id)
-        )
-    ).all()
-
-
 async def active_participants(session: AsyncSession) -> Sequence[Participant]:
     """Participants who get scheduled prompts (not paused, not mid-registration)."""
     return (
         await session.scalars(
-            select(Participant).where(Participant.status == "active").order_by(Participant.id)
+            select(Participant)
+            .where(Participant.status == ParticipantStatus.ACTIVE)
+            .order_by(Participant.id)
         )
     ).all()
 

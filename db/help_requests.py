@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.enums import HelpStatus
 from db.models import HelpRequest
 
 
@@ -15,18 +16,10 @@ async def open_requests(session: AsyncSession, participant_id: int) -> Sequence[
     return (
         await session.scalars(
             select(HelpRequest)
-            .where(HelpRequest.participant_id == participant_id, HelpRequest.status != "resolved")
-            .order_by(HelpRequest.id)
-        )
-    ).all()
-
-
-async def requests_of(session: AsyncSession, participant_id: int) -> Sequence[HelpRequest]:
-    """All of a participant's requests, oldest first."""
-    return (
-        await session.scalars(
-            select(HelpRequest)
-            .where(HelpRequest.participant_id == participant_id)
+            .where(
+                HelpRequest.participant_id == participant_id,
+                HelpRequest.status != HelpStatus.RESOLVED,
+            )
             .order_by(HelpRequest.id)
         )
     ).all()

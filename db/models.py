@@ -68,9 +68,14 @@ class Participant(Base):
     """A person in the programme, from invite to the end of their year outside."""
 
     __tablename__ = "participants"
+    __table_args__ = (UniqueConstraint("channel", "address", name="uq_participants_address"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     telegram_id: Mapped[int | None] = mapped_column(BigInteger, unique=True, nullable=True)
+    # The messenger the participant uses, and their address there when it is not Telegram
+    # (Telegram's is `telegram_id`).
+    channel: Mapped[str] = mapped_column(String(16), default="telegram", server_default="telegram")
+    address: Mapped[str | None] = mapped_column(String(255), nullable=True)
     name: Mapped[str] = mapped_column(String(200))
     language: Mapped[str] = mapped_column(String(8))
     status: Mapped[str] = mapped_column(String(16), default="registering", index=True)
@@ -143,11 +148,23 @@ class InboxUpdate(Base):
 
 
 class ConversationState(Base):
-    """Where a person is in a flow, so a restart mid-check-in loses nothing."""
+    """Where a person (a participant or a staff member) is in a flow on one channel, so a
+    restart mid-check-in loses nothing and a conversation can go on on another worker."""
 
     __tablename__ = "conversation_state"
+    __table_args__ = (
+        UniqueConstraint("participant_id", "channel", name="uq_conversation_state_participant"),
+        UniqueConstraint("staff_id", "channel", name="uq_conversation_state_staff"),
+    )
 
-    telegram_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    participant_id: Mapped[int | None] = mapped_column(
+        ForeignKey("participants.id", ondelete="CASCADE"), nullable=True
+    )
+    staff_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff.id", ondelete="CASCADE"), nullable=True
+    )
+    channel: Mapped[str] = mapped_column(String(16), default="telegram")
     flow: Mapped[str] = mapped_column(String(32))
     step: Mapped[str] = mapped_column(String(32))
     token: Mapped[str] = mapped_column(String(16))
@@ -293,7 +310,8 @@ class OutboxItem(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     kind: Mapped[str] = mapped_column(String(16))
     priority: Mapped[int] = mapped_column(Integer, default=OUTBOX_DEFAULT_PRIORITY)
-    method: Mapped[str] = mapped_column(String(32), default="sendMessage")
+    channel: Mapped[str] = mapped_column(String(16), default="telegram", server_default="telegram")
+    action: Mapped[str] = mapped_column(String(32), default="message")
     chat_id: Mapped[int] = mapped_column(BigInteger)
     message_thread_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     payload: Mapped[Any] = mapped_column(EncryptedJSON)
@@ -322,6 +340,22 @@ class OutboxItem(Base):
     telegram_message_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     error: Mapped[str | None] = mapped_column(String(200), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class Answer(Base):
+    """An answer to a short question flow (e.g. the weekly sleep question): a flow that
+    only asks something needs no table of its own."""
+
+    __tablename__ = "answers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    participant_id: Mapped[int] = mapped_column(
+        ForeignKey("participants.id", ondelete="CASCADE"), index=True
+    )
+    flow: Mapped[str] = mapped_column(String(32))
+    question: Mapped[str] = mapped_column(String(32))
+    value: Mapped[str] = mapped_column(EncryptedText)
+    at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
 class AuditEntry(Base):

@@ -10,17 +10,16 @@ from typing import Any
 from sqlalchemy import Text, func, select, type_coerce, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.cache import cache
+from db.enums import OutboxStatus
 from db.models import OUTBOX_DEFAULT_PRIORITY, OutboxItem
-
-# Set in `session.info` when a transaction queued outbox rows: the most urgent priority
-# queued, so whoever commits it wakes the sender only then (waking it after every update
-# cost a quarter of the inbox's time), and a group of updates can commit early for it.
-MOST_URGENT = "oprit_outbox_most_urgent"
 
 
 def note_queued(session: AsyncSession, priority: int) -> None:
     """Remember that this transaction queued a row of this priority."""
-    session.info[MOST_URGENT] = min(priority, session.info.get(MOST_URGENT, priority))
+    known = cache(session)
+    if known.most_urgent_queued is None or priority < known.most_urgent_queued:
+        known.most_urgent_queued = priority
 
 
 def add(session: AsyncSession, **fields: Any) -> OutboxItem:
@@ -34,13 +33,12 @@ def add(session: AsyncSession, **fields: Any) -> OutboxItem:
 
 def queued_any(session: AsyncSession) -> bool:
     """Whether this session queued an outbox row."""
-    return MOST_URGENT in session.info
+    return cache(session).most_urgent_queued is not None
 
 
 def most_urgent_queued(session: AsyncSession) -> int | None:
     """The lowest priority value this session queued, if it queued anything."""
-    value = session.info.get(MOST_URGENT)
-    return int(value) if value is not None else None
+    return cache(session).most_urgent_queued
 
 
 @dataclass
@@ -51,7 +49,8 @@ class ClaimedRow:
     id: int
     kind: str
     priority: int
-    method: str
+    channel: str
+    action: str
     chat_id: int
     message_thread_id: int | None
     participant_id: int | None
@@ -92,7 +91,7 @@ async def claim_due(
     """
     candidates = (
         select(OutboxItem.id, OutboxItem.chat_id, OutboxItem.kind, OutboxItem.priority)
-        .where(OutboxItem.status == "pending", OutboxItem.due_at <= now)
+        .where(OutboxItem.status == OutboxStatus.PENDING, OutboxItem.due_at <= now)
         .order_by(OutboxItem.priority, OutboxItem.due_at, OutboxItem.id)
         .limit(limit * 4)
     )
@@ -129,9 +128,12 @@ async def claim_due(
         return []
     claimed = await session.scalars(
         update(OutboxItem)
-        .where(OutboxItem.id.in_(picked), OutboxItem.status == "pending")
+        .where(OutboxItem.id.in_(picked), OutboxItem.status == OutboxStatus.PENDING)
         .values(
-            status="sending", claimed_by=worker, claimed_at=now, attempts=OutboxItem.attempts + 1
+            status=OutboxStatus.SENDING,
+            claimed_by=worker,
+            claimed_at=now,
+            attempts=OutboxItem.attempts + 1,
         )
         .returning(OutboxItem.id)
     )
@@ -143,7 +145,8 @@ async def claim_due(
             OutboxItem.id,
             OutboxItem.kind,
             OutboxItem.priority,
-            OutboxItem.method,
+            OutboxItem.channel,
+            OutboxItem.action,
             OutboxItem.chat_id,
             OutboxItem.message_thread_id,
             OutboxItem.participant_id,
@@ -167,7 +170,7 @@ async def finish(session: AsyncSession, item_id: int, **values: Any) -> None:
 async def claimants(session: AsyncSession) -> list[str]:
     """Workers that hold rows in `sending` right now."""
     names = await session.scalars(
-        select(OutboxItem.claimed_by).where(OutboxItem.status == "sending").distinct()
+        select(OutboxItem.claimed_by).where(OutboxItem.status == OutboxStatus.SENDING).distinct()
     )
     return [name for name in names.all() if name]
 
@@ -179,17 +182,17 @@ async def recover_abandoned(
     is worse than none (broadcasts) whose send had started, which are marked `unknown`."""
     if not dead_workers:
         return 0, 0
-    stale = OutboxItem.status == "sending", OutboxItem.claimed_by.in_(dead_workers)
+    stale = OutboxItem.status == OutboxStatus.SENDING, OutboxItem.claimed_by.in_(dead_workers)
     attempted = OutboxItem.kind.in_(no_resend_kinds) & OutboxItem.attempt_started_at.is_not(None)
     dropped = await session.execute(
         update(OutboxItem)
         .where(*stale, attempted)
-        .values(status="unknown", error="worker stopped while sending")
+        .values(status=OutboxStatus.UNKNOWN, error="worker stopped while sending")
     )
     again = await session.execute(
         update(OutboxItem)
         .where(*stale)
-        .values(status="pending", claimed_by=None, attempt_started_at=None)
+        .values(status=OutboxStatus.PENDING, claimed_by=None, attempt_started_at=None)
     )
     return int(getattr(again, "rowcount", 0)), int(getattr(dropped, "rowcount", 0))
 
@@ -202,18 +205,20 @@ async def release(session: AsyncSession, worker: str, item_ids: Sequence[int]) -
         update(OutboxItem)
         .where(
             OutboxItem.id.in_(list(item_ids)),
-            OutboxItem.status == "sending",
+            OutboxItem.status == OutboxStatus.SENDING,
             OutboxItem.claimed_by == worker,
             OutboxItem.attempt_started_at.is_(None),
         )
-        .values(status="pending", claimed_by=None, attempts=OutboxItem.attempts - 1)
+        .values(status=OutboxStatus.PENDING, claimed_by=None, attempts=OutboxItem.attempts - 1)
     )
     return int(getattr(result, "rowcount", 0))
 
 
 async def postpone_chat(session: AsyncSession, chat_id: int | None, until: datetime) -> None:
     """Flood control: nothing pending for this chat (None: for anyone) before `until`."""
-    query = update(OutboxItem).where(OutboxItem.status == "pending", OutboxItem.due_at < until)
+    query = update(OutboxItem).where(
+        OutboxItem.status == OutboxStatus.PENDING, OutboxItem.due_at < until
+    )
     if chat_id is not None:
         query = query.where(OutboxItem.chat_id == chat_id)
     await session.execute(query.values(due_at=until))
@@ -222,7 +227,7 @@ async def postpone_chat(session: AsyncSession, chat_id: int | None, until: datet
 async def next_due_at(session: AsyncSession) -> datetime | None:
     """When the next pending row falls due (to sleep exactly that long)."""
     return await session.scalar(
-        select(func.min(OutboxItem.due_at)).where(OutboxItem.status == "pending")
+        select(func.min(OutboxItem.due_at)).where(OutboxItem.status == OutboxStatus.PENDING)
     )
 
 

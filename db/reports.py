@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.enums import AlertStatus, AppointmentStatus, CheckinStatus, HelpStatus
 from db.models import Alert, Appointment, Checkin, HelpRequest, Message, OutboxItem, Participant
 
 
@@ -38,13 +39,13 @@ async def participant_overview(
     """Every participant (or one officer's) with open requests and next appointment."""
     open_requests = (
         select(HelpRequest.participant_id, func.count().label("open"))
-        .where(HelpRequest.status != "resolved")
+        .where(HelpRequest.status != HelpStatus.RESOLVED)
         .group_by(HelpRequest.participant_id)
         .subquery()
     )
     next_appointment = (
         select(Appointment.participant_id, func.min(Appointment.at).label("next_at"))
-        .where(Appointment.status == "scheduled", Appointment.at > now)
+        .where(Appointment.status == AppointmentStatus.SCHEDULED, Appointment.at > now)
         .group_by(Appointment.participant_id)
         .subquery()
     )
@@ -85,7 +86,7 @@ async def recent_moods(
             select(Checkin.participant_id, Checkin.mood)
             .where(
                 Checkin.participant_id.in_(participant_ids),
-                Checkin.status == "completed",
+                Checkin.status == CheckinStatus.COMPLETED,
                 Checkin.mood.is_not(None),
             )
             .order_by(Checkin.completed_at)
@@ -126,7 +127,9 @@ async def health(session: AsyncSession, now: datetime) -> Health:
             )
         )
     ).one()
-    unacknowledged = await session.scalar(select(func.count()).where(Alert.status == "open"))
+    unacknowledged = await session.scalar(
+        select(func.count()).where(Alert.status == AlertStatus.OPEN)
+    )
     broadcast = await session.scalar(
         select(func.count()).where(
             OutboxItem.kind == "broadcast", OutboxItem.status.in_(("pending", "sending"))
@@ -139,10 +142,12 @@ async def open_counts(session: AsyncSession, participant_id: int) -> tuple[int, 
     """Open help requests and unacknowledged alerts of one participant."""
     requests = await session.scalar(
         select(func.count()).where(
-            HelpRequest.participant_id == participant_id, HelpRequest.status != "resolved"
+            HelpRequest.participant_id == participant_id, HelpRequest.status != HelpStatus.RESOLVED
         )
     )
     alerts = await session.scalar(
-        select(func.count()).where(Alert.participant_id == participant_id, Alert.status == "open")
+        select(func.count()).where(
+            Alert.participant_id == participant_id, Alert.status == AlertStatus.OPEN
+        )
     )
     return int(requests or 0), int(alerts or 0)

@@ -1,59 +1,55 @@
-"""Deleting data: one participant everywhere (erasure), or everything past retention."""
+"""Deleting data: one participant everywhere (erasure), or everything past retention.
+
+Both go through db.personal_data, the declared list of tables about participants.
+"""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Text, delete, func, literal, select, type_coerce, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import crypto
+from db.enums import OutboxStatus
 from db.models import (
-    Alert,
-    Appointment,
     AuditEntry,
     Base,
-    Broadcast,
-    Checkin,
     ConversationState,
-    HelpRequest,
     InboxUpdate,
     Invite,
-    KeyValue,
-    Message,
     OutboxItem,
     Participant,
 )
+from db.personal_data import OTHER_PURGED, PERSONAL_DATA
 
-# Rows that hang off a participant; deleting the participant cascades to all of them.
-OWNED = (Message, Checkin, HelpRequest, Appointment, Alert, OutboxItem, KeyValue)
+# Who sent a stored raw update: given its stored (encrypted) payload, the sender's
+# Telegram id, or None when it cannot be read.
+SenderOf = Callable[[str], int | None]
 
 
-async def erase_participant(session: AsyncSession, participant: Participant) -> dict[str, int]:
+async def erase_participant(
+    session: AsyncSession, participant: Participant, sender_of: SenderOf
+) -> dict[str, int]:
     """Delete the participant and everything about them; returns rows per table."""
     counts: dict[str, int] = {}
-    for model in OWNED:
-        counts[model.__tablename__] = int(
-            await session.scalar(select(func.count()).where(model.participant_id == participant.id))
-            or 0
+    for table in PERSONAL_DATA:
+        column = getattr(table.model, "participant_id", None)
+        if column is None or table.erased_by != "cascade":
+            continue
+        counts[table.model.__tablename__] = int(
+            await session.scalar(select(func.count()).where(column == participant.id)) or 0
         )
     if participant.telegram_id is not None:
-        await session.execute(
-            delete(ConversationState).where(
-                ConversationState.telegram_id == participant.telegram_id
-            )
-        )
-        counts["inbox"] = await _forget_raw_updates(session, participant.telegram_id)
+        counts["inbox"] = await _forget_raw_updates(session, participant.telegram_id, sender_of)
         # Audit lines stay (accountability) but no longer say which Telegram account it was.
         await session.execute(
             update(AuditEntry)
             .where(AuditEntry.actor_telegram_id == participant.telegram_id)
             .values(actor_telegram_id=None)
         )
-    counts["conversation_state"] = await _forget_staff_flows_about(session, participant.id)
+    counts["conversation_state"] += await _forget_staff_flows_about(session, participant.id)
     result = await session.execute(delete(Invite).where(Invite.participant_id == participant.id))
     counts["invites"] = int(getattr(result, "rowcount", 0))
     await session.execute(delete(Participant).where(Participant.id == participant.id))
@@ -72,26 +68,18 @@ async def _forget_staff_flows_about(session: AsyncSession, participant_id: int) 
     return forgotten
 
 
-async def _forget_raw_updates(session: AsyncSession, telegram_id: int) -> int:
+async def _forget_raw_updates(session: AsyncSession, telegram_id: int, sender_of: SenderOf) -> int:
     """Raw updates still stored from this person (unprocessed ones, and ones kept because
     handling them failed) hold their text too."""
-    forgotten = 0
     rows = await session.execute(
         select(InboxUpdate.update_id, type_coerce(InboxUpdate.payload, Text)).where(
             InboxUpdate.payload.is_not(None)
         )
     )
-    for update_id, token in rows.all():
-        try:
-            payload: Any = json.loads(crypto.decrypt(token))
-        except crypto.EncryptionKeyError:
-            continue  # unreadable with these keys: cannot be matched to anyone
-        parts = payload.values() if isinstance(payload, dict) else []
-        senders = {(part.get("from") or {}).get("id") for part in parts if isinstance(part, dict)}
-        if telegram_id in senders:
-            await session.execute(delete(InboxUpdate).where(InboxUpdate.update_id == update_id))
-            forgotten += 1
-    return forgotten
+    mine = [update_id for update_id, token in rows.all() if sender_of(token) == telegram_id]
+    if mine:
+        await session.execute(delete(InboxUpdate).where(InboxUpdate.update_id.in_(mine)))
+    return len(mine)
 
 
 async def staff_copies(
@@ -102,7 +90,7 @@ async def staff_copies(
     rows = await session.execute(
         select(OutboxItem.chat_id, OutboxItem.telegram_message_id).where(
             OutboxItem.participant_id == participant.id,
-            OutboxItem.status == "sent",
+            OutboxItem.status == OutboxStatus.SENT,
             OutboxItem.telegram_message_id.is_not(None),
             OutboxItem.sent_at >= since,
             OutboxItem.chat_id != (participant.telegram_id or 0),
@@ -113,31 +101,17 @@ async def staff_copies(
 
 
 async def purge_before(session: AsyncSession, cutoff: datetime) -> dict[str, int]:
-    """Delete conversation data older than `cutoff`; returns rows per table."""
-    finished = ("sent", "failed", "blocked", "unknown", "dropped")
-    statements = {
-        "messages": delete(Message).where(Message.at < cutoff),
-        "checkins": delete(Checkin).where(Checkin.created_at < cutoff),
-        "help_requests": delete(HelpRequest).where(HelpRequest.created_at < cutoff),
-        "appointments": delete(Appointment).where(Appointment.at < cutoff),
-        "alerts": delete(Alert).where(Alert.created_at < cutoff),
-        "outbox": delete(OutboxItem).where(
-            OutboxItem.created_at < cutoff, OutboxItem.status.in_(finished)
-        ),
-        "broadcasts": delete(Broadcast).where(
-            Broadcast.created_at < cutoff, Broadcast.status == "done"
-        ),
-        "inbox": delete(InboxUpdate).where(
-            InboxUpdate.received_at < cutoff, InboxUpdate.processed_at.is_not(None)
-        ),
-        "conversation_state": delete(ConversationState).where(
-            ConversationState.updated_at < cutoff
-        ),
-    }
+    """Delete what is older than `cutoff` in every table the retention period applies to;
+    returns rows per table."""
     counts = {}
-    for name, statement in statements.items():
+    for table in (*PERSONAL_DATA, *OTHER_PURGED):
+        if table.purged_by is None:
+            continue
+        statement = delete(table.model).where(getattr(table.model, table.purged_by) < cutoff)
+        if table.purge_only is not None:
+            statement = statement.where(table.purge_only)
         result = await session.execute(statement)
-        counts[name] = int(getattr(result, "rowcount", 0))
+        counts[table.model.__tablename__] = int(getattr(result, "rowcount", 0))
     return counts
 
 

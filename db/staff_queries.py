@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.enums import Role
 from db.models import Staff
 
 
@@ -20,7 +21,7 @@ async def coordinators(session: AsyncSession) -> Sequence[Staff]:
     """Active coordinators."""
     return (
         await session.scalars(
-            select(Staff).where(Staff.active.is_(True), Staff.role == "coordinator")
+            select(Staff).where(Staff.active.is_(True), Staff.role == Role.COORDINATOR)
         )
     ).all()
 
@@ -28,7 +29,9 @@ async def coordinators(session: AsyncSession) -> Sequence[Staff]:
 async def officers(session: AsyncSession) -> Sequence[Staff]:
     """Active officers."""
     return (
-        await session.scalars(select(Staff).where(Staff.active.is_(True), Staff.role == "officer"))
+        await session.scalars(
+            select(Staff).where(Staff.active.is_(True), Staff.role == Role.OFFICER)
+        )
     ).all()
 
 
@@ -38,7 +41,7 @@ async def escalation_targets(session: AsyncSession) -> Sequence[Staff]:
         await session.scalars(
             select(Staff).where(
                 Staff.active.is_(True),
-                or_(Staff.is_backup.is_(True), Staff.role == "coordinator"),
+                or_(Staff.is_backup.is_(True), Staff.role == Role.COORDINATOR),
             )
         )
     ).all()

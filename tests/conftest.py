@@ -11,10 +11,9 @@ from typing import Any
 
 import pytest
 
-from bot import crypto
-from bot.clock import ManualClock
 from bot.config import Settings
 from bot.runtime import Runtime
+from tests.clock import ManualClock
 from tests.postgres_server import ThrowawayPostgres, server_or_skip
 
 TEST_KEY = "7i-AKmIFVxjz5yGx5wwMPcqmdTojFlb5qXLjkW-Q7r8="
@@ -24,7 +23,6 @@ for name in [
     key for key in os.environ if key.startswith("OPRIT_") and key != "OPRIT_REQUIRE_POSTGRES"
 ]:
     del os.environ[name]
-crypto.activate(crypto.Keyring([TEST_KEY.encode()]))
 
 
 def make_settings(**overrides: Any) -> Settings:

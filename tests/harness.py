@@ -12,15 +12,19 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any
 
-from bot import admin, broadcasts, registration, scheduler
-from bot import sender as sender_module
 from bot.app import AnyApplication, build_application, inbox_processor, open_runtime
-from bot.clock import ManualClock
-from bot.inbox import InboxProcessor
-from bot.polling import fetch_once
+from bot.channels.telegram.calls import TelegramOutbound
+from bot.channels.telegram.polling import fetch_once
+from bot.delivery import sender as sender_module
+from bot.delivery.sender import OutboxSender
+from bot.engine import scheduler
+from bot.engine.inbox import InboxProcessor
 from bot.runtime import Runtime
-from bot.sender import OutboxSender
+from bot.services import admin, broadcasts
+from bot.services.invites import create_invite
 from db import people
+from db.enums import Channel
+from tests.clock import ManualClock
 from tests.conftest import TEST_TOKEN, make_settings
 from tests.e2e.conversation import TelegramUser
 from tests.e2e.fake_bot_api import FakeBotApi
@@ -37,7 +41,9 @@ class Harness:
         self.application = application
         self.clock = clock
         self.processor: InboxProcessor = inbox_processor(application)
-        self.sender = OutboxSender(runtime, application.bot)
+        self.sender = OutboxSender(
+            runtime, {Channel.TELEGRAM: TelegramOutbound(application.bot, runtime.keyring)}
+        )
         self._offset: int | None = None
         self._next_user = 7_000_001
 
@@ -73,7 +79,7 @@ class Harness:
     ) -> int:
         """Sign a user up through the real buttons; returns the participant id."""
         async with self.runtime.sessions() as session, session.begin():
-            invite = await registration.create_invite(
+            invite = await create_invite(
                 session,
                 now=self.clock.now(),
                 valid_for=timedelta(days=14),

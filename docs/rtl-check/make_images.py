@@ -102,16 +102,16 @@ Items = list[tuple[str, object]]
 
 def samples() -> dict[str, tuple[str, Items]]:
     """The sample messages, composed by the bot's own code in Arabic."""
-    from bot.appointments import confirm_choices, reminder_reply
+    from bot.services.appointments import confirm_choices, reminder_reply
     from bot.i18n import _, ngettext, timestamp, use_language, when
-    from bot.labels import (
+    from bot.services.labels import (
         HELP_DOMAINS,
         domain_label,
         help_reference,
         help_status_label,
         mood_label,
     )
-    from bot.replies import participant_keyboard_labels
+    from bot.conversation.replies import participant_keyboard_labels
 
     at = datetime(2026, 12, 3, 13, 0, tzinfo=UTC)  # 14:00 in Amsterdam
     appointment = SimpleNamespace(

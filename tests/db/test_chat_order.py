@@ -9,10 +9,11 @@ from typing import Any
 
 import pytest
 
-from bot import inbox
 from bot.app import open_runtime
-from bot.clock import ManualClock
+from bot.channels.telegram.parse import chat_and_text
+from bot.engine import inbox
 from bot.runtime import Runtime
+from tests.clock import ManualClock
 from tests.conftest import make_settings
 from tests.postgres_server import ThrowawayPostgres
 
@@ -46,6 +47,7 @@ async def test_a_chats_updates_go_in_order_across_workers(postgres_runtime: Runt
             session,
             [_update(1, CHAT_X), _update(2, CHAT_X), _update(3, CHAT_Y)],
             runtime.clock.now(),
+            chat_and_text,
         )
     order: list[tuple[str, int]] = []
     first_is_inside = asyncio.Event()
@@ -78,19 +80,19 @@ async def test_a_chats_updates_go_in_order_across_workers(postgres_runtime: Runt
 
 async def test_a_chat_taken_by_another_worker_is_skipped(postgres_runtime: Runtime) -> None:
     """The advisory lock: while one worker's transaction holds chat X, another skips it."""
-    from db import conversation
+    from db import inbox as inbox_db
 
     runtime = postgres_runtime
     updates = [_update(5, CHAT_X), _update(6, CHAT_Y), _update(7, CHAT_X)]
     async with runtime.sessions() as session, session.begin():
-        await inbox.store(session, updates, runtime.clock.now())
+        await inbox.store(session, updates, runtime.clock.now(), chat_and_text)
     async with runtime.sessions() as holder, holder.begin():
         # The holder asked for chat X's later update: it must wait for 5 itself, but its
         # transaction now holds chat X.
-        assert await conversation.lock_updates(holder, [7]) == []
+        assert await inbox_db.lock_updates(holder, [7]) == []
         async with runtime.sessions() as other, other.begin():
-            taken = await conversation.lock_updates(other, [5, 6])
+            taken = await inbox_db.lock_updates(other, [5, 6])
         assert [row.update_id for row in taken] == [6]
     async with runtime.sessions() as later, later.begin():
-        taken = await conversation.lock_updates(later, [5, 6, 7])
+        taken = await inbox_db.lock_updates(later, [5, 6, 7])
     assert [row.update_id for row in taken] == [5, 6, 7]

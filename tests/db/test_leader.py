@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from bot import leader
 from bot.runtime import Runtime
+from db import locks
 from db.session import create_engine
 
 
 async def test_second_process_waits_for_the_lock(runtime: Runtime) -> None:
     other_engine = create_engine(runtime.settings.database_url)
-    first = leader.AdvisoryLock(runtime.engine, leader.POLLING)
-    second = leader.AdvisoryLock(other_engine, leader.POLLING)
+    first = locks.AdvisoryLock(runtime.engine, locks.POLLING)
+    second = locks.AdvisoryLock(other_engine, locks.POLLING)
     try:
         assert await first.try_acquire()
         if runtime.engine.dialect.name == "postgresql":
@@ -20,7 +20,7 @@ async def test_second_process_waits_for_the_lock(runtime: Runtime) -> None:
             assert await second.try_acquire()
         else:
             assert await second.try_acquire()  # SQLite: one process by design
-        other = leader.AdvisoryLock(runtime.engine, leader.BROADCASTS)
+        other = locks.AdvisoryLock(runtime.engine, locks.BROADCASTS)
         assert await other.try_acquire()  # different jobs do not block each other
         await other.release()
     finally:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from bot.runtime import Runtime
-from db import conversation, people
+from db import flow_states, people
+from db.flow_states import Owner
 from db.models import Participant, Staff
 
 PERSON, NEWCOMER, OFFICER = 5_300_001, 5_300_002, 5_300_003
@@ -83,28 +84,31 @@ async def test_without_prefetch_the_lookups_query(runtime: Runtime) -> None:
 
 
 async def test_prefetched_flow_states_follow_saves_and_clears(runtime: Runtime) -> None:
+    await _seed(runtime)
     now = runtime.clock.now()
+    async with runtime.sessions() as session:
+        person = await people.participant_by_telegram_id(session, PERSON)
+        officer = await people.staff_by_telegram_id(session, OFFICER)
+        assert person is not None and officer is not None
+    participant, staff = Owner(participant_id=person.id), Owner(staff_id=officer.id)
     async with runtime.sessions() as session, session.begin():
-        await conversation.save_flow_state(session, PERSON, "checkin", "mood", "t1", {}, now)
+        await flow_states.save(session, participant, "checkin", "mood", "t1", {}, now)
     async with runtime.sessions() as session, session.begin():
-        await conversation.prefetch_flow_states(session, [PERSON, NEWCOMER])
-        state = await conversation.flow_state(session, PERSON)
+        await flow_states.prefetch(session, [participant, staff])
+        state = await flow_states.get(session, participant)
         assert state is not None and state.step == "mood"
-        assert await conversation.flow_state(session, NEWCOMER) is None
-        await conversation.save_flow_state(session, NEWCOMER, "help", "domain", "t2", {}, now)
-        started = await conversation.flow_state(session, NEWCOMER)
+        assert await flow_states.get(session, staff) is None
+        await flow_states.save(session, staff, "help", "domain", "t2", {}, now)
+        started = await flow_states.get(session, staff)
         assert started is not None and started.flow == "help"
-        await conversation.clear_flow_state(session, PERSON)
-        assert await conversation.flow_state(session, PERSON) is None
-        await conversation.save_flow_state(session, PERSON, "language", "pick", "t3", {}, now)
-        again = await conversation.flow_state(session, PERSON)
+        await flow_states.clear(session, participant)
+        assert await flow_states.get(session, participant) is None
+        await flow_states.save(session, participant, "language", "pick", "t3", {}, now)
+        again = await flow_states.get(session, participant)
         assert again is not None and again.flow == "language"
     async with runtime.sessions() as session:
-        stored = {
-            telegram_id: (await conversation.flow_state(session, telegram_id))
-            for telegram_id in (PERSON, NEWCOMER)
-        }
+        stored = {owner: await flow_states.get(session, owner) for owner in (participant, staff)}
         assert {key: value.flow for key, value in stored.items() if value} == {
-            PERSON: "language",
-            NEWCOMER: "help",
+            participant: "language",
+            staff: "help",
         }

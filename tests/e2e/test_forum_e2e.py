@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.clock import ManualClock
+from tests.clock import ManualClock
 from tests.e2e.conversation import TelegramGroup
 from tests.e2e.fake_bot_api import max_calls_in_window
 from tests.harness import TEST_GROUP_WINDOW, Harness, running_harness

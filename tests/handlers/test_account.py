@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.clock import ManualClock
+from tests.clock import ManualClock
 from tests.harness import Harness, running_harness
 
 

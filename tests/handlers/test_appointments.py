@@ -8,9 +8,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from bot import appointments
-from bot.clock import ManualClock
+from bot.services import appointments
+from bot.timeparse import parse_local_time
 from db.models import Alert, Appointment
+from tests.clock import ManualClock
 from tests.harness import Harness, running_harness
 
 
@@ -107,9 +108,9 @@ async def test_someone_elses_appointment_cannot_be_touched(harness: Harness) -> 
     await harness.pump()
     assert "no appointments" in sam.last_reply()
     message_id = harness.api.last_message_id(sam.chat_id)
-    from bot.telegram_io import sign_callback
+    from bot.conversation.choices import sign_choice
 
-    forged = sign_callback(harness.runtime.keyring, f"ap:{kims}:no")
+    forged = sign_choice(harness.runtime.keyring, f"ap:{kims}:no")
     sam.press_data(forged, message_id)
     await harness.pump()
     assert "older message" in sam.last_reply()
@@ -124,14 +125,14 @@ async def test_someone_elses_appointment_cannot_be_touched(harness: Harness) -> 
 def test_garbage_times_are_refused(text: str) -> None:
     from zoneinfo import ZoneInfo
 
-    with pytest.raises(appointments.AppointmentError):
-        appointments.parse_local_time(text, ZoneInfo("Europe/Amsterdam"))
+    with pytest.raises(ValueError, match="is not a date and time"):
+        parse_local_time(text, ZoneInfo("Europe/Amsterdam"))
 
 
 def test_local_time_is_dst_correct() -> None:
     from zoneinfo import ZoneInfo
 
     zone = ZoneInfo("Europe/Amsterdam")
-    summer = appointments.parse_local_time("2026-07-01T10:00", zone)
-    winter = appointments.parse_local_time("2026-12-01T10:00", zone)
+    summer = parse_local_time("2026-07-01T10:00", zone)
+    winter = parse_local_time("2026-12-01T10:00", zone)
     assert (summer.hour, winter.hour) == (8, 9)

@@ -7,9 +7,9 @@ from collections.abc import AsyncIterator
 import pytest
 from sqlalchemy import select
 
-from bot import scheduler
-from bot.clock import ManualClock
+from bot.engine import scheduler
 from db.models import Broadcast
+from tests.clock import ManualClock
 from tests.harness import Harness, running_harness
 
 

@@ -8,9 +8,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from bot import scheduler
-from bot.clock import ManualClock
+from bot.engine import scheduler
 from db.models import Alert, Checkin, Participant
+from tests.clock import ManualClock
 from tests.harness import Harness, running_harness
 
 DOMAINS = ("housing", "work", "money", "care", "paperwork")
@@ -150,15 +150,15 @@ async def test_scheduled_prompts_and_missed_alert(harness: Harness) -> None:
     sam = harness.user()
     await harness.register(sam)
     # Thursday 3 December 2026 09:00 UTC = 10:00 Amsterdam: a prompt slot (mon,thu 10:00)
-    assert await scheduler.send_checkin_prompts(harness.runtime) == 1
-    assert await scheduler.send_checkin_prompts(harness.runtime) == 0  # same slot: once
+    assert await scheduler.send_prompts(harness.runtime) == 1
+    assert await scheduler.send_prompts(harness.runtime) == 0  # same slot: once
     await harness.pump()
     assert "Time for a short check-in" in sam.last_reply()
     harness.clock.advance(timedelta(days=4))  # Monday 10:00
-    assert await scheduler.send_checkin_prompts(harness.runtime) == 1
+    assert await scheduler.send_prompts(harness.runtime) == 1
     assert await _alerts(harness) == []
     harness.clock.advance(timedelta(days=3))  # Thursday again: second miss in a row
-    await scheduler.send_checkin_prompts(harness.runtime)
+    await scheduler.send_prompts(harness.runtime)
     (alert,) = await _alerts(harness)
     assert alert.kind == "missed_checkins"
     async with harness.runtime.sessions() as session:
@@ -185,7 +185,7 @@ async def test_paused_participant_gets_no_prompts(harness: Harness) -> None:
     sam.press("Yes, pause")
     await harness.pump()
     assert "/start" in sam.last_reply()
-    assert await scheduler.send_checkin_prompts(harness.runtime) == 0
+    assert await scheduler.send_prompts(harness.runtime) == 0
     (alert,) = await _alerts(harness)
     assert alert.kind == "paused"
     sam.send("/start")

@@ -8,11 +8,12 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot import inbox
-from bot.clock import ManualClock
+from bot.channels.telegram.parse import chat_and_text
+from bot.engine import inbox
 from bot.runtime import Runtime, current_scope
-from db import conversation
+from db import inbox as inbox_db
 from db.models import Message
+from tests.clock import ManualClock
 from tests.harness import Harness, running_harness
 
 
@@ -57,15 +58,16 @@ def _text_update(update_id: int, chat_id: int, text: str, **extra: Any) -> dict[
         ({"update_id": 1, "message": {"chat": {"id": 7}, "text": ["ik wil dood"]}}, (7, False)),
     ],
 )
-def test_ordering_fields_read_raw_updates_without_raising(
+def test_the_inbox_reads_chat_and_urgency_of_raw_updates_without_raising(
     payload: dict[str, Any], expected: tuple[int | None, bool]
 ) -> None:
-    assert inbox.ordering_fields(payload) == expected
+    chat, text = chat_and_text(payload)
+    assert (chat, inbox.looks_urgent(text)) == expected
 
 
 async def _store(runtime: Runtime, updates: list[dict[str, Any]]) -> bool:
     async with runtime.sessions() as session, session.begin():
-        _new, urgent = await inbox.store(session, updates, runtime.clock.now())
+        _new, urgent = await inbox.store(session, updates, runtime.clock.now(), chat_and_text)
     return urgent
 
 
@@ -84,14 +86,14 @@ async def test_urgent_chat_goes_first_with_its_earlier_updates(runtime: Runtime)
     )
     assert urgent
     async with runtime.sessions() as session:
-        order = await conversation.pending_update_ids(session, 100)
+        order = await inbox_db.pending_update_ids(session, 100)
     # chat 200 up to its crisis, then chat 400's threat, then everything else oldest first
     assert order == [11, 14, 16, 10, 12, 13, 15]
     async with runtime.sessions() as session, session.begin():
-        await conversation.mark_processed(session, [11, 14, 16], runtime.clock.now())
+        await inbox_db.mark_processed(session, [11, 14, 16], runtime.clock.now())
     async with runtime.sessions() as session:
-        assert await conversation.pending_update_ids(session, 100) == [10, 12, 13, 15]
-        assert await conversation.pending_update_ids(session, 2) == [10, 12]
+        assert await inbox_db.pending_update_ids(session, 100) == [10, 12, 13, 15]
+        assert await inbox_db.pending_update_ids(session, 2) == [10, 12]
 
 
 async def test_an_urgent_update_interrupts_the_batch_in_progress(runtime: Runtime) -> None:
@@ -104,7 +106,10 @@ async def test_an_urgent_update_interrupts_the_batch_in_progress(runtime: Runtim
         handled.append(int(payload["update_id"]))
         if len(handled) == 3:  # a crisis arrives while the backlog is being processed
             await inbox.store(
-                current_scope().session, [_text_update(99, 999, "ik wil dood")], runtime.clock.now()
+                current_scope().session,
+                [_text_update(99, 999, "ik wil dood")],
+                runtime.clock.now(),
+                chat_and_text,
             )
             processor.wake(urgent=True)
 

@@ -12,10 +12,11 @@ from functools import cache
 import pytest
 from babel.messages.pofile import read_po
 
-from bot import appointments, scheduler
-from bot.clock import ManualClock
+from bot.engine import scheduler
 from bot.i18n import LOCALES_DIR, available_languages, language_name, use_language
-from bot.labels import domain_label, mood_label, status_label
+from bot.services import appointments
+from bot.services.labels import domain_label, mood_label, status_label
+from tests.clock import ManualClock
 from tests.harness import Harness, running_harness
 
 PLACEHOLDER = re.compile(r"\{[a-z_]*\}|[\u2066-\u2069\u061c\u200e\u200f]")

@@ -10,9 +10,11 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from bot import checkin, dispatch, officer
-from bot.clock import ManualClock
+from bot.engine import dispatch
+from bot.services import relay
+from db import checkins as checkins_db
 from db.models import Alert, InboxUpdate, Message
+from tests.clock import ManualClock
 from tests.e2e.conversation import TelegramUser
 from tests.harness import Harness, running_harness
 
@@ -58,7 +60,7 @@ async def test_a_crisis_still_gets_its_answer_when_handling_fails(
 ) -> None:
     staff, sam = await _team(h)
     install, _calls = _fails(RuntimeError("a bug in the free-text flow"))
-    monkeypatch.setattr(dispatch, "free_message", install(dispatch.free_message))
+    monkeypatch.setattr(dispatch, "waiting_flow", install(dispatch.waiting_flow))
     sam.send("ik wil er een eind aan maken vanavond")
     await h.pump()
     replies = sam.replies()
@@ -88,7 +90,7 @@ async def test_a_lost_race_is_tried_again_before_it_counts_as_a_bug(
 ) -> None:
     _staff, sam = await _team(h)
     install, calls = _fails(error, times=2)
-    monkeypatch.setattr(dispatch, "free_message", install(dispatch.free_message))
+    monkeypatch.setattr(dispatch, "waiting_flow", install(dispatch.waiting_flow))
     sam.send("hoi, hoe laat is mijn afspraak?")
     await h.pump()
     assert calls["count"] == 3
@@ -103,7 +105,7 @@ async def test_a_constraint_that_keeps_failing_is_a_bug_not_a_duplicate(
     _staff, sam = await _team(h)
     error = IntegrityError("INSERT", {}, Exception("NOT NULL constraint failed"))
     install, calls = _fails(error)
-    monkeypatch.setattr(dispatch, "free_message", install(dispatch.free_message))
+    monkeypatch.setattr(dispatch, "waiting_flow", install(dispatch.waiting_flow))
     sam.send("dit bericht mag niet verdwijnen")
     await h.pump()
     assert calls["count"] >= 2
@@ -121,7 +123,7 @@ async def test_an_officers_relay_that_fails_says_not_sent(
     sam.send("ik ben uit huis gezet")
     await h.pump()
     install, _calls = _fails(RuntimeError("a bug in relaying"))
-    monkeypatch.setattr(officer, "relay", install(officer.relay))
+    monkeypatch.setattr(relay, "send", install(relay.send))
     staff.reply_to(h.api.last_message_id(staff.chat_id), "Ik regel opvang voor vannacht.")
     await h.pump()
     assert "Not sent" in staff.last_reply()
@@ -135,7 +137,7 @@ async def test_a_button_press_is_kept_when_handling_fails(
     sam.send("/checkin")
     await h.pump()
     install, _calls = _fails(RuntimeError("a bug in the check-in"))
-    monkeypatch.setattr(checkin, "choose", install(checkin.choose))
+    monkeypatch.setattr(checkins_db, "open_checkin", install(checkins_db.open_checkin))
     press = sam.press("Bad")
     await h.pump()
     assert APOLOGY in sam.last_reply()

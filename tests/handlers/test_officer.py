@@ -8,10 +8,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from bot import scheduler
-from bot.clock import ManualClock
-from bot.telegram_io import sign_callback
+from bot.conversation.choices import sign_choice
+from bot.engine import scheduler
 from db.models import Alert, AuditEntry, HelpRequest, Message, Participant
+from tests.clock import ManualClock
 from tests.e2e.conversation import TelegramUser
 from tests.harness import Harness, running_harness
 
@@ -145,7 +145,7 @@ async def test_participant_and_stranger_get_nothing_of_anyone(h: Harness) -> Non
     async with h.runtime.sessions() as session:
         alert = (await session.scalars(select(Alert))).first()
     assert alert is not None
-    forged = sign_callback(h.runtime.keyring, f"al:{alert.id}:done")
+    forged = sign_choice(h.runtime.keyring, f"al:{alert.id}:done")
     sam.press_data(forged, h.api.last_message_id(sam.chat_id))
     sam.press_data(f"al:{alert.id}:done:AAAAAAAA", h.api.last_message_id(sam.chat_id))
     await h.pump()
@@ -164,7 +164,7 @@ async def test_other_officer_cannot_act_on_or_reply_to_someone_elses_case(h: Har
     async with h.runtime.sessions() as session:
         alert = (await session.scalars(select(Alert))).one()
     other.press_data(
-        sign_callback(h.runtime.keyring, f"al:{alert.id}:reply"), h.api.last_message_id(sam.chat_id)
+        sign_choice(h.runtime.keyring, f"al:{alert.id}:reply"), h.api.last_message_id(sam.chat_id)
     )
     other.send(f"/case {participant_id}")
     await h.pump()

@@ -9,11 +9,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from bot import broadcasts
-from bot.clock import ManualClock
 from bot.ratelimit import SlidingWindowLimiter
+from bot.services import broadcasts
 from db import broadcasts as broadcasts_db
 from db.models import OutboxItem
+from tests.clock import ManualClock
 from tests.e2e.conversation import TelegramUser
 from tests.harness import Harness, running_harness
 

@@ -8,9 +8,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from bot import admin, registration
-from bot.clock import ManualClock
+from bot.services import admin
+from bot.services.invites import create_invite
 from db.models import AuditEntry, Message, Participant
+from tests.clock import ManualClock
 from tests.harness import Harness, running_harness
 
 
@@ -22,7 +23,7 @@ async def harness(sqlite_url: str, clock: ManualClock) -> AsyncIterator[Harness]
 
 async def invite(h: Harness, **kwargs: object) -> str:
     async with h.runtime.sessions() as session, session.begin():
-        made = await registration.create_invite(
+        made = await create_invite(
             session,
             now=h.clock.now(),
             valid_for=timedelta(days=14),

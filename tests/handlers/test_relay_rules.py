@@ -12,7 +12,7 @@ from datetime import timedelta
 
 import pytest
 
-from bot.clock import ManualClock
+from tests.clock import ManualClock
 from tests.e2e.conversation import TelegramGroup, TelegramUser
 from tests.harness import Harness, running_harness
 

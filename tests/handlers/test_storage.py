@@ -7,8 +7,8 @@ from collections.abc import AsyncIterator
 import pytest
 from sqlalchemy import select
 
-from bot.clock import ManualClock
 from db.models import Message
+from tests.clock import ManualClock
 from tests.harness import Harness, running_harness
 
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from bot import admin
-from bot.clock import ManualClock
+from bot.services import admin
+from tests.clock import ManualClock
 from tests.conftest import TEST_KEY
 from tests.e2e.botprocess import bot_env, oprit, oprit_json
 from tests.e2e.seed import seed_participants

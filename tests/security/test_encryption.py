@@ -11,12 +11,15 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bot import crypto, inbox, metrics
+from bot import crypto
 from bot.app import open_runtime
-from bot.clock import ManualClock
+from bot.channels.telegram.parse import chat_and_text
+from bot.engine import inbox
 from db import outbox as outbox_db
 from db import retention
 from db.models import InboxUpdate, Message, OutboxItem, Participant
+from db.types import bind_cipher
+from tests.clock import ManualClock
 from tests.conftest import make_settings
 from tests.harness import Harness, running_harness
 
@@ -76,14 +79,12 @@ def test_keys_rotate_while_a_process_keeps_running(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(crypto, "_active", crypto.active())  # restored after the test
-    monkeypatch.setattr(crypto, "_key_file", None)
     settings = make_settings(encryption_key=None, database_url="sqlite+aiosqlite:///data/oprit.db")
 
     async def write_and_read(text: str | None, keyring: crypto.Keyring | None = None) -> list[str]:
         runtime = await open_runtime(settings)
         if keyring is not None:  # a process that started before the rotation
-            crypto.activate(keyring, tmp_path / "data" / "oprit.key")
+            bind_cipher(runtime.engine, keyring)
         async with runtime.sessions() as session, session.begin():
             if text is not None:
                 participant = Participant(
@@ -115,7 +116,8 @@ def test_keys_rotate_while_a_process_keeps_running(
     assert asyncio.run(write_and_read("oude sleutel tekst")) == ["oude sleutel tekst"]
     key_file = tmp_path / "data" / "oprit.key"
     old_keys = crypto.keys_in_file(key_file)
-    still_running = crypto.active()  # the "running bot" keeps its old keyring in memory
+    still_running = crypto.load_keyring(None, key_file)  # the running bot's keys in memory
+    assert still_running is not None
 
     env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
     result = subprocess.run(
@@ -169,7 +171,7 @@ async def test_an_undecryptable_outbox_row_fails_alone_and_is_kept(h: Harness) -
             await session.flush()
             rows.append(row.id)
     tokens = [await _seal_with_another_key(h, "outbox", "id", "payload", row) for row in rows]
-    counted = metrics.current().undecryptable.labels("outbox")._value.get()
+    counted = h.runtime.metrics.undecryptable.labels("outbox")._value.get()
     sam.send("/help")
     await h.pump()
     assert "Check-in" in sam.last_reply()  # everything else goes on
@@ -185,7 +187,7 @@ async def test_an_undecryptable_outbox_row_fails_alone_and_is_kept(h: Harness) -
             assert kept == [(row_id, token)]  # never wiped
     notices = [text for text in coordinator.replies() if "cannot be decrypted" in text]
     assert len(notices) == 1  # told once
-    assert metrics.current().undecryptable.labels("outbox")._value.get() == counted + 2
+    assert h.runtime.metrics.undecryptable.labels("outbox")._value.get() == counted + 2
 
 
 async def test_an_undecryptable_update_is_kept_and_the_rest_goes_on(h: Harness) -> None:
@@ -196,6 +198,7 @@ async def test_an_undecryptable_update_is_kept_and_the_rest_goes_on(h: Harness) 
             session,
             [{"update_id": 99, "message": {"message_id": 1, "chat": {"id": sam.chat_id}}}],
             h.clock.now(),
+            chat_and_text,
         )
     token = await _seal_with_another_key(h, "inbox", "update_id", "payload", 99)
     sam.send("/help")

@@ -9,9 +9,11 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot import appointments, privacy, scheduler
-from bot.clock import ManualClock
+from bot.channels.telegram.parse import sender_of
+from bot.engine import scheduler
+from bot.services import appointments, privacy
 from db.models import AuditEntry, Base, Message, Participant
+from tests.clock import ManualClock
 from tests.harness import Harness, running_harness
 
 FORUM = -1001234567890
@@ -93,7 +95,7 @@ async def test_nothing_of_an_erased_participant_remains(h: Harness) -> None:
         assert sam is not None
         sam_topic = sam.forum_topic_id
     async with h.runtime.sessions() as session, session.begin():
-        counts = await privacy.erase(session, sam_id, h.clock.now(), "cli")
+        counts = await privacy.erase(h.runtime.tx(session), sam_id, "cli", sender_of)
     assert counts["messages"] > 0 and counts["alerts"] > 0 and counts["outbox"] > 0
     await h.pump()  # the topic is deleted, staff copies Telegram still allows are removed
     if h.runtime.settings.officer_chat_id is not None:
@@ -122,7 +124,7 @@ async def test_nothing_of_an_erased_participant_remains(h: Harness) -> None:
 async def test_erasing_an_unknown_participant_is_a_clear_error(h: Harness) -> None:
     async with h.runtime.sessions() as session, session.begin():
         with pytest.raises(privacy.PrivacyError):
-            await privacy.erase(session, 4242, h.clock.now(), "cli")
+            await privacy.erase(h.runtime.tx(session), 4242, "cli", sender_of)
 
 
 async def test_purge_keeps_recent_and_drops_old(h: Harness) -> None:

@@ -1,4 +1,5 @@
-"""Invites and sign-up, as a service (no Telegram types), on SQLite and PostgreSQL."""
+"""Invites and sign-up without Telegram: through the in-memory channel, on SQLite and
+PostgreSQL."""
 
 from __future__ import annotations
 
@@ -7,19 +8,22 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from bot import admin, registration
-from bot.clock import ManualClock
-from bot.flows import ChoiceId
-from bot.registration import InviteError
+from bot.channels.memory import MemoryChannel
+from bot.conversation.flow import FlowContext
+from bot.flows import registration
 from bot.runtime import Runtime
+from bot.services import admin
+from bot.services.invites import InviteError, NewInvite, create_invite, hash_code
+from db import people
 from db.models import AuditEntry, Invite, Participant
+from tests.clock import ManualClock
 
 USER = 5550001
 
 
-async def _invite(rt: Runtime, **kwargs: object) -> registration.NewInvite:
+async def _invite(rt: Runtime, **kwargs: object) -> NewInvite:
     async with rt.sessions() as session, session.begin():
-        return await registration.create_invite(
+        return await create_invite(
             session,
             now=rt.clock.now(),
             valid_for=timedelta(days=14),
@@ -28,17 +32,9 @@ async def _invite(rt: Runtime, **kwargs: object) -> registration.NewInvite:
 
 
 async def _start(rt: Runtime, code: str | None, user: int = USER) -> list[str]:
-    async with rt.sessions() as session, session.begin():
-        replies = await registration.start(
-            session,
-            telegram_id=user,
-            first_name="Sam",
-            telegram_language="nl",
-            code=code,
-            default_language="nl",
-            now=rt.clock.now(),
-        )
-    return [reply.text for reply in replies]
+    async with MemoryChannel(rt) as channel:
+        said = await channel.write(user, f"/start {code}", language="nl")
+    return [message.text for message in said]
 
 
 async def test_invite_is_unguessable_and_only_hashed(runtime: Runtime) -> None:
@@ -48,32 +44,27 @@ async def test_invite_is_unguessable_and_only_hashed(runtime: Runtime) -> None:
     async with runtime.sessions() as session:
         stored = (await session.scalars(select(Invite))).one()
     assert stored.code_hash != invite.code
-    assert stored.code_hash == registration.hash_code(invite.code)
+    assert stored.code_hash == hash_code(invite.code)
 
 
 async def test_full_sign_up(runtime: Runtime) -> None:
     invite = await _invite(runtime, name="Test Deelnemer", language="en")
-    texts = await _start(runtime, invite.code)
-    assert "Which language" in texts[0]
-    async with runtime.sessions() as session, session.begin():
+    async with MemoryChannel(runtime) as channel:
+        said = await channel.write(USER, f"/start {invite.code}", language="nl")
+        assert "Which language" in said[0].text
+        async with runtime.sessions() as session:
+            participant = (await session.scalars(select(Participant))).one()
+            assert (participant.name, participant.language, participant.status) == (
+                "Test Deelnemer",
+                "en",
+                "registering",
+            )
+        said = await channel.press(USER, "Nederlands")
+        assert said[0].choices  # the consent question, with its buttons
+        said = await channel.press(USER, said[0].labels[0])
+        assert said[0].keyboard  # the participant keyboard: signed up
+    async with runtime.sessions() as session:
         participant = (await session.scalars(select(Participant))).one()
-        assert (participant.name, participant.language, participant.status) == (
-            "Test Deelnemer",
-            "en",
-            "registering",
-        )
-        from db import conversation
-
-        state = await conversation.flow_state(session, USER)
-        assert state is not None
-        replies = await registration.choose(
-            session, participant, ChoiceId("reg", state.token, "lang_nl"), runtime.clock.now()
-        )
-        assert "wat er met je berichten gebeurt" in replies[0].text.lower() or replies[0].choices
-        replies = await registration.choose(
-            session, participant, ChoiceId("reg", state.token, "agree"), runtime.clock.now()
-        )
-        assert replies[0].keyboard is not None
         assert participant.status == "active"
         assert participant.consent_at == runtime.clock.now()
 
@@ -143,8 +134,10 @@ async def test_staff_get_their_greeting(runtime: Runtime) -> None:
             language="en",
             now=runtime.clock.now(),
         )
-    texts = await _start(runtime, None)
-    assert "officer" in texts[0]
+    async with runtime.sessions() as session, session.begin():
+        staff = await people.staff_by_telegram_id(session, USER)
+        replies = await registration.start(FlowContext(runtime.tx(session), staff=staff), "")
+    assert "officer" in replies[0].text
 
 
 async def test_invite_for_unknown_officer_is_refused(runtime: Runtime) -> None:

@@ -8,10 +8,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from bot import appointments, reminders, scheduler
-from bot.clock import ManualClock
+from bot.engine import scheduler
 from bot.runtime import Runtime
+from bot.services import appointments, reminders
 from db.models import Alert, Appointment, OutboxItem, Participant, Reminder
+from tests.clock import ManualClock
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 DAY, TWO_HOURS = timedelta(days=1), timedelta(hours=2)

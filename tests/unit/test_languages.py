@@ -20,8 +20,8 @@ import pytest
 from babel.messages.catalog import Catalog, Message
 from babel.messages.pofile import read_po
 
+from bot import flows
 from bot.i18n import LOCALES_DIR, available_languages, language_name, ngettext, use_language
-from bot.replies import participant_keyboard_labels
 
 LANGUAGES = ("nl", "en", "ar", "tr", "pl")
 KNOWN_GAPS = LOCALES_DIR / "known_gaps.txt"
@@ -228,7 +228,7 @@ def test_arabic_isolates_every_latin_run_number_command_and_placeholder() -> Non
 
 def test_arabic_lines_read_right_to_left() -> None:
     with use_language("ar"):
-        keyboard = set(participant_keyboard_labels().values())
+        keyboard = {label for row in flows.keyboard_rows() for label in row}
     for message in _messages("ar"):
         for text in _strings(message):
             if text in keyboard:
@@ -241,7 +241,7 @@ def test_arabic_lines_read_right_to_left() -> None:
 def test_reply_keyboard_labels_have_no_invisible_marks(language: str) -> None:
     """Reply-keyboard labels come back as message text and are matched exactly."""
     with use_language(language):
-        labels = participant_keyboard_labels().values()
+        labels = [label for row in flows.keyboard_rows() for label in row]
     for label in labels:
         assert not any(mark in label for mark in BIDI_MARKS), (language, label)
 
@@ -251,5 +251,7 @@ def test_keyboard_labels_never_mean_two_actions() -> None:
     seen: dict[str, str] = {}
     for language in LANGUAGES:
         with use_language(language):
-            for action, label in participant_keyboard_labels().items():
-                assert seen.setdefault(label, action) == action, (language, label)
+            for flow in flows.FLOWS:
+                if flow.keyboard is not None:
+                    label = flow.keyboard()
+                    assert seen.setdefault(label, flow.id) == flow.id, (language, label)

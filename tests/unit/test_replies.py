@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.replies import Attachment, Choice, Keyboard, Reply, split_text
+from bot.conversation.replies import Attachment, Choice, Keyboard, Reply, split_text
 
 
 def _units(text: str) -> int:

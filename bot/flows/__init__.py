@@ -1,0 +1,100 @@
+"""Every flow, listed once. A new flow is one module in this folder and one line in
+`FLOWS`; the dispatcher (bot.engine.dispatch), the scheduler and the command menu read
+this list, and export/erase/purge reach the tables a flow `stores` through
+db.personal_data.
+
+The order matters twice: the participant keyboard shows the flows that have a button in
+this order (two per row), and the command menu lists commands in this order.
+"""
+
+from __future__ import annotations
+
+import functools
+
+from bot.conversation.flow import Audience, Command, Flow
+from bot.flows import (
+    account,
+    alert_actions,
+    appointments,
+    checkin,
+    compose_broadcast,
+    guide,
+    help_request,
+    overview,
+    plan_appointment,
+    registration,
+    sleep,
+)
+from bot.i18n import available_languages, use_language
+
+FLOWS: tuple[Flow, ...] = (
+    registration.FLOW,
+    checkin.FLOW,
+    help_request.FLOW,
+    appointments.FLOW,
+    account.FLOW,
+    guide.FLOW,
+    overview.FLOW,
+    plan_appointment.FLOW,
+    compose_broadcast.FLOW,
+    alert_actions.FLOW,
+    sleep.FLOW,
+)
+
+_BY_ID = {flow.id: flow for flow in FLOWS}
+KEYBOARD_PER_ROW = 2
+
+
+def by_id(flow_id: str) -> Flow | None:
+    """The flow a choice id or a stored state names."""
+    return _BY_ID.get(flow_id)
+
+
+def command(name: str, audience: Audience) -> tuple[Flow, Command] | None:
+    """The flow started by /name for this audience (flows for anyone included)."""
+    for flow in FLOWS:
+        if flow.audience in (audience, Audience.ANYONE):
+            for known in flow.commands:
+                if known.name == name:
+                    return flow, known
+    return None
+
+
+def keyboard_rows() -> list[list[str]]:
+    """The participant keyboard in the current language."""
+    labels = [flow.keyboard() for flow in FLOWS if flow.keyboard is not None]
+    return [labels[i : i + KEYBOARD_PER_ROW] for i in range(0, len(labels), KEYBOARD_PER_ROW)]
+
+
+@functools.cache
+def _keyboard_flows() -> dict[str, Flow]:
+    """Every keyboard label in every language, mapped to its flow: a participant may
+    press a button of a keyboard sent before they switched language."""
+    found: dict[str, Flow] = {}
+    for language in available_languages():
+        with use_language(language):
+            for flow in FLOWS:
+                if flow.keyboard is not None:
+                    found[flow.keyboard()] = flow
+    return found
+
+
+def keyboard_flow(text: str | None) -> Flow | None:
+    """The flow whose keyboard button reads `text`, in any language."""
+    return _keyboard_flows().get(text) if text else None
+
+
+def command_menu() -> list[tuple[str, str]]:
+    """The participants' commands with their menu line, in the current language."""
+    return [
+        (known.name, known.describe())
+        for flow in FLOWS
+        if flow.audience is not Audience.STAFF
+        for known in flow.commands
+        if known.describe is not None
+    ]
+
+
+def prompted() -> list[Flow]:
+    """The flows that send a scheduled prompt."""
+    return [flow for flow in FLOWS if flow.prompt is not None]
