@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format catalogs extract bench clean
+.PHONY: run test lint format catalogs extract bench clean triage-model triage-speed
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,16 @@ extract: $(STAMP)
 bench: $(STAMP) catalogs
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python -m benchmarks $(BENCH_ARGS)
+
+# Retrain the triage model from tests/triage/corpus/ (writes bot/triage/model.json: commit it
+# together with the corpus; a test checks that the file matches the corpus).
+triage-model: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,triage-train]'
+	$(BIN)/python -m bot.triage.train
+
+# Start-up, lines per second and latency of triage (prints numbers, asserts nothing).
+triage-speed: $(STAMP)
+	$(BIN)/python -m tests.triage.speed
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

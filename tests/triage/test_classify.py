@@ -12,6 +12,8 @@ import pytest
 
 from bot import triage
 from bot.triage import SEVERITIES, Verdict, classify, normalise, severity_rank
+from bot.triage import rules as triage_rules
+from bot.triage.normalise import _normalise, _squeeze
 
 
 def words_of(verdict: Verdict) -> str:
@@ -283,8 +285,8 @@ def test_fast_and_lazy_squeeze_agree() -> None:
     rng = random.Random(7)
     for _ in range(2000):
         text = "".join(rng.choice(alphabet) for _ in range(rng.randrange(0, 30)))
-        normal = triage._normalise(text)
-        assert triage._squeeze(normal.folded)[0] == normal.text, repr(text)
+        normal = _normalise(text)
+        assert _squeeze(normal.folded)[0] == normal.text, repr(text)
         for start in range(len(normal.text)):
             for end in range(start + 1, len(normal.text) + 1):
                 first, last = normal.span(start, end)
@@ -357,21 +359,21 @@ def test_rules_files_load_and_cover_the_crisis_categories(lang: str) -> None:
     assert text.startswith("# "), "a rules file starts with a comment explaining the format"
     data = tomllib.loads(text)
     assert {"self_harm", "violence"} <= set(data)
-    rules = triage._load(lang).rules
+    rules = triage_rules._load(lang).rules
     assert {rule.category for rule in rules} >= {"self_harm", "violence"}
 
 
 def test_every_applied_rule_has_a_valid_severity() -> None:
     for lang in triage.LANGUAGES:
-        rules = triage._load(lang).rules
+        rules = triage_rules._load(lang).rules
         for rule in rules:
             assert rule.severity in SEVERITIES[1:], rule.name
             assert rule.weight > 0, rule.name
 
 
 def test_prepare_compiles_the_rules_of_every_language_up_front() -> None:
-    triage._ruleset.cache_clear()
+    triage_rules._ruleset.cache_clear()
     triage.prepare()
-    assert triage._ruleset.cache_info().currsize == len(triage.LANGUAGES) + 1
+    assert triage_rules._ruleset.cache_info().currsize == len(triage.LANGUAGES) + 1
     assert triage.classify("ik wil dood", "nl").severity == "critical"
-    assert triage._ruleset.cache_info().currsize == len(triage.LANGUAGES) + 1
+    assert triage_rules._ruleset.cache_info().currsize == len(triage.LANGUAGES) + 1

@@ -1,0 +1,120 @@
+"""The learned detector's features: the same pure-Python code at training and at run time.
+
+A message is normalised exactly as the rules see it (`bot.triage.normalise`: case, accents,
+emoji, digits as letters, repeated letters collapsed) and cut into words. Its features are
+
+- character n-grams of 2 to 5 characters inside each word padded with a space on both sides
+  (like scikit-learn's ``char_wb``): these carry spelling variants, typos, glued words
+  ("kzweet") and word endings across languages;
+- the words themselves (``w:`` + word) and pairs of neighbouring words in the same clause
+  (``b:`` + word + space + word).
+
+Negation: the NEGATION_SCOPE words after a negation word of the lexicons ("niet", "geen",
+"dont", "nie", "ما", ...) give their n-grams and word feature marked with ``~`` instead,
+up to a clause word ("maar", "ik", "but") or the end of the clause, as the rules do. So
+"ik wil niet dood" does not look like "ik wil dood" to the model, while "ik wil niet meer
+leven" and "i cant take it anymore" are learnt as they are written.
+
+A feature is present or not (counts do not matter). Its value is its idf divided by
+sqrt(NORM_PRIOR + the sum of the squared idf of all the message's features), counting
+features the model does not know with the largest idf, so the score of a message does not
+depend on which features were kept in the model file. NORM_PRIOR damps short messages: a
+two-word "al gedaan" otherwise gets as much weight from its few n-grams as a long message
+from all of its own, and chance n-grams then decide. Every feature comes from one word (or a
+pair), so the model's decision can be explained with the participant's own words.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+
+MIN_N = 2
+MAX_N = 5
+WORD_PREFIX = "w:"
+BIGRAM_PREFIX = "b:"
+# long words are cut: a "word" of 10,000 letters gives no more n-grams than one of 40
+MAX_WORD = 40
+NEGATION_SCOPE = 3
+NEGATED = "~"
+NORM_PRIOR = 1000.0
+
+_TOKEN = re.compile(r"\w+|\|")
+
+
+def tokens(normal: str) -> list[tuple[str, int, int]]:
+    """Words of a normalised text with their spans; "|" (a clause break) is kept as a token."""
+    return [(found.group(), found.start(), found.end()) for found in _TOKEN.finditer(normal)]
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def word_features(word: str) -> frozenset[str]:
+    """The character n-grams of one word (padded with spaces) and the word feature itself."""
+    padded = f" {word[:MAX_WORD]} "
+    length = len(padded)
+    grams = {
+        padded[start : start + size]
+        for size in range(MIN_N, MAX_N + 1)
+        for start in range(length - size + 1)
+    }
+    grams.add(WORD_PREFIX + word)
+    return frozenset(grams)
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def negated_features(word: str) -> frozenset[str]:
+    """The features of a word in the scope of a negation (see the module docstring)."""
+    return frozenset(NEGATED + name for name in word_features(word))
+
+
+@dataclass(frozen=True)
+class Negation:
+    """The negation words and the clause words that end a negation's reach."""
+
+    negations: frozenset[str]
+    clause_words: frozenset[str]
+
+
+NO_NEGATION = Negation(frozenset(), frozenset())
+
+
+def _word_features(words: list[str], negation: Negation) -> list[frozenset[str]]:
+    """The features of every word of a normalised text, negation taken into account."""
+    result: list[frozenset[str]] = []
+    scope = 0
+    for word in words:
+        if word == "|":
+            scope = 0
+            result.append(frozenset())
+            continue
+        negated = scope > 0
+        if word in negation.negations:
+            scope, negated = NEGATION_SCOPE, False
+        elif word in negation.clause_words:
+            scope, negated = 0, False
+        elif scope:
+            scope -= 1
+        result.append(negated_features(word) if negated else word_features(word))
+    return result
+
+
+def features(normal: str, negation: Negation = NO_NEGATION) -> set[str]:
+    """All features of a normalised text (see the module docstring)."""
+    words = _TOKEN.findall(normal)
+    found: set[str] = set()
+    found.update(*_word_features(words, negation))
+    previous = ""
+    for word in words:
+        if word == "|":
+            previous = ""
+            continue
+        if previous:
+            found.add(f"{BIGRAM_PREFIX}{previous} {word}")
+        previous = word
+    return found
+
+
+def per_word(normal: str, negation: Negation = NO_NEGATION) -> list[frozenset[str]]:
+    """The features of each of `tokens(normal)` on its own (empty for a clause break)."""
+    return _word_features(_TOKEN.findall(normal), negation)

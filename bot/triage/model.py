@@ -1,0 +1,302 @@
+"""The learned detector: a pure-Python scorer for the model file `model.json`.
+
+`python -m bot.triage.train` trains one logistic regression per category (one-vs-rest) on
+the labelled corpus in tests/triage/corpus/ with scikit-learn and writes `model.json`;
+running the bot needs neither scikit-learn nor numpy. The file holds, for every kept
+feature (see `bot.triage.features`), its inverse document frequency and its weight for each
+category quantised to a small integer, one scale and intercept per category, the
+thresholds chosen by grouped cross-validation, the cross-validation figures, the model's
+version and the SHA-256 of the corpus files it was trained on.
+
+Scoring a message: the features of its normalised text are looked up in one dict whose
+values pack the eleven integers of a feature (idf² and ten weights) into one Python int, so
+a message costs one lookup and one addition per feature; the sums are unpacked once. The
+score of category c is ``intercept[c] + scale[c] * sum(weights) / norm`` with
+``norm = sqrt(NORM_PRIOR + sum(idf²))`` over all the message's features (unknown ones
+count with the largest idf), and its probability the logistic of that.
+
+Long text is scored in windows of WINDOW characters (at most MAX_WINDOWS of them: the first
+and the last ones), taking the highest probability per category; the rules read all of it.
+
+How the model and the rules are combined is `decide`: a category is flagged when the rules
+fire or its probability reaches the category's threshold; where the rules fire their
+severity stands, otherwise the severity comes from the probability (self_harm and violence:
+high from the flag threshold, critical from a higher one; other categories: the category's
+usual severity in the corpus). `ask` is set when self_harm is not flagged but its
+probability is in the band below the threshold: the bot then asks a caring question.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import math
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bot.triage import features
+
+MODEL_PATH = Path(__file__).with_name("model.json")
+FORMAT = 1
+# packing: 24 bits per field (fewer bits, faster sums); weights (at most OFFSET - 1 either
+# way) are stored + OFFSET so a field never goes negative; a window of WINDOW characters
+# has at most about 4,500 features, far fewer than 2**24 / (2 * OFFSET) = 8,192
+FIELD_BITS = 24
+FIELD_MASK = (1 << FIELD_BITS) - 1
+OFFSET = 1024
+# field 0 counts the known features, field 1 holds idf² as a multiple of 1/IDF_STEPS, the
+# weights follow
+IDF_STEPS = 4
+WINDOW = 1_000
+MAX_WINDOWS = 16
+# explanation: at most this many words or phrases, each weighing at least EXPLAIN_SHARE of
+# the strongest one
+EXPLAIN_WORDS = 3
+EXPLAIN_SHARE = 0.3
+
+_SPACE = re.compile(r"[ |]")
+
+
+def corpus_digest(directory: Path) -> dict[str, Any]:
+    """SHA-256 of every corpus file (`*.jsonl`) and of them all together, in name order."""
+    files = {
+        path.name: hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(directory.glob("*.jsonl"))
+    }
+    combined = hashlib.sha256(
+        "".join(f"{name}\t{digest}\n" for name, digest in files.items()).encode()
+    )
+    return {"files": files, "sha256": combined.hexdigest()}
+
+
+def _logistic(score: float) -> float:
+    if score >= 0:
+        return 1.0 / (1.0 + math.exp(-score))
+    exp = math.exp(score)
+    return exp / (1.0 + exp)
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The model and the rules together: severity per flagged category, most severe first
+    (then by name); which of them only the model flagged; and whether to ask."""
+
+    severities: dict[str, str]
+    by_model: tuple[str, ...]
+    ask: bool
+
+
+@dataclass(frozen=True, eq=False)
+class Model:
+    """A loaded model file (see the module docstring)."""
+
+    version: int
+    categories: tuple[str, ...]
+    intercepts: tuple[float, ...]
+    scales: tuple[float, ...]
+    unknown_idf2: float
+    packed: dict[str, int]
+    flag: dict[str, float]
+    critical: dict[str, float]
+    ask: float
+    severity: dict[str, str]
+    negation: features.Negation
+    info: dict[str, Any] = field(repr=False)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Model:
+        """Check a parsed model file and build the scorer."""
+        if data.get("format") != FORMAT:
+            raise ValueError(f"model file format {data.get('format')!r}, expected {FORMAT}")
+        settings = data["features"]
+        expected = {
+            "min_n": features.MIN_N,
+            "max_n": features.MAX_N,
+            "max_word": features.MAX_WORD,
+            "norm_prior": features.NORM_PRIOR,
+            "negation_scope": features.NEGATION_SCOPE,
+        }
+        if {key: settings.get(key) for key in expected} != expected:
+            raise ValueError(f"model file was built with other features: {settings}")
+        categories = tuple(data["categories"])
+        width = len(categories)
+        packed: dict[str, int] = {}
+        for name, values in data["weights"].items():
+            if len(values) != width + 1 or not all(
+                -OFFSET < value < OFFSET for value in values[1:]
+            ):
+                raise ValueError(f"model file: bad values for feature {name!r}")
+            number = 1 | (values[0] << FIELD_BITS)
+            for index, weight in enumerate(values[1:], start=2):
+                number |= (weight + OFFSET) << (FIELD_BITS * index)
+            packed[name] = number
+        thresholds = data["thresholds"]
+        return cls(
+            version=int(data["version"]),
+            categories=categories,
+            intercepts=tuple(float(value) for value in data["intercepts"]),
+            scales=tuple(float(value) for value in data["scales"]),
+            unknown_idf2=float(data["unknown_idf2"]),
+            packed=packed,
+            flag={name: float(value) for name, value in thresholds["flag"].items()},
+            critical={name: float(value) for name, value in thresholds["critical"].items()},
+            ask=float(thresholds["ask"]),
+            severity={name: str(value) for name, value in data["severity"].items()},
+            negation=features.Negation(
+                negations=frozenset(data["negation"]["negations"]),
+                clause_words=frozenset(data["negation"]["clause_words"]),
+            ),
+            info={key: data[key] for key in ("version", "corpus", "training", "cv") if key in data},
+        )
+
+    # --- scoring ---------------------------------------------------------------------------
+
+    def scores(self, found: set[str]) -> list[float]:
+        """The linear score of every category for one set of features."""
+        total = sum(filter(None, map(self.packed.get, found)))
+        known = total & FIELD_MASK
+        idf2 = ((total >> FIELD_BITS) & FIELD_MASK) / IDF_STEPS
+        idf2 += (len(found) - known) * self.unknown_idf2
+        norm = math.sqrt(features.NORM_PRIOR + idf2)
+        shift = known * OFFSET
+        return [
+            intercept + scale * (((total >> (FIELD_BITS * index)) & FIELD_MASK) - shift) / norm
+            for index, (intercept, scale) in enumerate(
+                zip(self.intercepts, self.scales, strict=True), start=2
+            )
+        ]
+
+    def probabilities(self, normal: str) -> list[float]:
+        """Probability of every category (in `categories` order) for a normalised text."""
+        best: list[float] | None = None
+        for start, end in windows(normal):
+            found = features.features(normal[start:end], self.negation)
+            probabilities = [_logistic(score) for score in self.scores(found)]
+            best = probabilities if best is None else list(map(max, best, probabilities))
+        return best if best is not None else [_logistic(value) for value in self.intercepts]
+
+    def _field_sum(self, names: Iterable[str], category: int) -> int:
+        """The summed quantised weight of some features for one category."""
+        total = sum(filter(None, map(self.packed.get, names)))
+        known = total & FIELD_MASK
+        return ((total >> (FIELD_BITS * (category + 2))) & FIELD_MASK) - known * OFFSET
+
+    def weight(self, name: str, category: int) -> int:
+        """The quantised weight of one feature for one category (0 when unknown)."""
+        value = self.packed.get(name)
+        if value is None:
+            return 0
+        return ((value >> (FIELD_BITS * (category + 2))) & FIELD_MASK) - OFFSET
+
+    def explain(self, normal: str, category: str) -> list[tuple[int, int]]:
+        """Spans of `normal` (whole words, neighbours merged) that weighed most for `category`.
+
+        A word weighs the sum of the weights of its own features (its n-grams and the word
+        itself) plus half of each word pair it is in; the words with the largest positive
+        weight are kept (at most EXPLAIN_WORDS, each at least EXPLAIN_SHARE of the largest).
+        """
+        index = self.categories.index(category)
+        parts = windows(normal)
+        offset, stop = parts[0]
+        if len(parts) > 1:
+            best = -math.inf
+            for start, end in parts:
+                score = self.scores(features.features(normal[start:end], self.negation))[index]
+                if score > best:
+                    (offset, stop), best = (start, end), score
+        text = normal[offset:stop]
+        words = features.tokens(text)
+        per_word = features.per_word(text, self.negation)
+        share = [float(self._field_sum(names, index)) for names in per_word]
+        previous = -1
+        for place, (word, _, _) in enumerate(words):
+            if word == "|":
+                previous = -1
+                continue
+            if previous >= 0:
+                half = (
+                    self.weight(f"{features.BIGRAM_PREFIX}{words[previous][0]} {word}", index) / 2
+                )
+                share[previous] += half
+                share[place] += half
+            previous = place
+        ranked = sorted((value, place) for place, value in enumerate(share) if value > 0)
+        if not ranked:
+            return []
+        top = ranked[-1][0]
+        chosen = sorted(
+            place for value, place in ranked[-EXPLAIN_WORDS:] if value >= top * EXPLAIN_SHARE
+        )
+        spans: list[list[int]] = []
+        for place in chosen:
+            _, start, end = words[place]
+            if spans and spans[-1][2] == place - 1:
+                spans[-1][1] = end
+                spans[-1][2] = place
+            else:
+                spans.append([start, end, place])
+        return [(offset + start, offset + end) for start, end, _ in spans]
+
+    # --- combination with the rules --------------------------------------------------------
+
+    def decide(self, rules: dict[str, str], probabilities: Sequence[float]) -> Decision:
+        """Combine the rules' categories (with severity) and the model's probabilities."""
+        severities = dict(rules)
+        by_model: list[str] = []
+        chances = dict(zip(self.categories, probabilities, strict=True))
+        for category, chance in chances.items():
+            if category in severities or chance < self.flag.get(category, 2.0):
+                continue
+            by_model.append(category)
+            if category in self.critical:
+                severities[category] = "critical" if chance >= self.critical[category] else "high"
+            else:
+                severities[category] = self.severity[category]
+        ask = "self_harm" not in severities and chances.get("self_harm", 0.0) >= self.ask
+        return Decision(severities=severities, by_model=tuple(by_model), ask=ask)
+
+
+def windows(normal: str) -> list[tuple[int, int]]:
+    """Where to score a normalised text: all of it, or windows cut at spaces (see above)."""
+    if len(normal) <= WINDOW:
+        return [(0, len(normal))]
+    spans: list[tuple[int, int]] = []
+    start = 0
+    while start < len(normal):
+        end = min(len(normal), start + WINDOW)
+        if end < len(normal):
+            cut = max(normal.rfind(" ", start, end), normal.rfind("|", start, end))
+            end = cut if cut > start else end
+        spans.append((start, end))
+        start = end + 1 if end < len(normal) and _SPACE.match(normal, end) else end
+    if len(spans) > MAX_WINDOWS:
+        half = MAX_WINDOWS // 2
+        spans = spans[:half] + spans[-half:]
+    return spans
+
+
+def read(path: Path) -> dict[str, Any]:
+    """A model file, parsed."""
+    with path.open(encoding="utf-8") as handle:
+        data: dict[str, Any] = json.load(handle)
+    return data
+
+
+@functools.cache
+def load(path: Path = MODEL_PATH) -> Model:
+    """The model file, loaded once; a missing or broken file raises (OSError, ValueError)."""
+    try:
+        return Model.from_dict(read(path))
+    except (KeyError, TypeError) as error:
+        raise ValueError(f"{path}: not a triage model file ({error!r})") from None
+
+
+def describe(model: Model) -> Iterable[str]:
+    """A few lines about a loaded model, for people."""
+    corpus = model.info.get("corpus", {})
+    yield f"model version {model.version}, {len(model.packed)} features"
+    yield f"corpus sha256 {corpus.get('sha256', '?')} ({corpus.get('rows', '?')} messages)"

@@ -1,0 +1,565 @@
+"""Train the learned triage detector: `python -m bot.triage.train` writes bot/triage/model.json.
+
+Needs scikit-learn (the optional extra ``triage-train``); running the bot does not. Steps:
+
+1. Read the labelled corpus, tests/triage/corpus/*.jsonl (text, lang, flagged, categories,
+   severity, family, source), and its SHA-256.
+2. Features of every message (`bot.triage.features`): character n-grams 2-5 within words,
+   words and word pairs of the normalised text; kept when they occur in at least MIN_DF
+   messages; weighted by idf and normalised per message.
+3. Grouped cross-validation: FOLDS folds in which a `family` is never in both the training
+   and the held-out part (stratified by first category, fixed seed). Every message gets a
+   probability per category from a model that never saw its family.
+4. Thresholds from those held-out probabilities, combined with the rules exactly as the bot
+   combines them (`Model.decide`): the flag thresholds for self_harm, violence and the
+   other categories. Everyday messages flagged must stay <= MAX_EVERYDAY and the precision
+   of flags >= MIN_PRECISION; if some thresholds reach TARGET_RECALL on both crisis
+   categories with precision >= TARGET_PRECISION, the ones with the fewest false alarms
+   among them, otherwise the ones with the highest self_harm + violence recall (a missed
+   crisis is the worst failure, so the precision target gives way first); the critical
+   threshold that best separates critical from high (balanced accuracy); the ask
+   threshold, the lowest that keeps asks on everyday messages <= MAX_ASK.
+5. The figures of the combination on the held-out probabilities (per category, per
+   language, precision, everyday flag rate, ask rate, what is missed by family), the same
+   for the rules alone, and (for comparison only: an optimistic bound, since near-identical
+   wordings of one family then fall on both sides) with plain stratified folds, are stored
+   in the model file.
+6. The final model is trained on the whole corpus, quantised and written; the pure-Python
+   scorer is checked against scikit-learn on every corpus message.
+
+The same corpus gives the same thresholds and figures (fixed seeds, no dates in the file);
+liblinear may leave a few weights one quantisation step apart between runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import importlib
+import json
+import math
+import sys
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bot.triage import features
+from bot.triage.match import find
+from bot.triage.model import (
+    FORMAT,
+    IDF_STEPS,
+    MODEL_PATH,
+    Model,
+    corpus_digest,
+)
+from bot.triage.normalise import normalise
+from bot.triage.rules import CATEGORIES, CRISIS, LANGUAGES, SEVERITIES, _load, severity_rank
+
+VERSION = 1
+CORPUS_DIR = Path(__file__).resolve().parents[2] / "tests" / "triage" / "corpus"
+MIN_DF = 2
+FOLDS = 5
+SEED = 0
+C = 30.0
+EVERYDAY_WEIGHT = 3.0
+TARGET_RECALL = 0.95
+TARGET_PRECISION = 0.90
+# never below this precision (the floor `make test` has always kept on cases.jsonl)
+MIN_PRECISION = 0.85
+MAX_EVERYDAY = 0.03
+MAX_ASK = 0.005
+# of MAX_EVERYDAY, what the model may spend on the categories other than self_harm/violence
+OTHER_EVERYDAY = 0.002
+# ... as long as at least this share of what it adds there is a message that needs flagging
+OTHER_PRECISION = 0.70
+QUANT = 1000
+GRID = tuple(round(0.02 + step * 0.02, 2) for step in range(49))
+
+
+@dataclass(frozen=True)
+class Row:
+    text: str
+    lang: str
+    flagged: bool
+    categories: frozenset[str]
+    severity: str
+    family: str
+    source: str
+
+    @property
+    def everyday(self) -> bool:
+        return self.family.startswith("everyday") and not self.flagged
+
+
+def load_corpus(directory: Path) -> list[Row]:
+    """Every message of the corpus, checked."""
+    rows: list[Row] = []
+    for path in sorted(directory.glob("*.jsonl")):
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            if not line.strip():
+                continue
+            data = json.loads(line)
+            where = f"{path.name}:{number}"
+            categories = frozenset(data["categories"])
+            if not categories <= set(CATEGORIES):
+                raise ValueError(f"{where}: unknown category in {sorted(categories)}")
+            if bool(data["flagged"]) != bool(categories):
+                raise ValueError(f"{where}: flagged must be true exactly when there are categories")
+            if (
+                data["severity"] not in SEVERITIES
+                or (data["severity"] == "none") == data["flagged"]
+            ):
+                raise ValueError(f"{where}: bad severity {data['severity']!r}")
+            rows.append(
+                Row(
+                    text=data["text"],
+                    lang=data["lang"],
+                    flagged=bool(data["flagged"]),
+                    categories=categories,
+                    severity=data["severity"],
+                    family=data["family"],
+                    source=data["source"],
+                )
+            )
+    if len({row.text for row in rows}) != len(rows):
+        raise ValueError("the corpus has duplicate texts")
+    return rows
+
+
+# --- the model -------------------------------------------------------------------------------
+
+
+def _import(name: str) -> Any:
+    """scikit-learn, numpy and scipy, imported here only (the bot never needs them)."""
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        raise SystemExit(
+            f"training needs {name.split('.')[0]}: pip install -e '.[triage-train]'"
+        ) from None
+
+
+def negation() -> features.Negation:
+    """The negation and clause words of every lexicon: the model's negation scope."""
+    negations: set[str] = set()
+    clause_words: set[str] = set()
+    for lang in LANGUAGES:
+        lexicon = _load(lang)
+        negations |= lexicon.negations
+        clause_words |= lexicon.clause_words
+    return features.Negation(frozenset(negations), frozenset(clause_words))
+
+
+@dataclass
+class Data:
+    rows: list[Row]
+    found: list[set[str]]
+    vocabulary: dict[str, int]
+    idf: list[float]
+    unknown_idf: float
+    matrix: Any
+    labels: Any
+    weights: Any
+
+
+def prepare_data(rows: list[Row]) -> Data:
+    np = _import("numpy")
+    sparse = _import("scipy.sparse")
+    scope = negation()
+    found = [features.features(normalise(row.text), scope) for row in rows]
+    counts = collections.Counter(name for names in found for name in names)
+    kept = sorted(name for name, count in counts.items() if count >= MIN_DF)
+    vocabulary = {name: index for index, name in enumerate(kept)}
+    total = len(rows)
+    idf = [math.log((1 + total) / (1 + counts[name])) + 1 for name in kept]
+    unknown_idf = math.log((1 + total) / (1 + 1)) + 1
+    indices: list[int] = []
+    values: list[float] = []
+    pointers = [0]
+    for names in found:
+        known = [vocabulary[name] for name in names if name in vocabulary]
+        squares = sum(idf[index] ** 2 for index in known)
+        squares += (len(names) - len(known)) * unknown_idf**2
+        norm = math.sqrt(features.NORM_PRIOR + squares)
+        indices.extend(known)
+        values.extend(idf[index] / norm for index in known)
+        pointers.append(len(indices))
+    matrix = sparse.csr_matrix((values, indices, pointers), shape=(total, len(kept)))
+    labels = np.array([[name in row.categories for name in CATEGORIES] for row in rows])
+    weights = np.array([EVERYDAY_WEIGHT if row.everyday else 1.0 for row in rows])
+    return Data(rows, found, vocabulary, idf, unknown_idf, matrix, labels, weights)
+
+
+def _fit(matrix: Any, labels: Any, weights: Any) -> list[Any]:
+    linear = _import("sklearn.linear_model")
+    models = []
+    for index in range(len(CATEGORIES)):
+        model = linear.LogisticRegression(C=C, solver="liblinear", max_iter=5000, random_state=SEED)
+        model.fit(matrix, labels[:, index], sample_weight=weights)
+        models.append(model)
+    return models
+
+
+def folds(data: Data, grouped: bool = True) -> list[tuple[Any, Any]]:
+    """Grouped folds: a family is never on both sides (or plain stratified folds)."""
+    selection = _import("sklearn.model_selection")
+    np = _import("numpy")
+    strata = [
+        min(row.categories, key=CATEGORIES.index) if row.flagged else "none" for row in data.rows
+    ]
+    groups = [row.family for row in data.rows]
+    if not grouped:
+        plain = selection.StratifiedKFold(n_splits=FOLDS, shuffle=True, random_state=SEED)
+        return list(plain.split(np.zeros(len(data.rows)), strata))
+    splitter = selection.StratifiedGroupKFold(n_splits=FOLDS, shuffle=True, random_state=SEED)
+    return list(splitter.split(np.zeros(len(data.rows)), strata, groups))
+
+
+def held_out(data: Data, grouped: bool = True) -> Any:
+    """Probability of every category for every message, from a model blind to its family
+    (or, not grouped, only to the message itself)."""
+    np = _import("numpy")
+    result = np.zeros((len(data.rows), len(CATEGORIES)))
+    for number, (train, test) in enumerate(folds(data, grouped), start=1):
+        models = _fit(data.matrix[train], data.labels[train], data.weights[train])
+        for index, model in enumerate(models):
+            result[test, index] = model.predict_proba(data.matrix[test])[:, 1]
+        print(f"  fold {number}/{FOLDS}: {len(test)} held out", file=sys.stderr)
+    return result
+
+
+# --- thresholds ------------------------------------------------------------------------------
+
+
+def rule_results(rows: Sequence[Row]) -> list[dict[str, str]]:
+    return [find(row.text, row.lang).severities for row in rows]
+
+
+def _balanced(threshold: float, wanted: Sequence[tuple[float, bool]]) -> float:
+    """How well `threshold` separates critical from high: the mean of the shares of critical
+    and of high messages (chance, is critical) that it gives their own severity."""
+    critical = [chance >= threshold for chance, crit in wanted if crit]
+    high = [chance < threshold for chance, crit in wanted if not crit]
+    return sum(critical) / max(1, len(critical)) + sum(high) / max(1, len(high))
+
+
+def choose_thresholds(
+    rows: Sequence[Row], rules: Sequence[dict[str, str]], chances: Any
+) -> dict[str, Any]:
+    """Flag thresholds (self_harm, violence, one for the other categories), critical, ask."""
+    np = _import("numpy")
+    labels = np.array([[name in row.categories for name in CATEGORIES] for row in rows])
+    positive = np.array([row.flagged for row in rows])
+    everyday = np.array([row.everyday for row in rows])
+    ruled = np.array([[name in found for name in CATEGORIES] for found in rules])
+    base = ruled.any(axis=1)
+    harm, violence = CATEGORIES.index("self_harm"), CATEGORIES.index("violence")
+    others = [index for index, name in enumerate(CATEGORIES) if name not in CRISIS]
+    other_best = chances[:, others].max(axis=1)
+    harm_flags = {t: chances[:, harm] >= t for t in GRID}
+    violence_flags = {t: chances[:, violence] >= t for t in GRID}
+    other_flags = {t: other_best >= t for t in GRID}
+    harm_wanted, violence_wanted = labels[:, harm], labels[:, violence]
+    harm_rules, violence_rules = ruled[:, harm], ruled[:, violence]
+    descending = sorted(GRID, reverse=True)
+    # the other categories first get a small share of the everyday budget of their own
+    t_other = 1.0
+    for t in descending:
+        added = other_flags[t] & ~base
+        if added[everyday].mean() > OTHER_EVERYDAY:
+            break
+        if added.sum() >= 10 and positive[added].mean() >= OTHER_PRECISION:
+            t_other = t
+    partial = base | (other_best >= t_other)
+    # lower thresholds only ever flag more, so a loop stops at the first too many flags
+    best: tuple[Any, ...] | None = None
+    for t_harm in descending:
+        with_harm = partial | harm_flags[t_harm]
+        if with_harm[everyday].mean() > MAX_EVERYDAY:
+            break
+        harm_recall = (harm_rules | harm_flags[t_harm])[harm_wanted].mean()
+        for t_violence in descending:
+            flagged = with_harm | violence_flags[t_violence]
+            everyday_rate = flagged[everyday].mean()
+            if everyday_rate > MAX_EVERYDAY:
+                break
+            precision = positive[flagged].mean()
+            if precision < MIN_PRECISION:
+                continue
+            violence_recall = (violence_rules | violence_flags[t_violence])[violence_wanted].mean()
+            reached = (
+                min(harm_recall, violence_recall) >= TARGET_RECALL and precision >= TARGET_PRECISION
+            )
+            # reaching the targets: the fewest false alarms; otherwise: the most crises found
+            key = (
+                (1, precision - everyday_rate)
+                if reached
+                else (0, harm_recall + violence_recall, precision)
+            )
+            if best is None or key > best[0]:
+                best = (key, t_harm, t_violence)
+    if best is None:
+        raise SystemExit("no thresholds keep precision and the everyday rate within bounds")
+    _, t_harm, t_violence = best
+    flag = {name: float(t_other) for name in CATEGORIES}
+    flag["self_harm"], flag["violence"] = float(t_harm), float(t_violence)
+    critical = {}
+    for name in sorted(CRISIS):
+        index = CATEGORIES.index(name)
+        wanted = [
+            (chances[row, index], rows[row].severity == "critical")
+            for row in range(len(rows))
+            if labels[row, index] and chances[row, index] >= flag[name]
+        ]
+        options = [t for t in GRID if t >= flag[name]] + [1.0]
+        critical[name] = float(max(options, key=lambda t: (_balanced(t, wanted), -t)))
+    quiet = [row for row in range(len(rows)) if rows[row].everyday]
+    ask = flag["self_harm"]
+    for t in sorted((t for t in GRID if t < flag["self_harm"]), reverse=True):
+        asked = sum(
+            1
+            for row in quiet
+            if "self_harm" not in rules[row] and t <= chances[row, harm] < flag["self_harm"]
+        )
+        if asked / max(1, len(quiet)) > MAX_ASK:
+            break
+        ask = t
+    return {"flag": flag, "critical": critical, "ask": float(ask)}
+
+
+# --- figures ---------------------------------------------------------------------------------
+
+
+def _ratio(hits: int, total: int) -> float | None:
+    return round(hits / total, 4) if total else None
+
+
+def figures(rows: Sequence[Row], decided: Sequence[tuple[dict[str, str], bool]]) -> dict[str, Any]:
+    """Recall, precision, everyday and ask rates of verdicts (severities per category, ask)."""
+    counts: collections.Counter[str] = collections.Counter()
+    misses: collections.Counter[str] = collections.Counter()
+    for row, (severities, ask) in zip(rows, decided, strict=True):
+        flagged = bool(severities)
+        counts["flagged"] += flagged
+        counts["flagged_right"] += flagged and row.flagged
+        counts["positive"] += row.flagged
+        counts["positive_found"] += row.flagged and flagged
+        for name in CATEGORIES:
+            wanted, got = name in row.categories, name in severities
+            if name in CRISIS:
+                got = got and severity_rank(severities[name]) >= severity_rank("high")
+            counts[f"{name}.wanted"] += wanted
+            counts[f"{name}.found"] += wanted and got
+            counts[f"{name}.given"] += name in severities
+            counts[f"{name}.given_right"] += name in severities and wanted
+            if name in CRISIS and wanted:
+                counts[f"{name}.{row.lang}.wanted"] += 1
+                counts[f"{name}.{row.lang}.found"] += got
+                if not got:
+                    misses[f"{name} / {row.family}"] += 1
+                    counts[f"{name}.missed_asked"] += ask
+        counts[f"lang.{row.lang}.positive"] += row.flagged
+        counts[f"lang.{row.lang}.found"] += row.flagged and flagged
+        counts[f"lang.{row.lang}.flagged"] += flagged
+        counts[f"lang.{row.lang}.right"] += flagged and row.flagged
+        if row.everyday:
+            counts["everyday"] += 1
+            counts["everyday_flagged"] += flagged
+            counts["everyday_asked"] += ask and not flagged
+        if row.flagged and flagged and row.severity != "none":
+            top = max(severities.values(), key=severity_rank)
+            counts["severity_labelled"] += 1
+            counts["severity_exact"] += top == row.severity
+            counts["severity_under"] += severity_rank(top) < severity_rank(row.severity)
+    return {
+        "messages": len(rows),
+        "precision": _ratio(counts["flagged_right"], counts["flagged"]),
+        "recall": _ratio(counts["positive_found"], counts["positive"]),
+        "everyday_flagged": _ratio(counts["everyday_flagged"], counts["everyday"]),
+        "everyday_asked": _ratio(counts["everyday_asked"], counts["everyday"]),
+        "everyday_messages": counts["everyday"],
+        "recall_by_category": {
+            name: _ratio(counts[f"{name}.found"], counts[f"{name}.wanted"]) for name in CATEGORIES
+        },
+        "precision_by_category": {
+            name: _ratio(counts[f"{name}.given_right"], counts[f"{name}.given"])
+            for name in CATEGORIES
+        },
+        "crisis_recall_by_language": {
+            name: {
+                lang: _ratio(counts[f"{name}.{lang}.found"], counts[f"{name}.{lang}.wanted"])
+                for lang in LANGUAGES
+            }
+            for name in sorted(CRISIS)
+        },
+        "by_language": {
+            lang: {
+                "recall": _ratio(counts[f"lang.{lang}.found"], counts[f"lang.{lang}.positive"]),
+                "precision": _ratio(counts[f"lang.{lang}.right"], counts[f"lang.{lang}.flagged"]),
+            }
+            for lang in LANGUAGES
+        },
+        "self_harm_missed_but_asked": _ratio(
+            counts["self_harm.missed_asked"],
+            counts["self_harm.wanted"] - counts["self_harm.found"],
+        ),
+        "severity": {
+            "labelled": counts["severity_labelled"],
+            "exact": counts["severity_exact"],
+            "lower": counts["severity_under"],
+        },
+        "missed_by_family": dict(misses.most_common(30)),
+    }
+
+
+# --- export ----------------------------------------------------------------------------------
+
+
+def export(
+    data: Data,
+    models: Sequence[Any],
+    thresholds: dict[str, Any],
+    extra: dict[str, Any],
+) -> dict[str, Any]:
+    """The model file's content (see `bot.triage.model`)."""
+    names = sorted(data.vocabulary, key=data.vocabulary.__getitem__)
+    scales: list[float] = []
+    quantised: list[list[int]] = []
+    for model in models:
+        weights = [float(w) * idf for w, idf in zip(model.coef_[0], data.idf, strict=True)]
+        scale = max(map(abs, weights)) / QUANT or 1.0
+        scales.append(scale)
+        quantised.append([round(w / scale) for w in weights])
+    table: dict[str, list[int]] = {}
+    for index, name in enumerate(names):
+        idf2 = max(1, round(data.idf[index] ** 2 * IDF_STEPS))
+        table[name] = [idf2, *(column[index] for column in quantised)]
+    severity = {}
+    for name in CATEGORIES:
+        labelled = collections.Counter(
+            row.severity for row in data.rows if name in row.categories and len(row.categories) == 1
+        )
+        severity[name] = labelled.most_common(1)[0][0] if labelled else "medium"
+    return {
+        "format": FORMAT,
+        "version": VERSION,
+        **extra,
+        "features": {
+            "min_n": features.MIN_N,
+            "max_n": features.MAX_N,
+            "max_word": features.MAX_WORD,
+            "norm_prior": features.NORM_PRIOR,
+            "words": True,
+            "word_pairs": True,
+            "min_df": MIN_DF,
+            "negation_scope": features.NEGATION_SCOPE,
+        },
+        "negation": {
+            "negations": sorted(negation().negations),
+            "clause_words": sorted(negation().clause_words),
+        },
+        "categories": list(CATEGORIES),
+        "thresholds": thresholds,
+        "severity": severity,
+        "intercepts": [round(float(model.intercept_[0]), 6) for model in models],
+        "scales": [float(f"{scale:.6g}") for scale in scales],
+        "unknown_idf2": round(data.unknown_idf**2, 6),
+        "weights": table,
+    }
+
+
+def agreement(model: Model, data: Data, models: Sequence[Any], checks: Iterable[int]) -> float:
+    """Largest difference between the pure-Python probabilities and scikit-learn's."""
+    worst = 0.0
+    for row in checks:
+        expected = [float(m.predict_proba(data.matrix[row])[0, 1]) for m in models]
+        got = model.probabilities(normalise(data.rows[row].text))
+        worst = max(worst, *(abs(a - b) for a, b in zip(expected, got, strict=True)))
+    return worst
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m bot.triage.train", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument("--corpus", type=Path, default=CORPUS_DIR)
+    parser.add_argument("--output", type=Path, default=MODEL_PATH)
+    args = parser.parse_args(argv)
+    started = time.monotonic()
+    np = _import("numpy")
+    sklearn = _import("sklearn")
+    rows = load_corpus(args.corpus)
+    digest = corpus_digest(args.corpus)
+    print(f"corpus: {len(rows)} messages, sha256 {digest['sha256']}", file=sys.stderr)
+    data = prepare_data(rows)
+    print(
+        f"features: {len(data.vocabulary)} kept of {len({n for f in data.found for n in f})}",
+        file=sys.stderr,
+    )
+    rules = rule_results(rows)
+    chances = held_out(data)
+    thresholds = choose_thresholds(rows, rules, chances)
+    print(f"thresholds: {json.dumps(thresholds)}", file=sys.stderr)
+    models = _fit(data.matrix, data.labels, data.weights)
+    content = export(data, models, thresholds, {})
+    scorer = Model.from_dict(content)
+    decided = [
+        (lambda d: (d.severities, d.ask))(scorer.decide(found, list(map(float, chances[row]))))
+        for row, found in enumerate(rules)
+    ]
+    only_rules = [(found, False) for found in rules]
+    plain = held_out(data, grouped=False)
+    decided_plain = [
+        (lambda d: (d.severities, d.ask))(scorer.decide(found, list(map(float, plain[row]))))
+        for row, found in enumerate(rules)
+    ]
+    worst = agreement(scorer, data, models, range(len(rows)))
+    if worst > 0.02:
+        raise SystemExit(f"the pure-Python scorer is off by {worst:.4f}")
+    content = export(
+        data,
+        models,
+        thresholds,
+        {
+            "corpus": {**digest, "rows": len(rows), "directory": "tests/triage/corpus"},
+            "training": {
+                "C": C,
+                "solver": "liblinear",
+                "everyday_weight": EVERYDAY_WEIGHT,
+                "features_kept": len(data.vocabulary),
+                "scikit_learn": sklearn.__version__,
+                "numpy": np.__version__,
+                "largest_probability_difference": round(worst, 5),
+            },
+            "cv": {
+                "method": f"{FOLDS}-fold StratifiedGroupKFold by family (seed {SEED})",
+                "targets": {
+                    "crisis_recall": TARGET_RECALL,
+                    "precision": TARGET_PRECISION,
+                    "precision_floor": MIN_PRECISION,
+                    "everyday_flagged": MAX_EVERYDAY,
+                    "everyday_asked": MAX_ASK,
+                },
+                "rules_and_model": figures(rows, decided),
+                "rules_only": figures(rows, only_rules),
+                "rules_and_model_ungrouped_folds": figures(rows, decided_plain),
+            },
+        },
+    )
+    text = json.dumps(content, ensure_ascii=False, separators=(",", ":"))
+    args.output.write_text(text + "\n", encoding="utf-8")
+    cv = content["cv"]["rules_and_model"]
+    print(
+        f"wrote {args.output} ({len(text) / 1e6:.1f} MB) in {time.monotonic() - started:.0f} s; "
+        f"held out: self_harm {cv['recall_by_category']['self_harm']}, "
+        f"violence {cv['recall_by_category']['violence']}, precision {cv['precision']}, "
+        f"everyday flagged {cv['everyday_flagged']}, asked {cv['everyday_asked']}",
+        file=sys.stderr,
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

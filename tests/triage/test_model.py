@@ -1,0 +1,253 @@
+"""The learned detector: the shipped model file, its corpus, its cross-validation figures,
+explanations, `ask`, and that running it needs neither scikit-learn nor numpy.
+
+The figures are those of grouped cross-validation (a phrasing family never in both the
+training and the held-out part), computed by `python -m bot.triage.train` and stored in the
+model file; retraining is the way to change them, and these floors keep a retrained model
+from silently getting worse.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot import triage
+from bot.triage import model as triage_model
+from bot.triage.match import find
+from bot.triage.normalise import normalise
+
+CORPUS = Path(__file__).with_name("corpus")
+MAX_MODEL_BYTES = 20_000_000
+# floors on the held-out (grouped) figures; the brief's targets are in model.json cv.targets
+MIN_HELD_OUT_RECALL = {"self_harm": 0.65, "violence": 0.78}
+MIN_HELD_OUT_PRECISION = 0.85
+MAX_HELD_OUT_EVERYDAY = 0.03
+MAX_HELD_OUT_ASK = 0.005
+# on the corpus itself (the model learnt it: a check that the shipped file is the trained one)
+MIN_IN_SAMPLE_RECALL = 0.95
+
+
+@pytest.fixture(scope="module")
+def model() -> triage_model.Model:
+    return triage_model.load()
+
+
+@pytest.fixture(scope="module")
+def corpus() -> list[dict[str, object]]:
+    rows = []
+    for path in sorted(CORPUS.glob("*.jsonl")):
+        rows += [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    return rows
+
+
+# --- the file ------------------------------------------------------------------------------
+
+
+def test_model_file_is_small_and_versioned(model: triage_model.Model) -> None:
+    size = triage_model.MODEL_PATH.stat().st_size
+    assert size <= MAX_MODEL_BYTES, size
+    data = triage_model.read(triage_model.MODEL_PATH)
+    assert data["format"] == triage_model.FORMAT
+    assert isinstance(data["version"], int) and data["version"] >= 1
+    assert model.categories == triage.CATEGORIES
+    assert set(model.flag) == set(triage.CATEGORIES)
+    assert set(model.critical) == {"self_harm", "violence"}
+    assert 0 < model.ask <= model.flag["self_harm"] <= 1
+
+
+def test_model_file_matches_the_corpus_it_claims(model: triage_model.Model) -> None:
+    """Retrain (`python -m bot.triage.train`) after changing tests/triage/corpus/."""
+    claimed = model.info["corpus"]
+    actual = triage_model.corpus_digest(CORPUS)
+    assert actual["files"] == claimed["files"], "the corpus changed since the model was trained"
+    assert actual["sha256"] == claimed["sha256"]
+
+
+def test_corpus_is_well_formed(corpus: list[dict[str, object]]) -> None:
+    texts = [row["text"] for row in corpus]
+    assert len(texts) == len(set(texts)), "duplicate texts"
+    fields = {"text", "lang", "flagged", "categories", "severity", "family", "source"}
+    for row in corpus:
+        assert fields <= set(row), row
+        assert row["lang"] in triage.LANGUAGES
+        assert bool(row["flagged"]) == bool(row["categories"]), row
+        assert set(row["categories"]) <= set(triage.CATEGORIES), row
+        assert (row["severity"] == "none") != bool(row["flagged"]), row
+    for path in CORPUS.glob("*.jsonl"):
+        langs = {json.loads(line)["lang"] for line in path.read_text(encoding="utf-8").splitlines()}
+        assert langs == {path.stem}, path
+
+
+def test_pure_python_scorer_agrees_with_training(model: triage_model.Model) -> None:
+    assert model.info["training"]["largest_probability_difference"] <= 0.02
+
+
+# --- held-out figures ----------------------------------------------------------------------
+
+
+def test_held_out_figures_meet_the_floors(model: triage_model.Model) -> None:
+    cv = model.info["cv"]
+    assert "GroupKFold by family" in cv["method"]
+    figures = cv["rules_and_model"]
+    for category, floor in MIN_HELD_OUT_RECALL.items():
+        assert figures["recall_by_category"][category] >= floor, figures["recall_by_category"]
+    assert figures["precision"] >= MIN_HELD_OUT_PRECISION, figures["precision"]
+    assert figures["everyday_flagged"] <= MAX_HELD_OUT_EVERYDAY, figures["everyday_flagged"]
+    assert figures["everyday_asked"] <= MAX_HELD_OUT_ASK, figures["everyday_asked"]
+
+
+def test_the_model_adds_to_the_rules_on_held_out_families(model: triage_model.Model) -> None:
+    cv = model.info["cv"]
+    both, rules = cv["rules_and_model"], cv["rules_only"]
+    for category in ("self_harm", "violence"):
+        gained = both["recall_by_category"][category] - rules["recall_by_category"][category]
+        assert gained >= 0.2, (category, gained)
+    assert both["recall"] > rules["recall"]
+
+
+def test_in_sample_the_shipped_model_finds_every_crisis(corpus: list[dict[str, object]]) -> None:
+    found = {"self_harm": [0, 0], "violence": [0, 0]}
+    everyday = [0, 0]
+    for row in corpus:
+        verdict = triage.classify(str(row["text"]), str(row["lang"]))
+        for category, counts in found.items():
+            if category in row["categories"]:
+                counts[0] += 1
+                counts[1] += category in verdict.categories and verdict.severity in (
+                    "high",
+                    "critical",
+                )
+        if str(row["family"]).startswith("everyday") and not row["flagged"]:
+            everyday[0] += 1
+            everyday[1] += verdict.flagged
+    for category, (total, hits) in found.items():
+        assert hits / total >= MIN_IN_SAMPLE_RECALL, (category, hits, total)
+    assert everyday[1] / everyday[0] <= MAX_HELD_OUT_EVERYDAY, everyday
+
+
+# --- combination, explanation, ask ---------------------------------------------------------
+
+
+def test_model_flags_are_explained_with_words_of_the_message(
+    corpus: list[dict[str, object]],
+) -> None:
+    checked = 0
+    for row in corpus:
+        text, lang = str(row["text"]), str(row["lang"])
+        if find(text, lang).categories:
+            continue
+        verdict = triage.classify(text, lang)
+        if not verdict.flagged:
+            continue
+        checked += 1
+        assert verdict.matches, text
+        for match in verdict.matches:
+            assert match in text, (match, text)
+            assert match.strip() == match and match
+    assert checked >= 100
+
+
+def test_explanation_keeps_the_original_spelling() -> None:
+    text = "Heb al mn SPULLEN weggegeven aan mn neef... heb ze niet meer nodig"
+    verdict = triage.classify(text, "nl")
+    assert "self_harm" in verdict.categories
+    assert verdict.matches
+    assert all(match in text for match in verdict.matches)
+
+
+def test_rules_severity_stands_where_the_rules_fire(model: triage_model.Model) -> None:
+    decision = model.decide({"police": "low"}, [1.0] * len(model.categories))
+    assert decision.severities["police"] == "low"
+    assert "police" not in decision.by_model
+    assert decision.severities["self_harm"] == "critical"
+    assert decision.severities["danger"] == model.severity["danger"]
+
+
+def test_model_severity_bands(model: triage_model.Model) -> None:
+    harm = model.categories.index("self_harm")
+    chances = [0.0] * len(model.categories)
+    chances[harm] = model.flag["self_harm"]
+    high_or_critical = model.decide({}, chances).severities["self_harm"]
+    assert high_or_critical == (
+        "critical" if model.flag["self_harm"] >= model.critical["self_harm"] else "high"
+    )
+    chances[harm] = 1.0
+    assert model.decide({}, chances).severities["self_harm"] == "critical"
+
+
+def test_ask_is_the_band_below_the_self_harm_threshold(model: triage_model.Model) -> None:
+    harm = model.categories.index("self_harm")
+    chances = [0.0] * len(model.categories)
+    assert not model.decide({}, chances).ask
+    chances[harm] = model.ask
+    decision = model.decide({}, chances)
+    assert decision.ask == (model.ask < model.flag["self_harm"])
+    assert not decision.severities.get("self_harm")
+    chances[harm] = 1.0
+    assert not model.decide({}, chances).ask  # flagged: the officer acts, no question
+    assert not model.decide({"self_harm": "high"}, [0.0] * len(model.categories)).ask
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "heeft het nog zin",
+        "alles is zwaar de laatste tijd",
+        "i feel empty",
+        "what is even the point",
+        "ik voel me leeg",
+        "waarom doe ik nog moeite",
+        "goedemorgen, ik ben er om 10 uur",
+    ],
+)
+def test_classify_asks_exactly_in_the_band(model: triage_model.Model, text: str) -> None:
+    verdict = triage.classify(text, "nl")
+    chance = model.probabilities(normalise(text))[model.categories.index("self_harm")]
+    expected = "self_harm" not in verdict.categories and chance >= model.ask
+    assert verdict.ask == expected
+    if verdict.ask:
+        assert "ask" not in verdict.to_dict()
+
+
+def test_everyday_messages_are_neither_flagged_nor_asked() -> None:
+    for text in ["ok", "ben er zo", "hoi, tot morgen", "top bedankt", "ik ben er om 10 uur"]:
+        verdict = triage.classify(text, "nl")
+        assert not verdict.flagged and not verdict.ask, (text, verdict)
+
+
+def test_long_text_is_scored_in_windows() -> None:
+    filler = "vandaag was een gewone dag en alles gaat goed met me. "
+    spans = triage_model.windows(normalise(filler * 5_000))
+    assert len(spans) == triage_model.MAX_WINDOWS
+    assert all(end - start <= triage_model.WINDOW for start, end in spans)
+    short = normalise("ik ben er zo")
+    assert triage_model.windows(short) == [(0, len(short))]
+
+
+def test_a_broken_model_file_raises(tmp_path: Path) -> None:
+    broken = tmp_path / "model.json"
+    broken.write_text(json.dumps({"format": triage_model.FORMAT}), encoding="utf-8")
+    with pytest.raises(ValueError):
+        triage_model.load(broken)
+    other = triage_model.read(triage_model.MODEL_PATH)
+    other["features"] = {**other["features"], "max_n": 9}
+    with pytest.raises(ValueError):
+        triage_model.Model.from_dict(other)
+
+
+def test_running_needs_neither_scikit_learn_nor_numpy() -> None:
+    code = (
+        "import sys\n"
+        "from bot import triage\n"
+        "triage.prepare()\n"
+        "assert triage.classify('ik wil er een eind aan maken', 'nl').severity == 'critical'\n"
+        "heavy = ('sklearn', 'numpy', 'scipy')\n"
+        "loaded = sorted(m for m in sys.modules if m.split('.')[0] in heavy)\n"
+        "assert not loaded, loaded\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
