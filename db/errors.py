@@ -32,6 +32,7 @@ _CONFLICT_CODES = frozenset({"40001", "40P01", "55P03"})
 _CONFLICT_CLASSES = ("23",)
 _SQLITE_CONFLICT = ("database is locked", "database table is locked")
 _SQLITE_OUTAGE = ("unable to open database", "disk i/o error", "database disk image")
+_BROKEN_CONNECTION = "another operation"
 
 
 def _sqlstate(error: BaseException) -> str | None:
@@ -72,6 +73,8 @@ def classify(error: BaseException) -> DatabaseTrouble:
     if isinstance(error, IntegrityError):
         return DatabaseTrouble.CONFLICT
     if isinstance(error, OperationalError) and _looks_like_connection(text):
+        return DatabaseTrouble.OUTAGE
+    if _BROKEN_CONNECTION in text:  # asyncpg, rolling back on a connection the server cut
         return DatabaseTrouble.OUTAGE
     return DatabaseTrouble.BUG
 

@@ -130,7 +130,7 @@ class OutboxSender:
             stopper = asyncio.ensure_future(stop.wait())
             # A chat's task wakes us when it is done (not waited on here: that would be a
             # callback per task on every round).
-            pause = min(30.0, 0.5 * 2**outages) if outages else await self._sleep_for(tick)
+            pause = await self._pause(tick, outages)
             await asyncio.wait({waiter, stopper}, timeout=pause, return_when="FIRST_COMPLETED")
             waiter.cancel()
             stopper.cancel()
@@ -173,6 +173,17 @@ class OutboxSender:
 
     def _dead_after(self) -> timedelta:
         return max(DEAD_AFTER_MIN, self._runtime.settings.scheduler_tick * 3)
+
+    async def _pause(self, tick: float, outages: int) -> float:
+        """How long to sleep: backing off while the database is away, else until the next
+        due row. Never raises: the sender must outlive any database trouble."""
+        if not outages:
+            try:
+                return await self._sleep_for(tick)
+            except Exception as error:
+                self._log_round_error("outbox sleep planning failed", error)
+                outages = 1
+        return min(30.0, 0.5 * 2.0**outages)
 
     async def _sleep_for(self, tick: float) -> float:
         async with self._runtime.sessions() as session:

@@ -72,10 +72,17 @@ def running_bot(
     env: dict[str, str], cwd: Path, log: Path | None = None
 ) -> Iterator[subprocess.Popen[bytes]]:
     """`oprit run` in the background; stopped with SIGTERM (or killed) afterwards."""
-    log_file = (log or cwd / "bot.log").open("ab")
+    log_path = log or cwd / "bot.log"
+    log_file = log_path.open("ab")
     process = subprocess.Popen([*OPRIT, "run"], env=env, cwd=cwd, stdout=log_file, stderr=log_file)
     try:
         yield process
+    except BaseException:
+        log_file.flush()
+        tail = log_path.read_text(errors="replace").splitlines()[-40:]
+        state = "running" if process.poll() is None else f"exited with {process.returncode}"
+        print(f"the bot ({state}) logged last:", *tail, sep="\n")  # shown with the failure
+        raise
     finally:
         if process.poll() is None:
             process.send_signal(signal.SIGTERM)
@@ -85,7 +92,7 @@ def running_bot(
                 process.kill()
                 process.wait()
         log_file.close()
-        assert_log_is_clean((log or cwd / "bot.log").read_text(errors="replace"))
+        assert_log_is_clean(log_path.read_text(errors="replace"))
 
 
 def assert_log_is_clean(text: str) -> None:

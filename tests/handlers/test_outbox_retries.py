@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import InternalError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.ratelimit import SlidingWindowLimiter
 from bot.services import broadcasts
 from db import broadcasts as broadcasts_db
+from db import outbox as outbox_db
 from db.models import OutboxItem
 from tests.clock import ManualClock
 from tests.e2e.conversation import TelegramUser
@@ -196,3 +199,35 @@ async def test_flood_control_without_a_chat_holds_everyone(h: Harness) -> None:
     assert len(h.api.calls("sendMessage")) == before
     await h.advance(timedelta(seconds=11))
     assert "Check-in" in sam.last_reply()
+
+
+async def test_the_sender_waits_out_a_database_lost_while_it_plans_its_sleep(
+    h: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Seen in CI: PostgreSQL stopped just as the sender asked when the next row is due; the
+    broken connection's rollback raised, the sender task ended and took the bot with it."""
+    real_next_due = outbox_db.next_due_at
+    failures = 2
+
+    async def away(session: AsyncSession) -> datetime | None:
+        nonlocal failures
+        if failures:
+            failures -= 1
+            raise InternalError(
+                "ROLLBACK", {}, Exception("cannot switch to state 15; another operation")
+            )
+        return await real_next_due(session)
+
+    monkeypatch.setattr(outbox_db, "next_due_at", away)
+    stop = asyncio.Event()
+    running = asyncio.create_task(h.sender.run(stop))
+    for _ in range(200):
+        if not failures or running.done():
+            break
+        await asyncio.sleep(0.05)
+    await _broadcast_to(h, 1)
+    await h.api.wait_for_calls_async("sendMessage", 1)
+    assert not running.done(), "the sender must keep running while the database is away"
+    stop.set()
+    await running
+    assert failures == 0
