@@ -1,0 +1,121 @@
+"""Triage on the blind sets: messages written independently of the rules, the model and the
+training corpus, by writers who never saw any of them, and never used to tune anything.
+
+The floors are the figures measured when these sets were first run (README, "Triage"),
+rounded down: a change that makes triage worse on wording nobody tuned for fails here.
+They are below the issue's targets (crisis recall 0.95, precision 0.90), which are not met
+yet. Whoever looks at the errors in a blind set must write a new one before reporting a
+new figure. Run with `-s` to see the figures.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from bot.triage import classify, severity_rank
+
+BLIND = Path(__file__).with_name("blind")
+CRISIS = ("self_harm", "violence")
+HIGH = severity_rank("high")
+
+
+@dataclass(frozen=True)
+class Floors:
+    self_harm: float
+    violence: float
+    precision: float
+    everyday_flagged: float
+
+
+FLOORS = {
+    "blind-a.jsonl": Floors(self_harm=0.68, violence=0.88, precision=0.88, everyday_flagged=0.03),
+    "blind-b.jsonl": Floors(self_harm=0.76, violence=0.88, precision=0.87, everyday_flagged=0.03),
+}
+# A typical week of everyday messages (greetings, plans, small talk, no crisis).
+WEEK_MAX_FLAGGED = 0.04
+WEEK_MAX_ASKED = 0.01
+
+
+@dataclass(frozen=True)
+class Figures:
+    messages: int
+    crisis_recall: dict[str, float]
+    precision: float
+    everyday_flagged: float
+
+
+def _rows(name: str) -> list[dict[str, object]]:
+    with (BLIND / name).open(encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle if line.strip()]
+
+
+def _figures(rows: list[dict[str, object]]) -> Figures:
+    found: Counter[str] = Counter()
+    wanted: Counter[str] = Counter()
+    flags = true_flags = everyday = everyday_flagged = 0
+    for row in rows:
+        verdict = classify(str(row["text"]), str(row["lang"]))
+        expected = set(row.get("categories") or [])  # type: ignore[call-overload]
+        flags += verdict.flagged
+        true_flags += verdict.flagged and bool(row["flagged"])
+        if str(row.get("family", "")).startswith("everyday"):
+            everyday += 1
+            everyday_flagged += verdict.flagged
+        for category in CRISIS:
+            if category in expected and row.get("severity") in ("high", "critical"):
+                wanted[category] += 1
+                found[category] += (
+                    category in verdict.categories and severity_rank(verdict.severity) >= HIGH
+                )
+    return Figures(
+        messages=len(rows),
+        crisis_recall={category: found[category] / wanted[category] for category in CRISIS},
+        precision=true_flags / flags,
+        everyday_flagged=everyday_flagged / everyday,
+    )
+
+
+@pytest.mark.parametrize("name", sorted(FLOORS))
+def test_blind_figures_stay_at_or_above_what_was_measured(name: str) -> None:
+    figures = _figures(_rows(name))
+    floors = FLOORS[name]
+    print(name, figures)
+    assert figures.messages >= 400
+    assert figures.crisis_recall["self_harm"] >= floors.self_harm
+    assert figures.crisis_recall["violence"] >= floors.violence
+    assert figures.precision >= floors.precision
+    assert figures.everyday_flagged <= floors.everyday_flagged
+
+
+def test_a_week_of_everyday_messages_rarely_flags_or_asks() -> None:
+    """A week of one caseload's messages as they come (a few real problems among them): how
+    many everyday ones are pushed to the officer, and how often the bot asks directly."""
+    rows = _rows("everyday-week.jsonl")
+    verdicts = [classify(str(row["text"]), str(row["lang"])) for row in rows]
+    everyday = [verdict for row, verdict in zip(rows, verdicts, strict=True) if not row["flagged"]]
+    flagged = sum(verdict.flagged for verdict in everyday) / len(everyday)
+    asked = sum(verdict.ask for verdict in verdicts) / len(rows)
+    print(f"everyday week: {len(rows)} messages, everyday flagged {flagged:.3f}, asked {asked:.4f}")
+    assert flagged <= WEEK_MAX_FLAGGED
+    assert asked <= WEEK_MAX_ASKED
+
+
+def test_the_blind_sets_are_not_in_the_training_corpus() -> None:
+    corpus = {
+        json.loads(line)["text"].strip().lower()
+        for path in (BLIND.parent / "corpus").glob("*.jsonl")
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    }
+    for name in (*FLOORS, "everyday-week.jsonl"):
+        rows = _rows(name)
+        shared = [row for row in rows if str(row["text"]).strip().lower() in corpus]
+        # Short everyday lines ("hoi", "ok, tot morgen") are written by anyone; no message
+        # about a problem may be shared.
+        assert not [row for row in shared if row["flagged"]], name
+        assert len(shared) <= 0.08 * len(rows), name
