@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
-from telegram import Bot, BotCommand, Update
+from telegram import Bot, BotCommand, BotCommandScopeChat, Update
 from telegram.error import RetryAfter, TelegramError
 from telegram.ext import Application, ApplicationBuilder, ContextTypes
 from telegram.request import BaseRequest
@@ -24,13 +24,14 @@ from bot.channels.telegram.parse import parse
 from bot.channels.telegram.polling import poll
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
+from bot.conversation.flow import Audience
 from bot.delivery.sender import OutboxSender
 from bot.engine import failures, scheduler
 from bot.engine.inbox import InboxProcessor
 from bot.i18n import available_languages, use_language
 from bot.runtime import Routing, Runtime, current_scope
 from bot.services import downtime
-from db import keycheck, migrate, state
+from db import keycheck, migrate, staff_queries, state
 from db.enums import Channel
 from db.errors import is_outage
 from db.session import create_engine, session_factory
@@ -153,16 +154,27 @@ def inbox_processor(application: AnyApplication) -> InboxProcessor:
 
 
 async def publish_commands(application: AnyApplication) -> None:
-    """The participants' command menu (from the flow registry), in every language we
-    speak."""
+    """The command menus (from the flow registry): the participants' in every language we
+    speak, and each staff member's own, with staff commands in their language. (Staff
+    added while the bot runs get theirs at the next start.)"""
+    runtime: Runtime = application.bot_data["runtime"]
     for language in available_languages():
         with use_language(language):
             commands = [BotCommand(name, text) for name, text in flows.command_menu()]
         await application.bot.set_my_commands(commands, language_code=language)
-    with use_language(application.bot_data["runtime"].settings.default_language):
+    with use_language(runtime.settings.default_language):
         await application.bot.set_my_commands(
             [BotCommand(name, text) for name, text in flows.command_menu()]
         )
+    async with runtime.sessions() as session:
+        staff = await staff_queries.reachable_on_telegram(session)
+    for telegram_id, language in staff:
+        with use_language(language):
+            menu = [BotCommand(n, t) for n, t in flows.command_menu(Audience.STAFF)]
+        try:
+            await application.bot.set_my_commands(menu, scope=BotCommandScopeChat(telegram_id))
+        except TelegramError as error:  # never opened the bot: no menu, nothing else lost
+            log.info("no staff menu", extra={"error": type(error).__name__})
 
 
 async def _downtime_notice(

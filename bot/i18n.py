@@ -17,7 +17,7 @@ from functools import cache
 from pathlib import Path
 
 from babel import Locale
-from babel.dates import format_date, format_datetime, format_time
+from babel.dates import format_date, format_skeleton, format_time
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
@@ -125,5 +125,13 @@ def relative_day(days: int, language: str) -> str | None:
 
 
 def timestamp(moment: datetime, zone: tzinfo) -> str:
-    """A compact date and time for lists: `3 dec. 2026 14:00`."""
-    return format_datetime(moment.astimezone(zone), "medium", locale=_language.get())
+    """A compact date and time for lists, without seconds: `3 dec 2026 14:00`."""
+    local = moment.astimezone(zone)
+    language = _language.get()
+    day = format_skeleton("yMMMd", local, locale=language)
+    return f"{day} {format_time(local, 'HH:mm', locale=language)}"
+
+
+def clock_time(moment: datetime, zone: tzinfo) -> str:
+    """A time of day without seconds: `10:02`."""
+    return format_time(moment.astimezone(zone), "HH:mm", locale=_language.get())

@@ -31,3 +31,18 @@ async def recent_count(
         )
     )
     return int(count or 0)
+
+
+async def open_crisis(session: AsyncSession, since: datetime) -> set[int]:
+    """Participants with a critical alert raised since a moment that nobody resolved."""
+    rows = await session.scalars(
+        select(Alert.participant_id)
+        .where(
+            Alert.severity == "critical",
+            Alert.status != AlertStatus.RESOLVED,
+            Alert.created_at >= since,
+            Alert.participant_id.is_not(None),
+        )
+        .distinct()
+    )
+    return {int(participant_id) for participant_id in rows if participant_id is not None}

@@ -8,8 +8,8 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.enums import AppointmentStatus, ReminderStatus
-from db.models import Appointment, Reminder
+from db.enums import AlertStatus, AppointmentStatus, ReminderStatus
+from db.models import Alert, Appointment, Reminder
 
 
 async def upcoming(
@@ -69,6 +69,21 @@ async def pending_reminders(session: AsyncSession, appointment_id: int) -> Seque
         await session.scalars(
             select(Reminder).where(
                 Reminder.appointment_id == appointment_id, Reminder.status == ReminderStatus.PENDING
+            )
+        )
+    ).all()
+
+
+async def open_alerts(
+    session: AsyncSession, appointment_id: int, kinds: Sequence[str]
+) -> Sequence[Alert]:
+    """Alerts of these kinds about an appointment that nobody resolved yet."""
+    return (
+        await session.scalars(
+            select(Alert).where(
+                Alert.appointment_id == appointment_id,
+                Alert.kind.in_(list(kinds)),
+                Alert.status != AlertStatus.RESOLVED,
             )
         )
     ).all()

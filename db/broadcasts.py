@@ -1,4 +1,5 @@
-"""Broadcast queries: recipients, delivery rows and the delivery report."""
+"""Broadcast queries: recipients, delivery rows, the delivery report, and the status
+changes (start, finish, cancel) that each happen once, whoever tries them at the same time."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import ColumnElement, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.enums import Action, BroadcastStatus
@@ -15,6 +16,9 @@ from db.models import Broadcast, OutboxItem, Participant
 from db.outbox import note_queued
 
 DELIVERY_CHUNK = 250
+# A planned broadcast a coordinator called off before it started.
+# TODO(enums): BroadcastStatus.CANCELLED once db/enums.py has it.
+CANCELLED = "cancelled"
 
 
 async def due(session: AsyncSession, now: datetime) -> Sequence[Broadcast]:
@@ -49,6 +53,17 @@ class Recipient(NamedTuple):
     address: str | None
 
 
+RECIPIENT_STATUSES = ("active", "unreachable")
+
+
+def _in_cohort(cohort: str) -> list[ColumnElement[bool]]:
+    """The conditions for the participants a broadcast to `cohort` reaches."""
+    where: list[ColumnElement[bool]] = [Participant.status.in_(RECIPIENT_STATUSES)]
+    if cohort.startswith("language:"):
+        where.append(Participant.language == cohort.split(":", 1)[1])
+    return where
+
+
 async def recipients(session: AsyncSession, cohort: str) -> list[Recipient]:
     """Signed-up participants in a cohort (`all` or `language:xx`), not paused."""
     query = select(
@@ -58,11 +73,16 @@ async def recipients(session: AsyncSession, cohort: str) -> list[Recipient]:
         Participant.status,
         Participant.channel,
         Participant.address,
-    ).where(Participant.status.in_(("active", "unreachable")))
-    if cohort.startswith("language:"):
-        query = query.where(Participant.language == cohort.split(":", 1)[1])
-    rows = await session.execute(query.order_by(Participant.id))
+    )
+    rows = await session.execute(query.where(*_in_cohort(cohort)).order_by(Participant.id))
     return [Recipient(*row) for row in rows.all()]
+
+
+async def count_recipients(session: AsyncSession, cohort: str) -> int:
+    """How many participants a broadcast to this cohort would reach now."""
+    return int(
+        await session.scalar(select(func.count(Participant.id)).where(*_in_cohort(cohort))) or 0
+    )
 
 
 async def add_deliveries(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
@@ -93,6 +113,56 @@ async def report(session: AsyncSession, broadcast_id: int) -> dict[str, int]:
         "blocked": int(counts.get("blocked", 0)),
         "pending": int(counts.get("pending", 0)) + int(counts.get("sending", 0)),
     }
+
+
+async def blocked_recipients(session: AsyncSession, broadcast_id: int) -> list[tuple[int, str]]:
+    """The participants a broadcast could not reach because they blocked the bot (before
+    or during it), as (id, name), in id order."""
+    rows = await session.execute(
+        select(Participant.id, Participant.name)
+        .join(OutboxItem, OutboxItem.participant_id == Participant.id)
+        .where(
+            OutboxItem.broadcast_id == broadcast_id,
+            OutboxItem.kind == "broadcast",
+            OutboxItem.status == "blocked",
+        )
+        .order_by(Participant.id)
+    )
+    return [(int(row[0]), str(row[1])) for row in rows.all()]
+
+
+async def finish(session: AsyncSession, broadcast_id: int) -> bool:
+    """Mark a broadcast done exactly once (sending → done): only the caller that gets True
+    sends the final report."""
+    result = await session.execute(
+        update(Broadcast)
+        .where(Broadcast.id == broadcast_id, Broadcast.status == BroadcastStatus.SENDING)
+        .values(status=BroadcastStatus.DONE)
+    )
+    return getattr(result, "rowcount", 0) == 1
+
+
+async def cancel(session: AsyncSession, broadcast_id: int) -> bool:
+    """Call off a broadcast that has not started (scheduled → cancelled); False when it
+    started, finished or was cancelled already, or does not exist."""
+    result = await session.execute(
+        update(Broadcast)
+        .where(Broadcast.id == broadcast_id, Broadcast.status == BroadcastStatus.SCHEDULED)
+        .values(status=CANCELLED)
+    )
+    return getattr(result, "rowcount", 0) == 1
+
+
+async def planned(session: AsyncSession, limit: int) -> Sequence[Broadcast]:
+    """Broadcasts that have not started yet, the soonest first."""
+    return (
+        await session.scalars(
+            select(Broadcast)
+            .where(Broadcast.status == BroadcastStatus.SCHEDULED)
+            .order_by(Broadcast.send_at, Broadcast.id)
+            .limit(limit)
+        )
+    ).all()
 
 
 async def in_progress(session: AsyncSession) -> Sequence[Broadcast]:

@@ -6,11 +6,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import false, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.enums import AlertStatus
-from db.models import Alert, Appointment, Checkin, HelpRequest, Message, Participant
+from db.enums import AlertKind, AlertStatus, Direction
+from db.models import Alert, Appointment, Checkin, HelpRequest, Message, Participant, Staff
 
 
 async def find_participants(
@@ -58,12 +58,15 @@ class Timeline:
     checkins: Sequence[Checkin]
     help_requests: Sequence[HelpRequest]
     appointments: Sequence[Appointment]
-    flagged: Sequence[tuple[Message, Alert]]
+    conversation: Sequence[tuple[Message, Alert | None, str | None]]
 
 
-async def timeline(session: AsyncSession, participant_id: int, since: datetime) -> Timeline:
-    """Check-ins, help requests, appointments and flagged messages (each with its alert)
-    since a moment."""
+async def timeline(
+    session: AsyncSession, participant_id: int, chat_id: int | None, since: datetime
+) -> Timeline:
+    """Check-ins, help requests, appointments and the conversation since a moment: every
+    message the participant sent (with its flag alert, if any) and every message sent to
+    their chat (with the name of the staff member who wrote it, if one did)."""
     checkins = (
         await session.scalars(
             select(Checkin)
@@ -85,20 +88,23 @@ async def timeline(session: AsyncSession, participant_id: int, since: datetime) 
             .order_by(Appointment.at)
         )
     ).all()
-    flagged = [
-        (message, alert)
-        for message, alert in await session.execute(
-            select(Message, Alert)
-            .join(Alert, Alert.message_id == Message.id)
+    flag = (Alert.message_id == Message.id) & (Alert.kind == AlertKind.FLAG)
+    to_them = Message.chat_id == chat_id if chat_id is not None else false()
+    conversation = [
+        (message, alert, writer)
+        for message, alert, writer in await session.execute(
+            select(Message, Alert, Staff.name)
+            .outerjoin(Alert, flag)
+            .outerjoin(Staff, Staff.id == Message.staff_id)
             .where(
                 Message.participant_id == participant_id,
-                Alert.kind == "flag",
                 Message.at >= since,
+                or_(Message.direction == Direction.IN, to_them),
             )
-            .order_by(Message.at)
+            .order_by(Message.at, Message.id)
         )
     ]
-    return Timeline(checkins, requests, appointments, flagged)
+    return Timeline(checkins, requests, appointments, conversation)
 
 
 async def unescalated(

@@ -43,6 +43,7 @@ class AlertKind(StrEnum):
     NO_CONFIRMATION = "no_confirmation"
     PAUSED = "paused"
     UNREACHABLE = "unreachable"
+    SAFETY_CHECK = "safety_check"  # the bot asked directly about self-harm (and the answer)
 
 
 class AlertStatus(StrEnum):
@@ -113,6 +114,7 @@ class OutboxStatus(StrEnum):
     FAILED = "failed"
     BLOCKED = "blocked"
     UNKNOWN = "unknown"  # the request left but no answer came (never sent again)
+    CANCELLED = "cancelled"  # no longer needed before it was sent (an answered question)
 
 
 class Action(StrEnum):

@@ -385,3 +385,18 @@ class KeyValue(Base):
     participant_id: Mapped[int | None] = mapped_column(
         ForeignKey("participants.id", ondelete="CASCADE"), nullable=True, index=True
     )
+
+
+class Mute(Base):
+    """A staff member who does not want copies of a participant's everyday messages
+    (flagged ones and alerts still come)."""
+
+    __tablename__ = "mutes"
+    __table_args__ = (UniqueConstraint("staff_id", "participant_id", name="uq_mutes"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id", ondelete="CASCADE"))
+    participant_id: Mapped[int] = mapped_column(
+        ForeignKey("participants.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

@@ -11,7 +11,7 @@ from sqlalchemy import Text, func, select, type_coerce, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.cache import cache
-from db.enums import OutboxStatus
+from db.enums import Action, OutboxStatus
 from db.models import OUTBOX_DEFAULT_PRIORITY, OutboxItem
 
 
@@ -245,3 +245,63 @@ async def posted(
         )
     ).first()
     return (str(row[0]), row[1]) if row is not None else None
+
+
+async def cancel_pending(session: AsyncSession, alert_id: int) -> int:
+    """Rows for an alert that are no longer needed and not sent yet; returns how many."""
+    result = await session.execute(
+        update(OutboxItem)
+        .where(OutboxItem.alert_id == alert_id, OutboxItem.status == OutboxStatus.PENDING)
+        .values(status=OutboxStatus.CANCELLED, error="no longer needed")
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def latest_of(
+    session: AsyncSession, kind: str, staff_id: int, participant_id: int, since: datetime
+) -> OutboxItem | None:
+    """The newest row of a kind for a staff member about a participant, queued since a
+    moment (`due_at`: rows are queued due at the moment they are made)."""
+    return await session.scalar(
+        select(OutboxItem)
+        .where(
+            OutboxItem.kind == kind,
+            OutboxItem.staff_id == staff_id,
+            OutboxItem.participant_id == participant_id,
+            OutboxItem.due_at >= since,
+        )
+        .order_by(OutboxItem.id.desc())
+        .limit(1)
+    )
+
+
+async def wrote_to_since(
+    session: AsyncSession, staff_id: int, participant_id: int, since: datetime
+) -> bool:
+    """Whether the staff member wrote to the participant (a relayed message) since then."""
+    found = await session.scalar(
+        select(OutboxItem.id)
+        .where(
+            OutboxItem.kind == "relay",
+            OutboxItem.staff_id == staff_id,
+            OutboxItem.participant_id == participant_id,
+            OutboxItem.due_at >= since,
+        )
+        .limit(1)
+    )
+    return found is not None
+
+
+async def sent_alert_messages(session: AsyncSession, alert_id: int) -> Sequence[OutboxItem]:
+    """The alert messages (not media copies) that reached a chat, to edit them in place."""
+    return (
+        await session.scalars(
+            select(OutboxItem).where(
+                OutboxItem.alert_id == alert_id,
+                OutboxItem.kind == "alert",
+                OutboxItem.action == Action.MESSAGE,
+                OutboxItem.status == OutboxStatus.SENT,
+                OutboxItem.telegram_message_id.is_not(None),
+            )
+        )
+    ).all()

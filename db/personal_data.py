@@ -35,6 +35,7 @@ from db.models import (
     Invite,
     KeyValue,
     Message,
+    Mute,
     OutboxItem,
     Participant,
     Reminder,
@@ -58,6 +59,7 @@ FINISHED = (
     OutboxStatus.FAILED,
     OutboxStatus.BLOCKED,
     OutboxStatus.UNKNOWN,
+    OutboxStatus.CANCELLED,
 )
 
 PERSONAL_DATA: tuple[PersonalTable, ...] = (
@@ -71,6 +73,7 @@ PERSONAL_DATA: tuple[PersonalTable, ...] = (
     PersonalTable(Answer, "answers", "at"),
     PersonalTable(OutboxItem, None, "created_at", purge_only=OutboxItem.status.in_(FINISHED)),
     PersonalTable(ConversationState, None, "updated_at"),
+    PersonalTable(Mute, None, None),  # a staff member's choice, kept while both exist
     PersonalTable(KeyValue, None, None),  # values about one participant (a topic title)
     PersonalTable(Invite, None, None, erased_by="deleted by erasure (the link is SET NULL)"),
     PersonalTable(

@@ -45,3 +45,13 @@ async def escalation_targets(session: AsyncSession) -> Sequence[Staff]:
             )
         )
     ).all()
+
+
+async def reachable_on_telegram(session: AsyncSession) -> Sequence[tuple[int, str]]:
+    """Telegram id and language of every active staff member (for their command menu)."""
+    rows = await session.execute(
+        select(Staff.telegram_id, Staff.language).where(
+            Staff.active.is_(True), Staff.telegram_id.is_not(None)
+        )
+    )
+    return [(int(telegram_id), str(language)) for telegram_id, language in rows]

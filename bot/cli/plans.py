@@ -26,10 +26,12 @@ from db import broadcasts as broadcasts_db
 
 
 def appointment_add(settings: Settings, args: argparse.Namespace) -> int:
-    """Plan an appointment; reminders are made from OPRIT_REMINDER_OFFSETS."""
+    """Plan an appointment; reminders are made from OPRIT_REMINDER_OFFSETS, and the
+    participant is sent the appointment (the running bot delivers it)."""
     at = local_time(args.at, "--at", settings.tz)
 
     async def work(runtime: Runtime, session: AsyncSession) -> dict[str, Any]:
+        now = runtime.clock.now()
         made = await appointments.create(
             session,
             args.participant,
@@ -39,7 +41,10 @@ def appointment_add(settings: Settings, args: argparse.Namespace) -> int:
             note=args.note,
             offsets=settings.reminder_offsets,
             zone=settings.tz,
-            now=runtime.clock.now(),
+            now=now,
+        )
+        await appointments.tell_participant(
+            session, made.appointment, appointments.Change.PLANNED, zone=settings.tz, now=now
         )
         return {
             "id": made.appointment.id,

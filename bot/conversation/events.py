@@ -37,6 +37,8 @@ class Press:
     data: str | None
     label: str | None  # the button's label as the person saw it (stored with the press)
     press_id: str  # the channel's id of this press (to store it once)
+    message_id: int | None = None  # the message the button was under
+    question: str | None = None  # that message's text (shown again with the answer)
 
 
 @dataclass(frozen=True)

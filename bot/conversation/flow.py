@@ -139,6 +139,8 @@ class Flow:
     # the button carries (the shared check for stale and replayed buttons); flows whose
     # buttons carry a row id instead (an alert, an appointment) check that themselves.
     state_token: bool = False
+    # A participant's answer by button is shown under its question, whose buttons go.
+    answered_in_place: bool = False
     prompt: Prompt | None = None
     stores: tuple[type[Base], ...] = field(default_factory=tuple)
 

@@ -23,12 +23,10 @@ from bot.conversation.replies import Keyboard, Reply
 from bot.flows import guide, registration
 from bot.i18n import normalise_language, set_language
 from bot.runtime import UpdateScope
-from bot.services import free_text, relay, staff_alerts
+from bot.services import free_text, mirror, relay
 from db import people
-from db.enums import Channel, ParticipantStatus
+from db.enums import Action, Channel, ParticipantStatus
 from db.models import Participant, Staff
-
-TEXT_KINDS = ("text", "command")
 
 
 def answer(
@@ -118,23 +116,27 @@ async def _from_participant(
     stored = await inbound.record(scope.session, participant.id, event, scope.now)
     if stored is None:
         return  # delivered twice: handled the first time
-    await staff_alerts.mirror_message(scope, participant, stored)
     if participant.status == ParticipantStatus.UNREACHABLE:
         participant.status = ParticipantStatus.ACTIVE
-    if event.press is not None or command is not None:
-        answer(scope, event, await _route(scope, event, choice, Audience.PARTICIPANT))
-        return
     keyboard = flows.keyboard_flow(event.text) if event.kind == "text" else None
-    if keyboard is not None and keyboard.start is not None:
-        answer(scope, event, await keyboard.start(_context(scope, event), ""))
+    if event.press is not None or command is not None or keyboard is not None:
+        await mirror.mirror_message(scope, participant, stored, everyday=False)
+        if keyboard is not None and keyboard.start is not None:
+            answer(scope, event, await keyboard.start(_context(scope, event), ""))
+        else:
+            answer(scope, event, await _route(scope, event, choice, Audience.PARTICIPANT))
         return
-    urgent = await free_text.crisis_only(scope, participant, text=event.text, message_id=stored.id)
-    answer(scope, event, urgent, priority=outbox.PRIORITY_SAFETY)
+    check = await free_text.crisis_only(scope, participant, text=event.text, message_id=stored.id)
+    answer(scope, event, check.replies, priority=outbox.PRIORITY_SAFETY)
+    seen = await mirror.mirror_message(scope, participant, stored, everyday=not check.flagged)
     routed = await waiting_flow(scope, event)
     if routed is not None:
         answer(scope, event, routed)
-    elif not urgent:
-        answer(scope, event, free_text.acknowledge(participant, kind=event.kind, now=scope.now))
+    elif not check.replies and not check.answered:
+        acknowledge = free_text.acknowledge(
+            participant, kind=event.kind, now=scope.now, seen=seen or check.flagged
+        )
+        answer(scope, event, acknowledge)
 
 
 async def _from_staff(
@@ -142,6 +144,8 @@ async def _from_staff(
 ) -> None:
     set_language(staff.language)
     staff_session.first_contact(scope.session, staff, scope.now)
+    if event.command is not None:
+        await relay.forget(scope.session, staff)  # any command cancels a pending *Reply*
     if event.press is not None or event.command is not None:
         answer(scope, event, await _route(scope, event, choice, Audience.STAFF))
         return
@@ -178,7 +182,7 @@ async def _from_staff(
             source_chat_id=event.address.chat,
             source_message_id=event.message_id,
             source_thread_id=event.address.thread,
-            has_media=event.kind not in TEXT_KINDS,
+            kind=event.kind,
             now=scope.now,
         ),
     )
@@ -205,7 +209,10 @@ async def _route(
             state = await ctx.state()
             if state is None or state.flow != flow.id or state.token != pressed.token:
                 return [guide.stale_button_reply()]
-        return await flow.on_choice(ctx, pressed)
+        replies = await flow.on_choice(ctx, pressed)
+        if flow.answered_in_place and audience is Audience.PARTICIPANT:
+            _show_answer(scope, event)
+        return replies
     assert event.command is not None
     name, args = event.command
     found = flows.command(name, audience)
@@ -230,3 +237,21 @@ async def waiting_flow(scope: UpdateScope, event: InboundEvent) -> list[Reply] |
     if flow is None or flow.on_text is None or not flow.accepts(scope.staff, scope.participant):
         return None
     return await flow.on_text(ctx, event)
+
+
+def _show_answer(scope: UpdateScope, event: InboundEvent) -> None:
+    """The question the participant answered now shows the answer and no buttons, so an
+    old question is never answered twice by mistake."""
+    press = event.press
+    if press is None or press.message_id is None or not press.question or not press.label:
+        return
+    outbox.call(
+        scope.session,
+        Action.EDIT,
+        event.address,
+        {"text": f"{press.question}\n\n✔️ {press.label}", "message_id": press.message_id},
+        now=scope.now,
+        kind="answered",
+        priority=outbox.PRIORITY_REPLY,
+        participant_id=scope.participant.id if scope.participant else None,
+    )

@@ -65,13 +65,13 @@ async def record_failed_update(scope: UpdateScope, event: InboundEvent | None) -
     if stored is not None and event.text and event.kind != "callback":
         try:
             async with scope.session.begin_nested():
-                answer = await free_text.crisis_only(
+                check = await free_text.crisis_only(
                     scope, participant, text=event.text, message_id=stored.id
                 )
                 outbox.to_address(
                     scope.session,
                     event.address,
-                    answer,
+                    check.replies,
                     now=scope.now,
                     priority=outbox.PRIORITY_SAFETY,
                     participant_id=participant.id,

@@ -23,9 +23,12 @@ from bot.flows import (
     overview,
     plan_appointment,
     registration,
+    reply_to,
+    resume,
+    safety_check,
     sleep,
 )
-from bot.i18n import available_languages, use_language
+from bot.i18n import available_languages, current_language, use_language
 
 FLOWS: tuple[Flow, ...] = (
     registration.FLOW,
@@ -38,10 +41,15 @@ FLOWS: tuple[Flow, ...] = (
     plan_appointment.FLOW,
     compose_broadcast.FLOW,
     alert_actions.FLOW,
+    reply_to.FLOW,
+    resume.FLOW,
+    safety_check.FLOW,
     sleep.FLOW,
 )
 
 _BY_ID = {flow.id: flow for flow in FLOWS}
+# Staff commands with a Dutch name in the Dutch menu (both names are commands).
+DUTCH_NAMES = {"case": "dossier", "handled": "open"}
 KEYBOARD_PER_ROW = 2
 
 
@@ -84,12 +92,14 @@ def keyboard_flow(text: str | None) -> Flow | None:
     return _keyboard_flows().get(text) if text else None
 
 
-def command_menu() -> list[tuple[str, str]]:
-    """The participants' commands with their menu line, in the current language."""
+def command_menu(audience: Audience = Audience.PARTICIPANT) -> list[tuple[str, str]]:
+    """The commands of an audience with their menu line, in the current language; staff
+    reading Dutch see the Dutch names (DUTCH_NAMES), the English ones still work."""
+    dutch = current_language() == "nl" and audience is Audience.STAFF
     return [
-        (known.name, known.describe())
+        (DUTCH_NAMES.get(known.name, known.name) if dutch else known.name, known.describe())
         for flow in FLOWS
-        if flow.audience is not Audience.STAFF
+        if flow.audience in (audience, Audience.ANYONE)
         for known in flow.commands
         if known.describe is not None
     ]

@@ -6,6 +6,7 @@ from bot.conversation.choices import ChoiceId, choice_id, new_token
 from bot.conversation.flow import Audience, Command, Flow, FlowContext
 from bot.conversation.replies import Attachment, Choice, Keyboard, Reply
 from bot.flows import guide
+from bot.flows.resume import start_again_button
 from bot.i18n import _, available_languages, language_name, ngettext, set_language
 from bot.services import alerts, export
 from db import audit
@@ -40,8 +41,9 @@ async def stop_menu(ctx: FlowContext, args: str) -> list[Reply]:
     return [
         Reply(
             _(
-                "Do you want to pause this chat? You will get no reminders or check-ins. "
-                "Your officer will be told."
+                "Do you want to pause automatic messages? You will get no reminders, "
+                "check-ins or messages from the municipality. Your officer will be told and "
+                "can still write to you."
             ),
             [
                 [
@@ -112,10 +114,11 @@ async def choose(ctx: FlowContext, choice: ChoiceId) -> list[Reply]:
         return [
             Reply(
                 _(
-                    "Paused. You will get no reminders or check-ins. "
-                    "You can still write here. To start again, send /start."
+                    "Paused. You will get no reminders, check-ins or messages from the "
+                    "municipality. Your officer can still write to you, and you can still "
+                    "write here. To start again, tap the button or send /start."
                 ),
-                keyboard=Keyboard.REMOVE,
+                start_again_button(participant.id),
             )
         ]
     if choice.value == "stop.no":
@@ -153,4 +156,5 @@ FLOW = Flow(
     start=language_menu,
     on_choice=choose,
     state_token=True,
+    answered_in_place=True,
 )

@@ -8,7 +8,7 @@ from bot.conversation.choices import ChoiceId
 from bot.conversation.flow import Audience, Flow, FlowContext
 from bot.conversation.replies import Reply
 from bot.i18n import _, use_language
-from bot.services import relay, threads
+from bot.services import relay, staff_alerts, threads
 from bot.services.access import may_see, not_allowed
 from bot.services.labels import help_reference
 from bot.services.staff_alerts import FLOW_ID
@@ -32,21 +32,15 @@ async def act(ctx: FlowContext, choice: ChoiceId) -> list[Reply]:
     if choice.value == "reply":
         chat = ctx.address.chat if ctx.address is not None else staff.telegram_id
         await relay.start(ctx.session, staff, participant, chat, now)
-        return [
-            Reply(
-                _("Write your answer to {name}. It goes to them as it is.").format(
-                    name=participant.name
-                ),
-                about=participant.id,
-            )
-        ]
+        return [relay.prompt(participant)]
     request = (
         await session.get(HelpRequest, alert.help_request_id) if alert.help_request_id else None
     )
     if choice.value == "ack":
-        if alert.status == AlertStatus.OPEN:
-            alert.status = AlertStatus.ACKNOWLEDGED
-            alert.acknowledged_at, alert.acknowledged_by = now, staff.id
+        if alert.status != AlertStatus.OPEN:
+            return []  # pressed twice, or someone else was first: the alert shows who
+        alert.status = AlertStatus.ACKNOWLEDGED
+        alert.acknowledged_at, alert.acknowledged_by = now, staff.id
         if request is not None and request.status == HelpStatus.OPEN:
             request.status, request.acknowledged_at, request.handled_by = (
                 HelpStatus.ACKNOWLEDGED,
@@ -55,10 +49,13 @@ async def act(ctx: FlowContext, choice: ChoiceId) -> list[Reply]:
             )
             _tell_participant(ctx, participant, request)
         await threads.refresh_title(ctx.tx, participant)
+        await staff_alerts.show_handled(ctx.tx, alert, participant, request, staff)
         return [
             Reply(_("Acknowledged: {name}.").format(name=participant.name), about=participant.id)
         ]
     if choice.value == "done":
+        if alert.status == AlertStatus.RESOLVED:
+            return []
         alert.status = AlertStatus.RESOLVED
         alert.acknowledged_at = alert.acknowledged_at or now
         alert.acknowledged_by = alert.acknowledged_by or staff.id
@@ -70,6 +67,7 @@ async def act(ctx: FlowContext, choice: ChoiceId) -> list[Reply]:
             )
             _tell_participant(ctx, participant, request)
         await threads.refresh_title(ctx.tx, participant)
+        await staff_alerts.show_handled(ctx.tx, alert, participant, request, staff)
         return [Reply(_("Resolved: {name}.").format(name=participant.name), about=participant.id)]
     return [not_allowed()]
 

@@ -16,7 +16,7 @@ from bot.conversation.replies import Choice, Keyboard, Reply
 from bot.flows import guide
 from bot.i18n import _, use_language
 from bot.runtime import Tx
-from bot.services import alerts
+from bot.services import alerts, safety
 from bot.services.labels import (
     DOMAIN_STATUSES,
     LIFE_DOMAINS,
@@ -150,14 +150,16 @@ async def _complete(ctx: FlowContext, checkin: Checkin) -> list[Reply]:
     participant.last_checkin_at = ctx.now
     participant.missed_checkins = 0
     await ctx.clear_state()
-    problems = [d for d, s in (checkin.answers or {}).items() if s == "problem"]
-    if checkin.mood == "bad" or problems:
+    answers = checkin.answers or {}
+    if checkin.mood == "bad" or "problem" in answers.values():
+        picture = [f"mood:{checkin.mood}"] if checkin.mood in ("bad", "okay") else []
+        picture += [f"{domain}:{status}" for domain, status in answers.items() if status != "fine"]
         await alerts.raise_alert(
             ctx.tx,
             participant,
             kind=AlertKind.CHECKIN,
             severity="medium",
-            categories=problems or ["mood"],
+            categories=picture,
             excerpt=checkin.note,
         )
         text = _("Thank you for telling me. Your officer will see this and contact you.")
@@ -171,6 +173,7 @@ async def send_prompts(tx: Tx) -> int:
     open a new check-in for every active participant. Returns how many were queued."""
     session, now = tx.session, tx.now
     queued = 0
+    quiet = await safety.in_crisis(session, now)
     for participant in await checkins_db.active_participants(session):
         for earlier in await checkins_db.unanswered_prompts(session, participant.id, now):
             if earlier.status == CheckinStatus.IN_PROGRESS:
@@ -186,6 +189,9 @@ async def send_prompts(tx: Tx) -> int:
                     severity="medium",
                     categories=[str(participant.missed_checkins)],
                 )
+        if participant.id in quiet:
+            await safety.tell_held_back(session, participant, safety.HeldBack.CHECKIN, now)
+            continue
         checkin = Checkin(
             participant_id=participant.id,
             status=CheckinStatus.PROMPTED,
@@ -223,4 +229,5 @@ FLOW = Flow(
     on_text=note,
     prompt=Prompt(schedule=_schedule, send=send_prompts, slot_key="checkin_prompt_slot"),
     stores=(Checkin,),
+    answered_in_place=True,
 )

@@ -39,7 +39,8 @@ def staff_help(role: str) -> Reply:
             "/case NAME: one person's timeline\n"
             "/appointment: plan an appointment\n"
             "/handled: open alerts\n"
-            "Reply to an alert to answer the participant."
+            "/mute NAME: no copies of someone's everyday messages\n"
+            "Reply to an alert or a copied message to answer the participant."
         )
     )
 

@@ -68,15 +68,13 @@ async def choose(ctx: FlowContext, choice: ChoiceId) -> list[Reply]:
     if step == "domain" and state.step == "domain" and value in HELP_DOMAINS:
         data["domain"] = value
         await ctx.save_state(FLOW_ID, "describe", state.token, data)
-        return [
-            Reply(
-                _(
-                    "Tell me what is going on. You can write, send a voice message or a photo. "
-                    "Tap Send when you are done."
-                ),
-                _send_buttons(state.token),
-            )
-        ]
+        prompt = _(
+            "Tell me what is going on. You can write, send a voice message or a photo. "
+            "Tap Send when you are done."
+        )
+        if value == "urgent":
+            prompt = _danger_line() + "\n" + prompt
+        return [Reply(prompt, _send_buttons(state.token))]
     if step == "send" and state.step == "describe":
         return await _submit(ctx, data)
     if state.step == "describe" and step == "domain":
@@ -132,15 +130,18 @@ async def _submit(ctx: FlowContext, data: dict[str, Any]) -> list[Reply]:
         excerpt=request.text,
         help_request_id=request.id,
     )
-    return [
-        Reply(
-            _(
-                "Sent to your officer. Your reference is {reference}. "
-                "I will tell you when your officer picks it up."
-            ).format(reference=help_reference(request.id)),
-            keyboard=Keyboard.PARTICIPANT,
-        )
-    ]
+    sent = _(
+        "Sent to your officer. Your reference is {reference}. "
+        "I will tell you when your officer picks it up."
+    ).format(reference=help_reference(request.id))
+    if request.domain == "urgent":
+        sent += "\n" + _danger_line()
+    return [Reply(sent, keyboard=Keyboard.PARTICIPANT)]
+
+
+def _danger_line() -> str:
+    """Said with every urgent request: the officer may not read it at once."""
+    return _("🚨 Danger? Call 112 now.")
 
 
 FLOW = Flow(

@@ -6,22 +6,36 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from bot.conversation import outbox
 from bot.conversation.choices import ChoiceId, choice_id, new_token
 from bot.conversation.flow import Audience, Command, Flow, FlowContext
 from bot.conversation.replies import Choice, Reply
-from bot.i18n import _, ngettext, timestamp
+from bot.i18n import _, clock_time, current_language, language_name, ngettext, timestamp
 from bot.services import staff_alerts
 from bot.services.access import not_allowed, officer_scope
 from bot.services.invites import create_invite
-from bot.services.labels import domain_label, help_reference, help_status_label, mood_label
+from bot.services.labels import (
+    alert_status_label,
+    confirmation_label,
+    domain_label,
+    help_reference,
+    help_status_label,
+    mood_label,
+    participant_status_label,
+    severity_label,
+)
 from bot.text import clean, display_name
-from db import audit, cases, reports
-from db.enums import CheckinStatus, Role
-from db.models import HelpRequest
+from db import audit, cases, mutes, reports
+from db.enums import AlertStatus, CheckinStatus, Direction, Role
+from db.models import Alert, HelpRequest, Participant, Staff
 
 FLOW_ID = "pp"
 PAGE = 10
 CASE_DAYS = 30
+CASE_PAGE = 20  # entries per page of /case
+CASE_EXCERPT = 160  # characters of a message shown in /case
+MAX_CASE_TEXT = 4000  # Telegram takes 4,096
+CASE_MARK = "c"  # a choice value that opens a case: c<participant id>.<page>
 INVITE_VALID = timedelta(days=14)
 MOOD_MARK = {"good": "🙂", "okay": "😐", "bad": "🙁"}
 
@@ -53,8 +67,10 @@ async def participants(ctx: FlowContext, args: str) -> list[Reply]:
     return await _page(ctx, 0)
 
 
-async def turn_page(ctx: FlowContext, choice: ChoiceId) -> list[Reply]:
-    """◀ / ▶ under /participants."""
+async def on_choice(ctx: FlowContext, choice: ChoiceId) -> list[Reply]:
+    """◀ / ▶ under /participants, a name to open a case, a page of a case."""
+    if choice.value.startswith(CASE_MARK):
+        return await open_case(ctx, choice.value)
     return await _page(ctx, int(choice.value) if choice.value.isdigit() else 0)
 
 
@@ -81,8 +97,8 @@ async def _page(ctx: FlowContext, page: int) -> list[Reply]:
             ).format(
                 id=row.id,
                 name=row.name,
-                language=row.language,
-                status=row.status,
+                language=language_name(row.language, current_language()),
+                status=participant_status_label(row.status),
                 checkin=checkin,
                 trend=trend,
                 requests=row.open_help_requests,
@@ -96,23 +112,51 @@ async def _page(ctx: FlowContext, page: int) -> list[Reply]:
     if page < pages - 1:
         buttons.append(Choice(choice_id(FLOW_ID, token, str(page + 1)), _("Next ▶")))
     header = _("Participants, page {page} of {pages}:").format(page=page + 1, pages=pages)
-    return [Reply(header + "\n" + "\n".join(lines), [buttons] if buttons else [])]
+    names = [_open_case(token, row.id, 0, f"📂 {row.name}") for row in shown]
+    rows_of_buttons = [names[i : i + 2] for i in range(0, len(names), 2)]
+    if buttons:
+        rows_of_buttons.append(buttons)
+    return [Reply(header + "\n" + "\n".join(lines), rows_of_buttons)]
 
 
 async def case(ctx: FlowContext, args: str) -> list[Reply]:
-    """/case NAME_OR_ID: the last 30 days of one participant (audited)."""
-    staff, session = ctx.staff, ctx.session
+    """/case NAME_OR_ID: the last 30 days of one participant (audited); several matches
+    are offered as buttons."""
+    staff = ctx.staff
     assert staff is not None
     query = clean(args).strip()[:100]
     if not query:
         return [Reply(_("Use: /case NAME or /case NUMBER"))]
-    found = await cases.find_participants(session, query.lstrip("#"), officer_scope(staff))
+    found = await cases.find_participants(ctx.session, query.lstrip("#"), officer_scope(staff))
     if not found:
         return [not_allowed()]
     if len(found) > 1:
-        names = "\n".join(f"#{p.id} {p.name}" for p in found)
-        return [Reply(_("Several people match. Use the number:") + "\n" + names)]
-    participant = found[0]
+        token = new_token()
+        buttons = [[_open_case(token, p.id, 0, f"📂 {p.name}")] for p in found]
+        return [Reply(_("Several people match. Tap one:"), buttons)]
+    return await _case_page(ctx, found[0], 0)
+
+
+def _open_case(token: str, participant_id: int, page: int, label: str) -> Choice:
+    return Choice(choice_id(FLOW_ID, token, f"{CASE_MARK}{participant_id}.{page}"), label)
+
+
+async def open_case(ctx: FlowContext, value: str) -> list[Reply]:
+    """A tap on a name (/participants, several matches) or on a page of a case."""
+    assert ctx.staff is not None
+    number, _sep, page = value.removeprefix(CASE_MARK).partition(".")
+    if not number.isdigit():
+        return [not_allowed()]
+    found = await cases.find_participants(ctx.session, number, officer_scope(ctx.staff))
+    if not found:
+        return [not_allowed()]
+    return await _case_page(ctx, found[0], int(page) if page.isdigit() else 0)
+
+
+async def _case_page(ctx: FlowContext, participant: Participant, page: int) -> list[Reply]:
+    """One page of a case, newest first (page 0 is the most recent CASE_PAGE entries)."""
+    staff, session = ctx.staff, ctx.session
+    assert staff is not None
     audit.add(
         session,
         "case_read",
@@ -121,7 +165,43 @@ async def case(ctx: FlowContext, args: str) -> list[Reply]:
         participant_id=participant.id,
         at=ctx.now,
     )
-    events = await cases.timeline(session, participant.id, ctx.now - timedelta(days=CASE_DAYS))
+    address = outbox.address_of(participant)
+    events = await cases.timeline(
+        session,
+        participant.id,
+        address.chat if address else None,
+        ctx.now - timedelta(days=CASE_DAYS),
+    )
+    entries = _case_entries(events, participant)
+    entries.sort(key=lambda entry: entry[0])
+    pages = max(1, (len(entries) + CASE_PAGE - 1) // CASE_PAGE)
+    page = max(0, min(page, pages - 1))
+    end = len(entries) - page * CASE_PAGE
+    shown = entries[max(0, end - CASE_PAGE) : end]
+    header = ngettext(
+        "Case of {name} ({status}), last {days} day, page {page} of {pages}:",
+        "Case of {name} ({status}), last {days} days, page {page} of {pages}:",
+        CASE_DAYS,
+    ).format(
+        name=participant.name,
+        status=participant_status_label(participant.status),
+        days=CASE_DAYS,
+        page=page + 1,
+        pages=pages,
+    )
+    body = "\n".join(f"{timestamp(at, ctx.zone)} · {text}" for at, text in shown)
+    token = new_token()
+    buttons = []
+    if page < pages - 1:
+        buttons.append(_open_case(token, participant.id, page + 1, _("◀ Older")))
+    if page > 0:
+        buttons.append(_open_case(token, participant.id, page - 1, _("Newer ▶")))
+    text = header + "\n" + (body or _("Nothing in this period."))
+    return [Reply(text[:MAX_CASE_TEXT], [buttons] if buttons else [], about=participant.id)]
+
+
+def _case_entries(events: cases.Timeline, participant: Participant) -> list[tuple[datetime, str]]:
+    """Every line of a case: check-ins, help requests, appointments and the conversation."""
     entries: list[tuple[datetime, str]] = []
     for item in events.checkins:
         if item.status == CheckinStatus.COMPLETED and item.completed_at:
@@ -149,50 +229,112 @@ async def case(ctx: FlowContext, args: str) -> list[Reply]:
             (
                 appointment.at,
                 _("Appointment with {org}: {confirmation}").format(
-                    org=appointment.with_org, confirmation=appointment.confirmation
+                    org=appointment.with_org,
+                    confirmation=confirmation_label(appointment.confirmation),
                 ),
             )
         )
-    for message, alert in events.flagged:
-        excerpt = (message.text or "")[:200]
-        mark = staff_alerts.SEVERITY_MARK.get(alert.severity, "⚪")
-        entries.append((message.at, f"{mark} “{excerpt}”"))
-    entries.sort(key=lambda entry: entry[0])
-    header = ngettext(
-        "Case #{id} {name} ({status}), last {days} day:",
-        "Case #{id} {name} ({status}), last {days} days:",
-        CASE_DAYS,
-    ).format(id=participant.id, name=participant.name, status=participant.status, days=CASE_DAYS)
-    body = "\n".join(f"{timestamp(at, ctx.zone)} · {text}" for at, text in entries[-60:])
-    return [Reply(header + "\n" + (body or _("Nothing in this period.")), about=participant.id)]
+    for message, alert, writer in events.conversation:
+        text = _excerpt(message.text or f"[{message.kind}]")
+        if message.direction == Direction.IN:
+            line = f"💬 {participant.name}: {text}"
+            if alert is not None:
+                mark = staff_alerts.SEVERITY_MARK.get(alert.severity, "⚪")
+                state = alert_status_label(alert.status)
+                line = f"{mark} {severity_label(alert.severity)} ({state}) {line}"
+        elif writer is not None:
+            # A relayed message starts with its label for the participant (who wrote it).
+            said = message.text or ""
+            said = said.split("\n", 1)[1] if said.startswith("💬") and "\n" in said else said
+            line = f"↩️ {writer}: {_excerpt(said)}"
+        else:
+            line = f"🤖 {text}"
+        entries.append((message.at, line))
+    return entries
+
+
+def _excerpt(text: str) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= CASE_EXCERPT else line[:CASE_EXCERPT] + "…"
+
+
+async def mute(ctx: FlowContext, args: str) -> list[Reply]:
+    """/mute NAME_OR_ID: stop (or, again, restart) copies of a participant's everyday
+    messages for this staff member; flagged messages and alerts always come."""
+    staff = ctx.staff
+    assert staff is not None
+    query = clean(args).strip()[:100]
+    if not query:
+        return [Reply(_("Use: /mute NAME or /mute NUMBER"))]
+    found = await cases.find_participants(ctx.session, query.lstrip("#"), officer_scope(staff))
+    if not found:
+        return [not_allowed()]
+    if len(found) > 1:
+        names = "\n".join(f"#{p.id} {p.name}" for p in found)
+        return [Reply(_("Several people match. Use the number:") + "\n" + names)]
+    participant = found[0]
+    if await mutes.toggle(ctx.session, staff.id, participant.id, ctx.now):
+        text = _(
+            "Muted: you no longer get copies of {name}'s everyday messages. Flagged messages "
+            "and alerts still come. /mute {name} again to undo."
+        )
+    else:
+        text = _("Unmuted: you get copies of {name}'s messages again.")
+    return [Reply(text.format(name=participant.name), about=participant.id)]
 
 
 async def open_alerts(ctx: FlowContext, args: str) -> list[Reply]:
-    """/handled: open alerts, most severe first, each with its buttons."""
+    """/handled: open alerts, most severe first, each with its buttons: the new ones, then
+    those someone picked up but nobody resolved yet (saying who and when)."""
     assert ctx.staff is not None
     rows = await cases.open_alerts(ctx.session, officer_scope(ctx.staff))
     if not rows:
         return [Reply(_("No open alerts. 👍"))]
     rows = sorted(rows, key=lambda pair: staff_alerts.priority_for(pair[0].severity))[:10]
-    replies = [Reply(_("Open alerts:"))]
-    for alert, participant in rows:
-        request = (
-            await ctx.session.get(HelpRequest, alert.help_request_id)
-            if alert.help_request_id
-            else None
-        )
-        replies.append(staff_alerts.render(alert, participant, request))
+    fresh = [(a, p) for a, p in rows if a.status == AlertStatus.OPEN]
+    picked = [(a, p) for a, p in rows if a.status != AlertStatus.OPEN]
+    replies = []
+    if fresh:
+        replies.append(Reply(_("New alerts:")))
+        for alert, participant in fresh:
+            request = await _request_of(ctx, alert)
+            replies.append(staff_alerts.render(alert, participant, request))
+    if picked:
+        replies.append(Reply(_("Picked up, not resolved yet:")))
+        for alert, participant in picked:
+            request = await _request_of(ctx, alert)
+            by = (
+                await ctx.session.get(Staff, alert.acknowledged_by)
+                if alert.acknowledged_by
+                else None
+            )
+            handled = (
+                (by.name, clock_time(alert.acknowledged_at, ctx.zone))
+                if by is not None and alert.acknowledged_at is not None
+                else None
+            )
+            replies.append(staff_alerts.render(alert, participant, request, handled=handled))
     return replies
+
+
+async def _request_of(ctx: FlowContext, alert: Alert) -> HelpRequest | None:
+    if alert.help_request_id is None:
+        return None
+    return await ctx.session.get(HelpRequest, alert.help_request_id)
 
 
 FLOW = Flow(
     id=FLOW_ID,
     audience=Audience.STAFF,
     commands=(
-        Command("invite", start=invite),
-        Command("participants", start=participants),
-        Command("case", start=case),
-        Command("handled", start=open_alerts),
+        Command("invite", lambda: _("Invite a new participant"), start=invite),
+        Command("participants", lambda: _("Your participants"), start=participants),
+        Command("case", lambda: _("One participant's conversation and timeline"), start=case),
+        Command("handled", lambda: _("Open alerts"), start=open_alerts),
+        Command("mute", lambda: _("No copies of someone's everyday messages"), start=mute),
+        # Dutch names (shown in Dutch staff menus; every name works for everyone)
+        Command("dossier", start=case),
+        Command("open", start=open_alerts),
     ),
-    on_choice=turn_page,
+    on_choice=on_choice,
 )

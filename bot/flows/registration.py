@@ -225,10 +225,13 @@ async def choose(ctx: FlowContext, choice: ChoiceId) -> list[Reply]:
             Reply(
                 _(
                     "That is fine. Your messages are not saved until you agree. "
-                    "When you are ready, send /start."
-                )
+                    "When you are ready, tap the button."
+                ),
+                [[Choice(choice_id(FLOW_ID, token, "again"), _("I am ready"))]],
             )
         ]
+    if value == "again" and state.step == "consent":
+        return [consent_reply(token)]
     return [Reply(_("Sorry, I did not understand that button."))]
 
 
@@ -264,4 +267,5 @@ FLOW = Flow(
     commands=(Command("start"),),
     start=start,
     on_choice=choose,
+    answered_in_place=True,
 )

@@ -5,38 +5,24 @@ short acknowledgement once per burst of messages.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from bot import triage
 from bot.conversation.replies import Reply
 from bot.i18n import _
 from bot.runtime import Tx
-from bot.services import alerts
+from bot.services import alerts, safety
 from db import alerts as alerts_db
 from db.enums import AlertKind
 from db.models import Participant
 
-FLOOD_WINDOW = timedelta(minutes=15)
+FLOOD_WINDOW = safety.FLOOD_WINDOW
 FLOOD_ALERTS = 5  # flag alerts per participant per window that reach the officer at once
 BURST = timedelta(minutes=10)
-
-
-def safety_reply(categories: tuple[str, ...]) -> Reply:
-    """The first answer to a crisis: caring, short, with 113 and 112."""
-    if "self_harm" in categories:
-        text = _(
-            "I am worried about you, and I am glad you wrote this. You are not alone.\n"
-            "Talk to someone now: call 113 or 0800-0113 (free, day and night).\n"
-            "In danger right now? Call 112.\n"
-            "Your officer has been told and will contact you."
-        )
-    else:
-        text = _(
-            "Please keep yourself and others safe. If someone is in danger, call 112 now.\n"
-            "Need to talk to someone? Call 113 or 0800-0113 (free, day and night).\n"
-            "Your officer has been told and will contact you."
-        )
-    return Reply(text)
+# A crisis message within a quarter of an hour of the first gets a shorter caring line,
+# at most one a minute: a flood of them is answered once.
+REPEAT_GAP = timedelta(minutes=1)
 
 
 async def triage_message(
@@ -73,24 +59,50 @@ def _safety_reply_due(participant: Participant, now: datetime) -> bool:
     return True
 
 
+@dataclass(frozen=True)
+class CrisisCheck:
+    """What triage of one message led to: urgent replies, and whether it was flagged (its
+    alert then carries it to the officer)."""
+
+    replies: list[Reply] = field(default_factory=list)
+    flagged: bool = False
+    answered: bool = False  # a crisis answered moments ago: nothing more to say now
+
+
 async def crisis_only(
     tx: Tx, participant: Participant, *, text: str | None, message_id: int | None
-) -> list[Reply]:
+) -> CrisisCheck:
     """Triage a participant's text (an alert when flagged); the safety answer when it is a
-    crisis. Also used when handling the update failed, so a crisis is never skipped."""
+    crisis (a shorter one when it came minutes ago), the direct question about self-harm
+    when the signal is weak or only probable. Also used when handling the update failed,
+    so a crisis is never skipped."""
     verdict = await triage_message(tx, participant, text=text, message_id=message_id)
-    if verdict is None or verdict.severity != "critical":
-        return []
-    if not _safety_reply_due(participant, tx.now):
-        return []
-    return [safety_reply(verdict.categories)]
+    if verdict is None:
+        return CrisisCheck()
+    if verdict.severity == "critical":
+        if not _safety_reply_due(participant, tx.now):
+            since = tx.now - REPEAT_GAP
+            if await alerts_db.recent_count(tx.session, participant.id, AlertKind.FLAG, since) > 1:
+                return CrisisCheck(flagged=True, answered=True)  # a flood: answered already
+            return CrisisCheck([safety.safety_reply(verdict.categories, repeat=True)], True)
+        return CrisisCheck([safety.safety_reply(verdict.categories)], True)
+    if verdict.ask or "self_harm" in verdict.categories:
+        assert text is not None  # a verdict comes from a text
+        asked = await safety.ask(
+            tx, participant, text=text, message_id=message_id, flagged=verdict.flagged
+        )
+        return CrisisCheck(asked, verdict.flagged)
+    return CrisisCheck(flagged=verdict.flagged)
 
 
-def acknowledge(participant: Participant, *, kind: str, now: datetime) -> list[Reply]:
-    """One short acknowledgement per burst; nothing for the rest of the burst."""
+def acknowledge(participant: Participant, *, kind: str, now: datetime, seen: bool) -> list[Reply]:
+    """One short acknowledgement per burst; nothing for the rest of the burst. It says the
+    officer reads along only when `seen` (a staff member gets the message)."""
     if participant.last_ack_at is not None and now - participant.last_ack_at <= BURST:
         return []
     participant.last_ack_at = now
+    if not seen:
+        return [Reply(_("Thanks, I saved your message."))]
     if kind in ("voice", "photo", "document"):
         return [Reply(_("Got it. I saved it and your officer can see it."))]
     return [Reply(_("Thanks, I saved your message. Your officer reads along."))]

@@ -63,3 +63,69 @@ def help_status_label(status: str) -> str:
 def help_reference(help_request_id: int) -> str:
     """The reference a participant can quote: H- and at least four digits."""
     return f"H-{help_request_id:04d}"
+
+
+def severity_label(severity: str) -> str:
+    """An alert's severity as staff read it (capitals: it heads the alert)."""
+    return {
+        # Translators: alert severity, in capitals at the top of an alert
+        "critical": _("CRITICAL"),
+        # Translators: alert severity, in capitals at the top of an alert
+        "high": _("HIGH"),
+        # Translators: alert severity, in capitals at the top of an alert
+        "medium": _("MEDIUM"),
+        # Translators: alert severity, in capitals at the top of an alert
+        "low": _("LOW"),
+    }.get(severity, severity.upper())
+
+
+def category_label(category: str) -> str:
+    """A triage category as staff read it in an alert or a case view."""
+    return {
+        "self_harm": _("Self-harm or suicidal thoughts"),
+        "violence": _("Violence or threats"),
+        # Translators: triage category: the participant is in danger (threatened, unsafe)
+        "danger": _("In danger"),
+        # Translators: triage category: relapse into alcohol or drug use
+        "relapse": _("Relapse"),
+        "housing": _("Housing"),
+        "police": _("Police"),
+        # Translators: triage category: talk of committing a crime
+        "crime": _("Crime"),
+        "debt": _("Debts"),
+        "health": _("Health"),
+        # Translators: triage category: the participant asks for help
+        "help": _("Asks for help"),
+    }.get(category, category)
+
+
+def participant_status_label(status: str) -> str:
+    """A participant's status as staff read it."""
+    return {
+        # Translators: participant status: used the invite, has not agreed to the terms yet
+        "registering": _("signing up"),
+        "active": _("active"),
+        # Translators: participant status: paused automatic messages with /stop
+        "paused": _("paused"),
+        # Translators: participant status: blocked the bot or deleted the chat
+        "unreachable": _("unreachable"),
+    }.get(status, status)
+
+
+def alert_status_label(status: str) -> str:
+    """An alert's state as staff read it."""
+    return {
+        # Translators: alert state: nobody has picked it up yet
+        "open": _("new"),
+        "acknowledged": _("picked up"),
+        "resolved": _("resolved"),
+    }.get(status, status)
+
+
+def confirmation_label(confirmation: str) -> str:
+    """What the participant answered about an appointment, as staff read it."""
+    return {
+        "pending": _("no answer yet"),
+        "confirmed": _("will be there"),
+        "declined": _("cannot make it"),
+    }.get(confirmation, confirmation)

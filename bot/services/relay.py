@@ -16,19 +16,22 @@ from enum import StrEnum
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.conversation import outbox
-from bot.conversation.choices import new_token
+from bot.conversation.choices import choice_id, new_token
 from bot.conversation.events import Address
-from bot.conversation.replies import Reply
-from bot.i18n import _, ngettext
+from bot.conversation.replies import Choice, Reply
+from bot.i18n import _, current_language, language_name, ngettext, use_language
 from bot.services.access import may_see, not_allowed
 from db import flow_states, people, topics
 from db import outbox as outbox_db
-from db.enums import Action, Channel, ParticipantStatus
+from db.enums import Action, Channel, ParticipantStatus, Role
 from db.flow_states import Owner
 from db.models import Participant, Staff
 
-RELAY_FLOW = "relay"
+RELAY_FLOW = "relay"  # the flow state of a pressed *Reply*
+FLOW_ID = "rp"  # the buttons *Reply* and *Cancel* (bot.flows.reply_to)
 MAX_RELAY = 4000
+CAPTIONED = ("photo", "voice", "document")  # copies that can carry the sender's line
+CAPTION_LIMIT = 1024
 
 
 def _owner(staff: Staff) -> Owner:
@@ -155,14 +158,13 @@ async def send(
     source_chat_id: int,
     source_message_id: int,
     source_thread_id: int | None,
-    has_media: bool,
+    kind: str,
     now: datetime,
 ) -> list[Reply]:
-    """Send a staff member's message to a participant; "→ name: delivered" comes later."""
-    if participant.status == ParticipantStatus.PAUSED:
-        return [
-            Reply(_("Not sent: {name} paused the chat with /stop.").format(name=participant.name))
-        ]
+    """Send a staff member's message to a participant, under a line that says who wrote
+    it; "✓ Sent to name" comes once it arrived. `kind` is the message's kind (text, photo,
+    voice, ...): anything but text is copied as it is."""
+    has_media = kind not in ("text", "command")
     address = outbox.address_of(participant)
     if participant.status == ParticipantStatus.UNREACHABLE or address is None:
         return [
@@ -176,12 +178,17 @@ async def send(
         return [Reply(_("Not sent: the message is empty."))]
     if text is not None and len(text) > MAX_RELAY:
         return [Reply(_("Not sent: the message is too long (at most 4000 characters)."))]
-    confirm = {
+    confirm: dict[str, object] = {
         "chat_id": source_chat_id,
         "message_id": source_message_id,
         "thread_id": source_thread_id,
     }
+    with use_language(participant.language):
+        label = sender_label(staff)
+    if has_media and kind not in CAPTIONED:
+        _queue_text(session, staff, participant, address, label, None, now)
     if has_media:
+        caption = label if kind not in CAPTIONED else "\n".join(filter(None, [label, text]))
         outbox.copy(
             session,
             address,
@@ -190,31 +197,77 @@ async def send(
             now=now,
             kind="relay",
             priority=outbox.PRIORITY_REPLY,
+            caption=caption[:CAPTION_LIMIT] if kind in CAPTIONED else None,
             participant_id=participant.id,
             staff_id=staff.id,
             confirm=confirm,
         )
         return []
-    outbox_db.add(
+    _queue_text(session, staff, participant, address, f"{label}\n{text or ''}", confirm, now)
+    return []
+
+
+def _queue_text(
+    session: AsyncSession,
+    staff: Staff,
+    participant: Participant,
+    address: Address,
+    text: str,
+    confirm: dict[str, object] | None,
+    now: datetime,
+) -> None:
+    payload: dict[str, object] = {"text": text}
+    if confirm is not None:
+        payload["confirm"] = confirm
+    outbox.call(
         session,
+        Action.MESSAGE,
+        address,
+        payload,
+        now=now,
         kind="relay",
         priority=outbox.PRIORITY_REPLY,
-        action=Action.MESSAGE,
-        channel=address.channel,
-        chat_id=address.chat,
-        payload={"text": text or "", "confirm": confirm},
         participant_id=participant.id,
         staff_id=staff.id,
-        due_at=now,
     )
-    return []
+
+
+def sender_label(staff: Staff) -> str:
+    """The line above a staff member's message, in the reader's language (the current one)."""
+    if staff.role == Role.COORDINATOR:
+        # Translators: above a message a coordinator wrote to a participant
+        return _("💬 {name}, coordinator:").format(name=staff.name)
+    # Translators: above a message the participant's officer wrote to them
+    return _("💬 {name}, your officer:").format(name=staff.name)
+
+
+def prompt(participant: Participant) -> Reply:
+    """After *Reply*: who the next message goes to, which language they read, and a way
+    out."""
+    reads = language_name(participant.language, current_language())
+    return Reply(
+        _("Reply to {name} (reads {language}). Your next message goes to them as it is.").format(
+            name=participant.name, language=reads
+        ),
+        [[Choice(choice_id(FLOW_ID, str(participant.id), "cancel"), _("Cancel"))]],
+        about=participant.id,
+    )
+
+
+async def forget(session: AsyncSession, staff: Staff) -> bool:
+    """Drop a pending *Reply* (any command cancels it); True when there was one."""
+    state = await flow_states.get(session, _owner(staff))
+    if state is None or state.flow != RELAY_FLOW:
+        return False
+    await flow_states.clear(session, _owner(staff))
+    return True
 
 
 def delivered_reply(participant: Participant, source_message_id: object) -> Reply:
     """Told to the staff member once their message reached the participant."""
     return Reply(
         # Translators: confirmation under a staff member's message that went to a participant
-        _("→ {name}: delivered").format(name=participant.name),
+        _("✓ Sent to {name}").format(name=participant.name),
         about=participant.id,
         reply_to=source_message_id if isinstance(source_message_id, int) else None,
     )

@@ -100,6 +100,7 @@ async def queue_due(tx: Tx) -> tuple[int, bool]:
                 participant,
                 kind=AlertKind.NO_CONFIRMATION,
                 severity="low",
+                categories=appointments.alert_details(appointment, zone),
                 appointment_id=appointment.id,
             )
     return queued, len(due) == BATCH

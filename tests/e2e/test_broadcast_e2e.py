@@ -58,6 +58,9 @@ def test_broadcast_to_300_at_the_limit(api: FakeBotApi, tmp_path: Path) -> None:
     assert set(delivered) == set(people) - {blocked}
     assert set(delivered.values()) == {1}  # exactly one copy each
     texts = {call.params["text"] for call in attempts if call.ok}
-    assert texts == {"Morgen is het loket dicht.", "The office is closed tomorrow."}
+    assert texts == {  # every message says it comes from the municipality
+        "📢 Bericht van de gemeente:\nMorgen is het loket dicht.",
+        "📢 Message from the municipality:\nThe office is closed tomorrow.",
+    }
     assert max_calls_in_window(attempts, 1.0) <= RATE  # retries included, no burst
     assert len([c for c in attempts if c.status == 429]) == 4

@@ -106,7 +106,7 @@ def test_a_database_restart_mid_burst_loses_nothing(
             "sendMessage",
             timeout=60,
             chat_id=OFFICER,
-            predicate=lambda call: call.ok and "CRITICAL" in str(call.params.get("text")),
+            predicate=lambda call: call.ok and "🔴 KRITIEK" in str(call.params.get("text")),
         )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and _count(database, inbound) < PEOPLE * 10 + 1:

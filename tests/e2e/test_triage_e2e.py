@@ -54,8 +54,8 @@ def test_crisis_gets_113_first_and_an_alert(
         first = sam.wait_reply()
         assert "113" in first and "0800-0113" in first and "112" in first
         assert len(sam.replies()) == before + 1  # nothing else came first
-        alert = officer.wait_reply(containing="CRITICAL")
-        assert "self_harm" in alert
+        alert = officer.wait_reply(containing="🔴 KRITIEK")  # the officer reads Dutch
+        assert "Zelfbeschadiging of zelfmoordgedachten" in alert
     database = sqlite3.connect(tmp_path / "data" / "oprit.db")
     rows = database.execute("SELECT kind, severity FROM alerts").fetchall()
     assert rows == [("flag", "critical")]

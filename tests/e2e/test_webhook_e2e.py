@@ -164,7 +164,7 @@ def test_two_workers_share_1000_updates(api: FakeBotApi, pg_database: str, tmp_p
     alerts = [
         c
         for c in api.calls("sendMessage")
-        if c.ok and c.chat_id == OFFICER and "CRITICAL" in c.params["text"]
+        if c.ok and c.chat_id == OFFICER and c.params["text"].startswith("🔴 KRITIEK")
     ]
     assert len(alerts) == len(flagged) == counts["alerts"]
     received = sum(_metric(text, "oprit_updates_received_total") for text in metrics_text)

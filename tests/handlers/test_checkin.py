@@ -70,7 +70,8 @@ async def test_bad_mood_or_problem_raises_a_medium_alert(harness: Harness) -> No
     sam.press("Skip")
     await harness.pump()
     (alert,) = await _alerts(harness)
-    assert (alert.kind, alert.severity, alert.categories) == ("checkin", "medium", ["housing"])
+    assert (alert.kind, alert.severity) == ("checkin", "medium")
+    assert alert.categories == ["mood:bad", "housing:problem"]  # the whole picture, one alert
 
 
 async def test_stop_half_way_and_continue_later(harness: Harness) -> None:
@@ -99,12 +100,15 @@ async def test_double_tap_and_old_buttons(harness: Harness) -> None:
     sam.send("/checkin")
     await harness.pump()
     mood_message = harness.api.last_message_id(sam.chat_id)
-    sam.press("Good")
-    await harness.pump()
     old = harness.api.message(sam.chat_id, mood_message)
     assert old is not None
     good_button = old["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
-    sam.press_data(good_button, mood_message)
+    sam.press("Good")
+    await harness.pump()
+    answered = harness.api.message(sam.chat_id, mood_message)
+    assert answered is not None and "reply_markup" not in answered, "answered: no buttons"
+    assert answered["text"].endswith("\n\n✔️ 🙂 Good")
+    sam.press_data(good_button, mood_message)  # a press that was already on its way
     await harness.pump()
     assert "Already noted" in sam.last_reply()
     sam.press_data(good_button.replace("mood.good", "mood.bad"), mood_message)
@@ -184,10 +188,50 @@ async def test_paused_participant_gets_no_prompts(harness: Harness) -> None:
     await harness.pump()
     sam.press("Yes, pause")
     await harness.pump()
-    assert "/start" in sam.last_reply()
+    assert "Your officer can still write to you" in sam.last_reply()
+    assert sam.buttons() == ["▶️ Start again"]
     assert await scheduler.send_prompts(harness.runtime) == 0
     (alert,) = await _alerts(harness)
     assert alert.kind == "paused"
     sam.send("/start")
     await harness.pump()
     assert "Welcome back" in sam.last_reply()
+
+
+async def test_start_again_is_one_tap_even_after_other_conversations(harness: Harness) -> None:
+    sam = harness.user()
+    await harness.register(sam)
+    sam.send("/stop")
+    await harness.pump()
+    sam.press("Yes, pause")
+    await harness.pump()
+    sam.send("/privacy")  # another flow in between
+    await harness.pump()
+    sam.press("▶️ Start again")
+    await harness.pump()
+    assert "Welcome back" in sam.last_reply()
+    async with harness.runtime.sessions() as session:
+        participant = (await session.scalars(select(Participant))).one()
+    assert participant.status == "active"
+    sam.press("▶️ Start again")
+    await harness.pump()
+    assert sam.last_reply() == "Already noted. 👍"
+
+
+async def test_the_officer_reaches_a_paused_participant(harness: Harness) -> None:
+    officer = harness.user(first_name="Olga")
+    await harness.add_staff(officer, name="Olga")
+    sam = harness.user()
+    await harness.register(sam, officer_telegram_id=officer.chat_id)
+    sam.send("/stop")
+    await harness.pump()
+    sam.press("Yes, pause")
+    await harness.pump()
+    sam.send("ik wil even niks")
+    await harness.pump()
+    officer.press("✍️ Reply")
+    await harness.pump()
+    officer.send("Oké. Ik ben er als je me nodig hebt.")
+    await harness.pump()
+    assert sam.last_reply() == "💬 Olga, your officer:\nOké. Ik ben er als je me nodig hebt."
+    assert officer.last_reply() == "✓ Sent to Test Deelnemer"

@@ -49,7 +49,7 @@ async def test_staff_message_in_topic_reaches_participant(h: Harness) -> None:
     (thread_id,) = group.topics()
     group.staff_writes_in_topic(officer, thread_id, "Ik bel je om 3 uur.")
     await h.pump()
-    assert sam.last_reply() == "Ik bel je om 3 uur."
+    assert sam.last_reply() == "💬 Officer Test, your officer:\nIk bel je om 3 uur."
     outsider = h.user(first_name="Outsider")
     group.staff_writes_in_topic(outsider, thread_id, "ik ben geen staf")
     await h.pump()

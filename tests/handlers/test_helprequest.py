@@ -52,10 +52,12 @@ async def test_urgent_is_a_high_alert(harness: Harness) -> None:
     await harness.pump()
     sam.press("Urgent")
     await harness.pump()
+    assert sam.last_reply().startswith("🚨 Danger? Call 112 now.\n")
     sam.send_voice()
     await harness.pump()
     sam.press("Send")
     await harness.pump()
+    assert sam.last_reply().endswith("\n🚨 Danger? Call 112 now.")
     async with harness.runtime.sessions() as session:
         alert = (await session.scalars(select(Alert))).one()
     assert alert.severity == "high"

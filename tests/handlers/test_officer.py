@@ -42,9 +42,12 @@ async def test_flagged_message_reaches_the_officer_and_a_reply_goes_back(h: Harn
     alert_message = h.api.last_message_id(officer.chat_id)
     officer.reply_to(alert_message, "Ik bel je over 5 minuten. Je bent niet alleen.")
     await h.pump()
-    assert sam.last_reply() == "Ik bel je over 5 minuten. Je bent niet alleen."
+    assert (
+        sam.last_reply()
+        == "💬 Officer Test, your officer:\nIk bel je over 5 minuten. Je bent niet alleen."
+    )
     confirmation = h.api.bot_messages(officer.chat_id)[-1]
-    assert confirmation["text"] == "→ Test Deelnemer: delivered"
+    assert confirmation["text"] == "✓ Sent to Test Deelnemer"
     assert confirmation["reply_to_message"]["message_id"] == officer.last_message_id
     async with h.runtime.sessions() as session:
         out = (
@@ -52,7 +55,9 @@ async def test_flagged_message_reaches_the_officer_and_a_reply_goes_back(h: Harn
                 select(Message).where(Message.staff_id.is_not(None), Message.chat_id == sam.chat_id)
             )
         ).all()
-    assert [m.text for m in out] == ["Ik bel je over 5 minuten. Je bent niet alleen."]
+    assert [m.text for m in out] == [
+        "💬 Officer Test, your officer:\nIk bel je over 5 minuten. Je bent niet alleen."
+    ]
 
 
 @pytest.fixture
@@ -66,10 +71,12 @@ async def test_reply_button_then_text(h: Harness) -> None:
     await h.pump()
     officer.press("Reply")
     await h.pump()
-    assert "Write your answer" in officer.last_reply()
+    assert "Reply to Test Deelnemer" in officer.last_reply()
     officer.send("Kom morgen om 10 uur naar het loket, dan regelen we opvang.")
     await h.pump()
-    assert sam.last_reply() == "Kom morgen om 10 uur naar het loket, dan regelen we opvang."
+    assert sam.last_reply().endswith(
+        "\nKom morgen om 10 uur naar het loket, dan regelen we opvang."
+    )
 
 
 async def test_acknowledge_and_resolve_a_help_request(h: Harness) -> None:
@@ -95,7 +102,7 @@ async def test_acknowledge_and_resolve_a_help_request(h: Harness) -> None:
 
 
 async def test_unacknowledged_critical_alert_is_escalated_once(h: Harness) -> None:
-    _officer, sam, _ = await _team(h)
+    officer, sam, _ = await _team(h)
     backup, coordinator = h.user(first_name="Backup"), h.user(first_name="Coordinator")
     await h.add_staff(backup, backup=True, name="Backup Officer")
     await h.add_staff(coordinator, role="coordinator", name="Coordinator Test")
@@ -106,8 +113,11 @@ async def test_unacknowledged_critical_alert_is_escalated_once(h: Harness) -> No
     assert await scheduler.escalate_alerts(h.runtime) == 1
     assert await scheduler.escalate_alerts(h.runtime) == 0
     await h.pump()
-    for member in (backup, coordinator):
-        assert "Escalated" in member.last_reply()
+    for member in (backup, coordinator, officer):  # the officer hears it too
+        assert member.last_reply().startswith(
+            "⏫ Escalated: Officer Test (the officer of this participant) did not pick this "
+            "up within 31 minutes."
+        )
         assert len([t for t in member.replies() if "Escalated" in t]) == 1
     async with h.runtime.sessions() as session:
         alert = (await session.scalars(select(Alert).where(Alert.kind == "flag"))).one()
@@ -141,7 +151,7 @@ async def test_participant_and_stranger_get_nothing_of_anyone(h: Harness) -> Non
         await h.pump()
         seen = "\n".join(person.replies())
         assert "Test Deelnemer" not in seen
-        assert "Case #" not in seen and "Invite for" not in seen
+        assert "Case of" not in seen and "Invite for" not in seen
     async with h.runtime.sessions() as session:
         alert = (await session.scalars(select(Alert))).first()
     assert alert is not None
@@ -194,7 +204,7 @@ async def test_other_officer_cannot_act_on_or_reply_to_someone_elses_case(h: Har
 
 
 async def test_case_participants_invite_and_handled(h: Harness) -> None:
-    officer, sam, participant_id = await _team(h)
+    officer, sam, _participant_id = await _team(h)
     sam.send("/checkin")
     await h.pump()
     sam.press("Bad")
@@ -204,7 +214,7 @@ async def test_case_participants_invite_and_handled(h: Harness) -> None:
     assert "Test Deelnemer" in officer.last_reply()
     officer.send("/case test")
     await h.pump()
-    assert f"Case #{participant_id} Test Deelnemer" in officer.last_reply()
+    assert "Case of Test Deelnemer" in officer.last_reply()
     officer.send("/invite Nieuwe Deelnemer")
     await h.pump()
     assert "https://t.me/oprit_test_bot?start=" in officer.last_reply()

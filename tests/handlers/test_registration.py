@@ -61,7 +61,8 @@ async def test_not_now_and_come_back_later(harness: Harness) -> None:
     await harness.pump()
     sam.press("Not now")
     await harness.pump()
-    assert "/start" in sam.last_reply()
+    assert "tap the button" in sam.last_reply()
+    assert sam.buttons() == ["I am ready"], "a button, not a command to type"
     sam.send("hallo?")
     await harness.pump()
     assert "signing up" in sam.last_reply()
@@ -148,3 +149,22 @@ async def test_staff_greeting(harness: Harness) -> None:
     officer.send("/start")
     await harness.pump()
     assert "registered as officer" in officer.last_reply()
+
+
+async def test_not_now_then_the_ready_button_shows_the_consent_again(harness: Harness) -> None:
+    code = await invite(harness)
+    sam = harness.user()
+    sam.send(f"/start {code}")
+    await harness.pump()
+    sam.press("English")
+    await harness.pump()
+    sam.press("Not now")
+    await harness.pump()
+    sam.press("I am ready")
+    await harness.pump()
+    assert sam.last_reply().startswith("Before we start")
+    sam.press("👍 Agree")
+    await harness.pump()
+    async with harness.runtime.sessions() as session:
+        participant = (await session.scalars(select(Participant))).one()
+    assert participant.status == "active"

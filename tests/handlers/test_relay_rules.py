@@ -46,7 +46,7 @@ async def _reply_pressed_on_sams_alert(
     await h.pump()
     officer.press("Reply")
     await h.pump()
-    assert "Write your answer to Sam Test" in officer.last_reply()
+    assert "Reply to Sam Test (reads English)" in officer.last_reply()
 
 
 async def test_a_reply_to_a_case_view_of_kim_reaches_nobody(h: Harness) -> None:
@@ -87,9 +87,9 @@ async def test_a_reply_to_an_alert_reaches_that_participant_even_with_another_pe
     await _reply_pressed_on_sams_alert(h, officer, sam)
     officer.reply_to(kims_alert, "Kim, ik bel je zo.")
     await h.pump()
-    assert kim.last_reply() == "Kim, ik bel je zo."
+    assert kim.last_reply() == "💬 Officer Test, your officer:\nKim, ik bel je zo."
     assert "Kim, ik bel je zo." not in sam.replies()
-    assert officer.last_reply() == "→ Kim Test: delivered"
+    assert officer.last_reply() == "✓ Sent to Kim Test"
 
 
 async def test_reply_applies_to_one_plain_message_and_is_confirmed(h: Harness) -> None:
@@ -97,8 +97,8 @@ async def test_reply_applies_to_one_plain_message_and_is_confirmed(h: Harness) -
     await _reply_pressed_on_sams_alert(h, officer, sam)
     officer.send("Kom morgen om 10 uur langs.")
     await h.pump()
-    assert sam.last_reply() == "Kom morgen om 10 uur langs."
-    assert officer.last_reply() == "→ Sam Test: delivered"
+    assert sam.last_reply() == "💬 Officer Test, your officer:\nKom morgen om 10 uur langs."
+    assert officer.last_reply() == "✓ Sent to Sam Test"
     officer.send("En neem je ID mee.")  # the Reply was used up by the first message
     await h.pump()
     assert "En neem je ID mee." not in sam.replies()
@@ -146,9 +146,9 @@ async def test_forum_only_a_participants_own_topic_relays(forum: Harness) -> Non
         assert text not in sam.replies() and text not in kim.replies()
     group.staff_writes_in_topic(officer, kim_thread, "Kim, tot straks")
     await h.pump()
-    assert kim.last_reply() == "Kim, tot straks"
+    assert kim.last_reply() == "💬 Officer Test, your officer:\nKim, tot straks"
     assert "Kim, tot straks" not in sam.replies()
-    assert "→ Kim Test: delivered" in group.messages(kim_thread)
+    assert "✓ Sent to Kim Test" in group.messages(kim_thread)
 
 
 async def test_reply_pressed_in_the_group_does_not_relay_from_private_chat(forum: Harness) -> None:

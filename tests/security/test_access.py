@@ -37,7 +37,7 @@ async def test_removed_staff_lose_access_at_once(h: Harness) -> None:
     officer.reply_to(alert_message, "dit mag niet meer aankomen")
     await h.pump()
     assert "dit mag niet meer aankomen" not in sam.replies()
-    assert not any("Case #" in text or "Acknowledged" in text for text in officer.replies())
+    assert not any("Case of" in text or "Acknowledged" in text for text in officer.replies())
 
 
 async def test_backup_and_coordinator_see_everyone_officers_only_their_own(h: Harness) -> None:
@@ -52,10 +52,10 @@ async def test_backup_and_coordinator_see_everyone_officers_only_their_own(h: Ha
     for member in (first, second, backup, coordinator):
         member.send(f"/case {participant_id}")
     await h.pump()
-    assert "Case #" in first.last_reply()
-    assert "Case #" not in second.last_reply()
-    assert "Case #" in backup.last_reply()
-    assert "Case #" in coordinator.last_reply()
+    assert "Case of" in first.last_reply()
+    assert "Case of" not in second.last_reply()
+    assert "Case of" in backup.last_reply()
+    assert "Case of" in coordinator.last_reply()
 
 
 def test_audit_lists_staff_changes_invites_exports_and_erasures(tmp_path: Path) -> None:

@@ -29,7 +29,7 @@ SECRETS = (
     "heroine",
     "DigiD-wachtwoord",
     "Betalingsregeling",
-    "Test Deelnemer: delivered",
+    "✓ Sent to Test Deelnemer",
 )
 
 
@@ -66,7 +66,7 @@ async def test_database_file_shows_no_message_text(h: Harness, tmp_path: Path) -
     sam.send("Mijn DigiD-wachtwoord kwijt")
     await h.pump()
     assert any("Betalingsregeling" in text for text in sam.replies())
-    assert any("Test Deelnemer: delivered" in text for text in officer.replies())
+    assert any("✓ Sent to Test Deelnemer" in text for text in officer.replies())
     await h.runtime.engine.dispose()  # flush the WAL into the file as well
     raw = b"".join(path.read_bytes() for path in tmp_path.glob("oprit.db*"))
     assert raw, "the database file should exist"

@@ -193,7 +193,7 @@ async def test_display_names_are_one_safe_line(h: Harness, raw: str) -> None:
     for text in officer.replies():
         assert not bidi & set(text), text
     alert = next(text for text in officer.replies() if "CRITICAL" in text)
-    assert alert.splitlines()[0].endswith(f"{name} (#{participant_id})")
+    assert alert.splitlines()[0].endswith(f" · {name}")
     assert "Someone Else" not in alert.splitlines()[1]
 
 

@@ -159,10 +159,14 @@ async def _call(
             await bot.edit_forum_topic(chat, payload["message_thread_id"], name=payload["name"])
             return None
         case Action.EDIT:
+            # Without reply_markup Telegram removes the buttons: an edit keeps the ones the
+            # payload still has (a copy's Reply) and drops those that no longer apply.
+            buttons = render_markup(payload, keyring)
             await bot.edit_message_text(
                 chat_id=chat,
                 message_id=payload["message_id"],
                 text=_sendable(payload["text"]) or "…",
+                reply_markup=buttons if isinstance(buttons, InlineKeyboardMarkup) else None,
             )
             return int(payload["message_id"])
     markup = render_markup(payload, keyring)

@@ -189,7 +189,11 @@ def _press(update_id: int | None, query: dict[str, Any]) -> InboundEvent | None:
         kind="callback",
         text=label,
         press=Press(
-            data=_str(query.get("data")), label=label, press_id=str(query.get("id") or update_id)
+            data=_str(query.get("data")),
+            label=label,
+            press_id=str(query.get("id") or update_id),
+            message_id=_int(message.get("message_id")),
+            question=_str(message.get("text")),
         ),
         update_id=update_id,
     )
