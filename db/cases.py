@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import false, or_, select
+from sqlalchemy import false, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.enums import AlertKind, AlertStatus, Direction
@@ -58,11 +58,12 @@ class Timeline:
     checkins: Sequence[Checkin]
     help_requests: Sequence[HelpRequest]
     appointments: Sequence[Appointment]
-    conversation: Sequence[tuple[Message, Alert | None, str | None]]
+    conversation: Sequence[tuple[Message, Alert | None, str | None]]  # the newest ones
+    messages: int  # how many messages the whole period has
 
 
 async def timeline(
-    session: AsyncSession, participant_id: int, chat_id: int | None, since: datetime
+    session: AsyncSession, participant_id: int, chat_id: int | None, since: datetime, newest: int
 ) -> Timeline:
     """Check-ins, help requests, appointments and the conversation since a moment: every
     message the participant sent (with its flag alert, if any) and every message sent to
@@ -90,21 +91,27 @@ async def timeline(
     ).all()
     flag = (Alert.message_id == Message.id) & (Alert.kind == AlertKind.FLAG)
     to_them = Message.chat_id == chat_id if chat_id is not None else false()
-    conversation = [
+    in_case = (
+        Message.participant_id == participant_id,
+        Message.at >= since,
+        or_(Message.direction == Direction.IN, to_them),
+    )
+    # Only the newest `newest` messages are read (a page never needs more), so a case with
+    # tens of thousands of messages opens as fast as a small one; the count says how many.
+    newest_first = [
         (message, alert, writer)
         for message, alert, writer in await session.execute(
             select(Message, Alert, Staff.name)
             .outerjoin(Alert, flag)
             .outerjoin(Staff, Staff.id == Message.staff_id)
-            .where(
-                Message.participant_id == participant_id,
-                Message.at >= since,
-                or_(Message.direction == Direction.IN, to_them),
-            )
-            .order_by(Message.at, Message.id)
+            .where(*in_case)
+            .order_by(Message.at.desc(), Message.id.desc())
+            .limit(newest)
         )
     ]
-    return Timeline(checkins, requests, appointments, conversation)
+    total = await session.scalar(select(func.count()).select_from(Message).where(*in_case))
+    conversation = list(reversed(newest_first))
+    return Timeline(checkins, requests, appointments, conversation, int(total or 0))
 
 
 async def unescalated(

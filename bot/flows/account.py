@@ -8,7 +8,7 @@ from bot.conversation.replies import Attachment, Choice, Keyboard, Reply
 from bot.flows import guide
 from bot.flows.resume import start_again_button
 from bot.i18n import _, available_languages, language_name, ngettext, set_language
-from bot.services import alerts, export
+from bot.services import alerts, export, readable_export
 from db import audit
 from db.enums import AlertKind, ParticipantStatus
 
@@ -64,14 +64,26 @@ def privacy_text(retention_days: int) -> str:
                 "appointments."
             ),
             _("Who sees it: only your officer and their team."),
-            ngettext(
-                "How long: {days} day, then we delete it. The text is locked (encrypted).",
-                "How long: {days} days, then we delete it. The text is locked (encrypted).",
-                retention_days,
-            ).format(days=retention_days),
+            _keep_for(retention_days),
             _("Stop: send /stop. Want to see your data? Tap the button."),
         ]
     )
+
+
+def _keep_for(retention_days: int) -> str:
+    """How long, in whole years when it is (the consent text says "2 years")."""
+    if retention_days % 365 == 0:
+        years = retention_days // 365
+        return ngettext(
+            "How long: {count} year, then we delete it. The text is locked (encrypted).",
+            "How long: {count} years, then we delete it. The text is locked (encrypted).",
+            years,
+        ).format(count=years)
+    return ngettext(
+        "How long: {days} day, then we delete it. The text is locked (encrypted).",
+        "How long: {days} days, then we delete it. The text is locked (encrypted).",
+        retention_days,
+    ).format(days=retention_days)
 
 
 async def privacy(ctx: FlowContext, args: str) -> list[Reply]:
@@ -133,13 +145,18 @@ async def choose(ctx: FlowContext, choice: ChoiceId) -> list[Reply]:
             participant_id=participant.id,
             at=now,
         )
+        readable = readable_export.as_text(document or {}, ctx.zone, now)
         return [
             Reply(
                 _("Here is everything we saved about you."),
+                attachment=Attachment("my-data.txt", readable.encode("utf-8"), "text/plain"),
+            ),
+            Reply(
+                _("The same, with every detail, for a computer:"),
                 attachment=Attachment(
                     "my-data.json", export.as_json_bytes(document or {}), "application/json"
                 ),
-            )
+            ),
         ]
     return [guide.stale_button_reply()]
 

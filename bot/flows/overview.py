@@ -33,6 +33,7 @@ FLOW_ID = "pp"
 PAGE = 10
 CASE_DAYS = 30
 CASE_PAGE = 20  # entries per page of /case
+MAX_CASE_PAGES = 50  # older than that: `oprit export` has everything
 CASE_EXCERPT = 160  # characters of a message shown in /case
 MAX_CASE_TEXT = 4000  # Telegram takes 4,096
 CASE_MARK = "c"  # a choice value that opens a case: c<participant id>.<page>
@@ -166,16 +167,20 @@ async def _case_page(ctx: FlowContext, participant: Participant, page: int) -> l
         at=ctx.now,
     )
     address = outbox.address_of(participant)
+    page = max(0, min(page, MAX_CASE_PAGES - 1))
     events = await cases.timeline(
         session,
         participant.id,
         address.chat if address else None,
         ctx.now - timedelta(days=CASE_DAYS),
+        newest=(page + 1) * CASE_PAGE,
     )
     entries = _case_entries(events, participant)
     entries.sort(key=lambda entry: entry[0])
-    pages = max(1, (len(entries) + CASE_PAGE - 1) // CASE_PAGE)
-    page = max(0, min(page, pages - 1))
+    # The newest (page + 1) pages are complete: only older messages were left unread.
+    total = len(entries) - len(events.conversation) + events.messages
+    pages = min(MAX_CASE_PAGES, max(1, (total + CASE_PAGE - 1) // CASE_PAGE))
+    page = min(page, pages - 1)
     end = len(entries) - page * CASE_PAGE
     shown = entries[max(0, end - CASE_PAGE) : end]
     header = ngettext(

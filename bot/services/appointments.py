@@ -63,7 +63,6 @@ class Told(StrEnum):
     """Whether the participant was told about a change (and why not)."""
 
     TOLD = "told"
-    PAUSED = "paused"  # /stop: they asked for quiet
     UNREACHABLE = "unreachable"  # blocked the bot, not signed up, or nowhere to reach
 
 
@@ -258,9 +257,10 @@ def change_reply(appointment: Appointment, change: Change, zone: tzinfo, now: da
 
 
 def _reach(participant: Participant) -> Told:
-    if participant.status == ParticipantStatus.PAUSED:
-        return Told.PAUSED
-    if participant.status != ParticipantStatus.ACTIVE or outbox.address_of(participant) is None:
+    """A change the officer made reaches a paused participant too: /stop pauses automatic
+    messages only."""
+    reachable = (ParticipantStatus.ACTIVE, ParticipantStatus.PAUSED)
+    if participant.status not in reachable or outbox.address_of(participant) is None:
         return Told.UNREACHABLE
     return Told.TOLD
 
@@ -274,7 +274,7 @@ async def tell_participant(
     now: datetime,
 ) -> Told:
     """Queue the message about a change for the participant, in their language (not to a
-    participant who paused the chat or cannot be reached: the officer is told instead)."""
+    participant who cannot be reached: the officer is told instead)."""
     participant = await people.participant_by_id(session, appointment.participant_id)
     if participant is None:
         return Told.UNREACHABLE
@@ -293,8 +293,6 @@ def told_line(name: str, told: Told) -> str:
     """For the officer: whether the participant heard about the change."""
     if told is Told.TOLD:
         return _("{name} got a message about it.").format(name=name)
-    if told is Told.PAUSED:
-        return _("{name} was not told: they paused the chat with /stop.").format(name=name)
     return _("{name} was not told: the bot cannot reach them.").format(name=name)
 
 
@@ -398,9 +396,8 @@ async def _tell_staff(
     staff = await staff_alerts.responsible_staff(session, participant)
 
     def notice() -> Reply:
-        text = _("✅ {name} (#{id}) will be there after all: {organisation}, {when}.").format(
+        text = _("✅ {name} will be there after all: {organisation}, {when}.").format(
             name=participant.name,
-            id=participant.id,
             organisation=appointment.with_org,
             when=when(appointment.at, zone),
         )

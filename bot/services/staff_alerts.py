@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import text_language
 from bot.conversation import outbox
 from bot.conversation.choices import choice_id
 from bot.conversation.events import Address
@@ -165,8 +166,9 @@ def render(
         excerpt = alert.excerpt if len(alert.excerpt) <= EXCERPT else alert.excerpt[:EXCERPT] + "…"
         lines.append(f"“{excerpt}”")
         reader = current_language()
-        if participant.language != reader:
-            name = language_name(participant.language, reader)
+        written = text_language.guess(alert.excerpt)  # not the profile: people switch
+        if written is not None and written != reader:
+            name = language_name(written, reader)
             lines.append(_("(written in {language})").format(language=name))
     if handled is not None:
         name, moment = handled

@@ -100,3 +100,17 @@ async def test_handled_shows_new_and_picked_up_alerts_apart(h: Harness) -> None:
     assert listed[0] == "New alerts:" and "Kim" in listed[1].splitlines()[0]
     assert listed[2] == "Picked up, not resolved yet:"
     assert "Sam" in listed[3].splitlines()[0] and "👀 Picked up by Olga, 10:00" in listed[3]
+
+
+async def test_the_language_label_follows_the_text_not_the_profile(h: Harness) -> None:
+    olga = h.user(first_name="Olga")
+    await h.add_staff(olga, name="Olga")
+    sam = h.user()
+    await h.register(sam, name="Sam", language="العربية", officer_telegram_id=olga.chat_id)
+    sam.send(CRISIS)  # Dutch, from someone whose profile says Arabic
+    await h.pump()
+    sam.send("أريد أن أموت")
+    await h.pump()
+    alerts = [text for text in olga.replies() if text.startswith("🔴")]
+    assert "(written in Dutch)" in alerts[0]
+    assert "(written in Arabic)" in alerts[1]

@@ -46,11 +46,16 @@ async def test_privacy_and_my_data(harness: Harness) -> None:
     sam.send("hallo daar")
     sam.send("/privacy")
     await harness.pump()
-    assert "730 days" in sam.last_reply()
+    assert "2 years" in sam.last_reply(), "the same words as the consent (2 years)"
     sam.press("Send me my data")
     await harness.pump()
-    document = harness.api.calls("sendDocument")[-1].files["document"]
-    data = json.loads(document.data)
+    readable, complete = (call.files["document"] for call in harness.api.calls("sendDocument"))
+    assert readable.filename == "my-data.txt" and complete.filename == "my-data.json"
+    text = readable.data.decode("utf-8")
+    assert text.startswith("Everything Oprit saved about you, on")
+    assert "Name: Test Deelnemer" in text and "You: hallo daar" in text
+    assert "{" not in text, "a document to read, not JSON"
+    data = json.loads(complete.data)
     assert data["participant"]["name"] == "Test Deelnemer"
     assert "hallo daar" in [m["text"] for m in data["messages"]]
 
