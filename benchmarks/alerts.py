@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -29,7 +30,7 @@ from benchmarks.harness import (
     wait_for,
     workdir,
 )
-from benchmarks.seed import participant_ids, seed_participants
+from benchmarks.seed import seed_participants
 from tests.e2e.botprocess import oprit_json
 
 OFFICERS = [6_100_001 + number for number in range(10)]
@@ -37,28 +38,40 @@ FIRST_PARTICIPANT = 8_000_001
 PARTICIPANTS = 2_000
 IDLE_SAMPLES = 30
 BURST_RATE = 100
+_REF = re.compile(r"\bref(\d+)\b")
 BURST_SECONDS = 20
 BURST_SENDERS = 500
 PROBE_EVERY = 0.2
 
 
+def _probe_text(telegram_id: int) -> str:
+    """A crisis message that says who sent it: the alert quotes it, so the alert's arrival
+    can be matched to its probe (alerts name people, not ids)."""
+    return f"{CRITICAL_TEXT} ref{telegram_id}"
+
+
+def _probe_sender(call: Any) -> int | None:
+    """The Telegram id a crisis alert is about (from the quoted probe text), or None."""
+    found = _REF.search(str(call.params.get("text", "")))
+    return int(found[1]) if found else None
+
+
 def _alert_arrivals(api: TimedFakeApi, since: float) -> dict[int, float]:
-    """Participant id → when the first alert about them reached the officer's chat."""
+    """Telegram id → when the first alert about them reached the officer's chat."""
     arrivals: dict[int, float] = {}
     for call in api.sends(since):
         if call.ok and call.chat_id in OFFICERS:
-            text = str(call.params.get("text", ""))
-            if "(#" in text:
-                pid = int(text.split("(#", 1)[1].split(")", 1)[0])
-                arrivals.setdefault(pid, call.at)
+            sender = _probe_sender(call)
+            if sender is not None:
+                arrivals.setdefault(sender, call.at)
     return arrivals
 
 
 async def _probe_latencies(
-    api: TimedFakeApi, probes: dict[int, int], pids: dict[int, int], since: float, timeout: float
+    api: TimedFakeApi, probes: dict[int, int], since: float, timeout: float
 ) -> tuple[list[float], int]:
     """Wait for the alert of every probe (update id → Telegram id); latencies in ms."""
-    wanted = {pids[telegram_id] for telegram_id in probes.values()}
+    wanted = set(probes.values())
     with contextlib.suppress(TimeoutError):
         await wait_for(
             lambda: wanted <= set(_alert_arrivals(api, since)), timeout, "every alert", 0.2
@@ -66,20 +79,20 @@ async def _probe_latencies(
     arrivals = _alert_arrivals(api, since)
     latencies = []
     for update_id, telegram_id in probes.items():
-        arrived = arrivals.get(pids[telegram_id])
+        arrived = arrivals.get(telegram_id)
         handed = api.handed_out.get(update_id)
         if arrived is not None and handed is not None:
             latencies.append((arrived - handed) * 1000)
     return latencies, len(probes) - len(latencies)
 
 
-async def _idle(api: TimedFakeApi, senders: list[int], pids: dict[int, int]) -> dict[str, Any]:
+async def _idle(api: TimedFakeApi, senders: list[int]) -> dict[str, Any]:
     latencies: list[float] = []
     missing = 0
     for telegram_id in senders:
         since = time.monotonic()
-        update_id = api.push_update(text_update(api, telegram_id, CRITICAL_TEXT))
-        found, lost = await _probe_latencies(api, {update_id: telegram_id}, pids, since, 10)
+        update_id = api.push_update(text_update(api, telegram_id, _probe_text(telegram_id)))
+        found, lost = await _probe_latencies(api, {update_id: telegram_id}, since, 10)
         latencies += found
         missing += lost
         await asyncio.sleep(0.1)
@@ -90,7 +103,6 @@ async def _loaded(
     api: TimedFakeApi,
     burst_senders: list[int],
     probe_senders: list[int],
-    pids: dict[int, int],
     database: Database,
     seconds: int,
 ) -> dict[str, Any]:
@@ -112,11 +124,12 @@ async def _loaded(
         if time.monotonic() >= next_probe:
             telegram_id = next(probe_iter, None)
             if telegram_id is not None:
-                probes[api.push_update(text_update(api, telegram_id, CRITICAL_TEXT))] = telegram_id
+                probe = text_update(api, telegram_id, _probe_text(telegram_id))
+                probes[api.push_update(probe)] = telegram_id
             next_probe += PROBE_EVERY
     pushed_for = time.monotonic() - since
     polls = len(api.sends(since, "getUpdates"))
-    latencies, missing = await _probe_latencies(api, probes, pids, since, 60)
+    latencies, missing = await _probe_latencies(api, probes, since, 60)
     parts = await _split(api, database, probes, since)
     broadcast_during = len(
         [c for c in api.sends(since) if c.ok and "loket" in str(c.params.get("text", ""))]
@@ -151,17 +164,14 @@ async def _split(
     claimed = {int(tid): _wall(at) for tid, _at, at in rows if at is not None}
     arrived: dict[int, float] = {}
     for call in api.sends(since):
-        text = str(call.params.get("text", ""))
-        if call.ok and call.chat_id in OFFICERS and "(#" in text:
-            arrived.setdefault(
-                int(str(call.params["text"]).split("(#", 1)[1].split(")")[0]), call.wall
-            )
-    pids = dict(await database.rows("SELECT telegram_id, id FROM participants"))
+        sender = _probe_sender(call) if call.ok and call.chat_id in OFFICERS else None
+        if sender is not None:
+            arrived.setdefault(sender, call.wall)
     parts: dict[str, list[float]] = {"inbox": [], "claim": [], "send": []}
     for update_id, telegram_id in probes.items():
         handed = api.handed_out_wall.get(update_id)
         made, taken = queued.get(telegram_id), claimed.get(telegram_id)
-        came = arrived.get(int(pids.get(telegram_id, 0)))
+        came = arrived.get(telegram_id)
         if handed is not None and made is not None and taken is not None and came is not None:
             parts["inbox"].append((made - handed) * 1000)
             parts["claim"].append((taken - made) * 1000)
@@ -199,8 +209,6 @@ async def run(ctx: Context) -> dict[str, Any]:
                 first_telegram_id=FIRST_PARTICIPANT + number * PARTICIPANTS,
             )
         )
-    people = [telegram_id for group in groups for telegram_id in group]
-    pids = await participant_ids(database.url, people)
     # Critical messages take turns over the officers (Telegram lets a bot write about once
     # a second into one chat); the burst comes from the last participants of each officer.
     per_group = len(groups[0])
@@ -217,8 +225,8 @@ async def run(ctx: Context) -> dict[str, Any]:
             for telegram_id in OFFICERS:
                 api.push_update(text_update(api, telegram_id, "/start", "Officer"))
             await asyncio.sleep(1)
-            await _idle(api, [warm_up], pids)  # warm-up, not counted
-            idle = await _idle(api, idle_senders, pids)
+            await _idle(api, [warm_up])  # warm-up, not counted
+            idle = await _idle(api, idle_senders)
             print(f"  alerts idle: p99 {idle['p99']} ms", flush=True)
             queued = oprit_json(
                 env, cwd, "broadcast", "send", "--text", "Morgen is het loket dicht."
@@ -233,7 +241,7 @@ async def run(ctx: Context) -> dict[str, Any]:
             started = time.monotonic()
             with bot.profiling():
                 loaded = await _loaded(
-                    api, burst_senders, probe_senders, pids, database, ctx.scale(BURST_SECONDS, 5)
+                    api, burst_senders, probe_senders, database, ctx.scale(BURST_SECONDS, 5)
                 )
             loaded["bot_cpu_share"] = round(
                 (bot.cpu_seconds() - cpu) / (time.monotonic() - started), 2

@@ -52,7 +52,8 @@ async def _inject_429s(api: TimedFakeApi, stop: asyncio.Event) -> int:
 
 
 def _broadcast_calls(api: TimedFakeApi, since: float) -> list[Call]:
-    return [c for c in api.sends(since) if c.params.get("text") == TEXT]
+    # Every broadcast message starts with the line saying it is from the municipality.
+    return [c for c in api.sends(since) if str(c.params.get("text", "")).endswith("\n" + TEXT)]
 
 
 def _steady_rate(times: list[float]) -> float:
