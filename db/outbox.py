@@ -77,6 +77,7 @@ async def claim_due(
     max_broadcasts: int | None = None,
     max_routine: int | None = None,
     routine_priority: int = 0,
+    one_per_chat: Collection[str] = (),
 ) -> list[ClaimedRow]:
     """Atomically take due rows for this worker, most urgent first, at most `per_chat` for
     one chat (so one slow group chat cannot hold everything).
@@ -87,7 +88,7 @@ async def claim_due(
     `max_broadcasts` broadcast rows and `max_routine` rows with a priority of
     `routine_priority` or more are taken: the sender claims only what it can send soon.
     Group chats (negative ids) get `per_group_chat` rows at most, and none without
-    `include_groups`.
+    `include_groups`. Of the kinds in `one_per_chat` (copies for staff), a chat gets one.
     """
     candidates = (
         select(OutboxItem.id, OutboxItem.chat_id, OutboxItem.kind, OutboxItem.priority)
@@ -107,11 +108,18 @@ async def claim_due(
         candidates = candidates.with_for_update(skip_locked=True)
     picked: list[int] = []
     taken_per_chat: dict[int, int] = {}
+    copies_in_chat: set[int] = set()
     broadcasts = routine = 0
     for item_id, chat_id, kind, priority in (await session.execute(candidates)).all():
         most = per_group_chat if per_group_chat is not None and chat_id < 0 else per_chat
         if taken_per_chat.get(chat_id, 0) >= most:
             continue
+        if kind in one_per_chat:
+            # A chat sends its claimed rows in order, about one a second: a batch of copies
+            # would make an alert that comes next wait behind all of them.
+            if chat_id in copies_in_chat:
+                continue
+            copies_in_chat.add(chat_id)
         is_broadcast = kind == "broadcast" and max_broadcasts is not None
         if is_broadcast and broadcasts >= (max_broadcasts or 0):
             continue

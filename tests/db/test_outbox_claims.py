@@ -105,3 +105,33 @@ async def test_dead_workers_rows_are_recovered(runtime: Runtime) -> None:
         ("broadcast", 3): "pending",
         ("alert", 2): "sending",
     }
+
+
+async def test_a_chat_gets_one_staff_copy_at_a_time_and_its_alert_first(runtime: Runtime) -> None:
+    """Copies of participant messages for an officer are claimed one per chat, so an alert
+    for that chat never waits behind a batch of them."""
+    now = runtime.clock.now()
+    officer = 6_000_001
+    rows = [("mirror", 45), ("mirror_edit", 45), ("mirror", 45), ("alert", 5), ("reply", 20)]
+    async with runtime.sessions() as session, session.begin():
+        await session.execute(
+            insert(OutboxItem),
+            [
+                {
+                    "kind": kind,
+                    "priority": priority,
+                    "chat_id": officer,
+                    "payload": {"text": kind},
+                    "status": "pending",
+                    "attempts": 0,
+                    "due_at": now,
+                    "created_at": now,
+                }
+                for kind, priority in rows
+            ],
+        )
+    async with runtime.sessions() as session, session.begin():
+        claimed = await outbox_db.claim_due(
+            session, "worker", now, 10, per_chat=5, one_per_chat=("mirror", "mirror_edit")
+        )
+    assert [row.kind for row in claimed] == ["alert", "reply", "mirror"]
