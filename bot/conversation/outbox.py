@@ -29,6 +29,11 @@ PRIORITY_REMINDER = 40
 PRIORITY_PROMPT = 45
 PRIORITY_BROADCAST = 60
 
+# Copies of participant messages for staff (bot.services.mirror) and edits of them: the
+# sender claims one per chat at a time, so an alert for that chat is never behind them.
+STAFF_COPY = "mirror"
+STAFF_COPY_EDIT = "mirror_edit"
+
 # When a worker dies in the middle of a send, nobody knows whether the message arrived.
 # Every kind is sent again (a second "thanks" beats a missed alert or reminder), except
 # broadcasts, where a second copy to hundreds of people is worse than a rare gap.

@@ -44,9 +44,6 @@ log = logging.getLogger(__name__)
 BATCH = 100
 PER_CHAT = 5
 PER_GROUP_CHAT = 1  # the group's 20 a minute: claim one at a time so the most urgent goes next
-# Copies of participant messages for staff (bot.services.mirror): one per chat at a time,
-# so an alert for that chat never waits behind a row of them.
-STAFF_COPIES = ("mirror", "mirror_edit")
 DEAD_AFTER_MIN = timedelta(seconds=10)
 TOPIC_BUSY_RETRY = timedelta(seconds=2)
 BROADCAST_IN_FLIGHT = 8
@@ -240,7 +237,7 @@ class OutboxSender:
                 max_broadcasts=max(0, ahead),
                 max_routine=max(0, routine),
                 routine_priority=outbox.PRIORITY_REPLY,
-                one_per_chat=STAFF_COPIES,
+                one_per_chat=(outbox.STAFF_COPY, outbox.STAFF_COPY_EDIT),
             )
         by_chat: dict[int, list[ClaimedRow]] = {}
         for item in items:

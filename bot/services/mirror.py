@@ -24,14 +24,14 @@ from bot.services import relay
 from bot.services.staff_alerts import responsible_staff
 from db import mutes
 from db import outbox as outbox_db
-from db.enums import Action, Channel
+from db.enums import Action, Channel, OutboxStatus
 from db.models import Message, OutboxItem, Participant, Staff
 
 MEDIA_KINDS = ("photo", "voice", "document")
 BURST = timedelta(minutes=10)
 COPY_LIMIT = 3500  # a longer burst starts a new copy (Telegram takes 4,096 characters)
-COPY = "mirror"
-EDIT = "mirror_edit"
+COPY = outbox.STAFF_COPY
+EDIT = outbox.STAFF_COPY_EDIT
 
 
 async def mirror_message(
@@ -92,10 +92,10 @@ async def _copy_text(tx: Tx, staff: Staff, participant: Participant, line: str) 
         if not text.endswith(more):
             joined = f"{text}\n{more}"
             latest.payload = {**(latest.payload or {}), "text": joined}
-            if latest.status == "sent" and latest.telegram_message_id is not None:
+            if latest.status == OutboxStatus.SENT and latest.telegram_message_id is not None:
                 await _edit_copy(tx, staff, participant, latest, joined)
         return
-    if latest is None or answered or latest.status == "sending":
+    if latest is None or answered or latest.status == OutboxStatus.SENDING:
         with use_language(staff.language):
             reply = _copy(participant, f"💬 {participant.name}: {line}")
         outbox.to_staff(
@@ -109,7 +109,7 @@ async def _copy_text(tx: Tx, staff: Staff, participant: Participant, line: str) 
         )
         return
     latest.payload = {**(latest.payload or {}), "text": joined}
-    if latest.status != "sent" or latest.telegram_message_id is None:
+    if latest.status != OutboxStatus.SENT or latest.telegram_message_id is None:
         return  # not sent yet: it goes out with the new line
     await _edit_copy(tx, staff, participant, latest, joined)
 
@@ -121,7 +121,7 @@ async def _edit_copy(
     session = tx.session
     waiting = await outbox_db.latest_of(session, EDIT, staff.id, participant.id, copy.due_at)
     payload = {**(copy.payload or {}), "text": text, "message_id": copy.telegram_message_id}
-    if waiting is not None and waiting.status == "pending":
+    if waiting is not None and waiting.status == OutboxStatus.PENDING:
         waiting.payload = payload
         return
     outbox.call(
