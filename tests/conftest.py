@@ -16,11 +16,17 @@ from bot.runtime import Runtime
 from tests.clock import ManualClock
 from tests.postgres_server import ThrowawayPostgres, server_or_skip
 
+pytest_plugins = ["tests.browser"]
+
 TEST_KEY = "7i-AKmIFVxjz5yGx5wwMPcqmdTojFlb5qXLjkW-Q7r8="
 TEST_TOKEN = "123456:TEST-token"
 
 for name in [
-    key for key in os.environ if key.startswith("OPRIT_") and key != "OPRIT_REQUIRE_POSTGRES"
+    key
+    for key in os.environ
+    if key.startswith("OPRIT_")
+    and key != "OPRIT_REQUIRE_POSTGRES"
+    and not key.startswith("OPRIT_TEST_")
 ]:
     del os.environ[name]
 
