@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Text, func, select, type_coerce, update
+from sqlalchemy import Text, func, or_, select, type_coerce, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
 
 from db.cache import cache
 from db.enums import Action, OutboxStatus
@@ -74,6 +75,8 @@ async def claim_due(
     exclude_kinds: Sequence[str] = (),
     include_groups: bool = True,
     busy_chats: Collection[int] = (),
+    urgent_busy_chats: Collection[int] = (),
+    urgent_below: int | None = None,
     max_broadcasts: int | None = None,
     max_routine: int | None = None,
     routine_priority: int = 0,
@@ -89,6 +92,8 @@ async def claim_due(
     `routine_priority` or more are taken: the sender claims only what it can send soon.
     Group chats (negative ids) get `per_group_chat` rows at most, and none without
     `include_groups`. Of the kinds in `one_per_chat` (copies for staff), a chat gets one.
+    A chat in `busy_chats` (still sending what it was given) only gets rows more urgent than
+    `urgent_below`, and those only while it is not in `urgent_busy_chats`.
     """
     candidates = (
         select(OutboxItem.id, OutboxItem.chat_id, OutboxItem.kind, OutboxItem.priority)
@@ -101,7 +106,12 @@ async def claim_due(
     if exclude_kinds:
         candidates = candidates.where(OutboxItem.kind.not_in(exclude_kinds))
     if busy_chats:
-        candidates = candidates.where(OutboxItem.chat_id.not_in(list(busy_chats)))
+        quiet: ColumnElement[bool] = OutboxItem.chat_id.not_in(list(busy_chats))
+        if urgent_below is not None:
+            quiet = or_(quiet, OutboxItem.priority < urgent_below)
+        candidates = candidates.where(quiet)
+    if urgent_busy_chats:
+        candidates = candidates.where(OutboxItem.chat_id.not_in(list(urgent_busy_chats)))
     if not include_groups:
         candidates = candidates.where(OutboxItem.chat_id > 0)
     if session.get_bind().dialect.name == "postgresql":

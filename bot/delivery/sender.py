@@ -65,6 +65,9 @@ URGENT_RESERVE_IN_A_WAVE = 12
 UNDECRYPTABLE = "undecryptable"
 
 
+Lane = tuple[int, bool]  # a chat, and whether this is its urgent lane
+
+
 def is_group(chat_id: int) -> bool:
     """Telegram's groups and channels have negative ids."""
     return chat_id < 0
@@ -76,8 +79,11 @@ class OutboxSender:
     def __init__(self, runtime: Runtime, channels: Mapping[str, OutboundChannel]) -> None:
         self._runtime = runtime
         self._channels = channels
-        self._chat_tasks: dict[int, asyncio.Task[None]] = {}
-        self._unstarted: dict[int, list[ClaimedRow]] = {}
+        # A chat's rows go out in order in its lane; while that lane waits (a copy for an
+        # officer waiting for a slot under load), an urgent lane sends the chat's safety
+        # answers and alerts beside it.
+        self._chat_tasks: dict[Lane, asyncio.Task[None]] = {}
+        self._unstarted: dict[Lane, list[ClaimedRow]] = {}
         self._stopping = False
         self._started_at = runtime.clock.now()
         self.broadcast_limit = SlidingWindowLimiter(runtime.settings.broadcast_rate)
@@ -218,7 +224,8 @@ class OutboxSender:
     async def _claim_and_start(self) -> int:
         if self._stopping:
             return 0
-        self._chat_tasks = {c: t for c, t in self._chat_tasks.items() if not t.done()}
+        self._chat_tasks = {lane: t for lane, t in self._chat_tasks.items() if not t.done()}
+        busy = {chat for chat, urgent in self._chat_tasks if not urgent}
         sends_broadcasts = await self.broadcast_lock.try_acquire()
         sends_to_groups = await self.group_lock.try_acquire()
         ahead = self.broadcast_limit.capacity * AHEAD_SECONDS - self._broadcasts_claimed
@@ -231,7 +238,9 @@ class OutboxSender:
                 BATCH,
                 per_chat=PER_CHAT,
                 per_group_chat=PER_GROUP_CHAT,
-                busy_chats=set(self._chat_tasks),
+                busy_chats=busy,
+                urgent_busy_chats={chat for chat, urgent in self._chat_tasks if urgent},
+                urgent_below=outbox.PRIORITY_REPLY,
                 exclude_kinds=() if sends_broadcasts and ahead > 0 else ("broadcast",),
                 include_groups=sends_to_groups,
                 max_broadcasts=max(0, ahead),
@@ -244,20 +253,21 @@ class OutboxSender:
             by_chat.setdefault(item.chat_id, []).append(item)
             self._count_claimed(item, 1)
         for chat_id, rows in by_chat.items():
-            self._unstarted[chat_id] = list(rows)
-            self._chat_tasks[chat_id] = asyncio.create_task(self._send_chat(chat_id))
+            lane = (chat_id, chat_id in busy)
+            self._unstarted[lane] = list(rows)
+            self._chat_tasks[lane] = asyncio.create_task(self._send_lane(lane))
         return len(items)
 
-    async def _send_chat(self, chat_id: int) -> None:
-        """Send one chat's claimed rows in order. `_unstarted` holds the rows whose request
+    async def _send_lane(self, lane: Lane) -> None:
+        """Send one lane's claimed rows in order. `_unstarted` holds the rows whose request
         has not started yet: the ones a stop releases."""
-        for row in list(self._unstarted.get(chat_id, [])):
+        for row in list(self._unstarted.get(lane, [])):
             if self._stopping:
                 return
             try:
-                held = await self._deliver(row)
-                if held is not None:  # flood control: the rest of this chat waits too
-                    waiting = self._unstarted.pop(chat_id, [])
+                held = await self._deliver(row, lane)
+                if held is not None:  # flood control: the rest of this lane waits too
+                    waiting = self._unstarted.pop(lane, [])
                     await self._postpone(waiting, held)
                     for other in waiting:
                         if other is not row:
@@ -265,15 +275,15 @@ class OutboxSender:
                     self._count_claimed(row, -1)
                     break
             except Exception as error:
-                self._take_unstarted(row)
+                self._take_unstarted(lane, row)
                 if is_outage(error):
                     log.warning("database away while sending", extra={"outbox_id": row.id})
                 else:
                     log.exception("sending one outbox row failed", extra={"outbox_id": row.id})
                 await self._finish_after_error(row)
             self._count_claimed(row, -1)
-        if not self._unstarted.get(chat_id):
-            self._unstarted.pop(chat_id, None)
+        if not self._unstarted.get(lane):
+            self._unstarted.pop(lane, None)
         self._runtime.wake_outbox()
 
     def _count_claimed(self, item: ClaimedRow, change: int) -> None:
@@ -316,7 +326,7 @@ class OutboxSender:
         )
         return until if until is not None and until > self._runtime.clock.now() else None
 
-    async def _deliver(self, item: ClaimedRow) -> datetime | None:
+    async def _deliver(self, item: ClaimedRow, lane: Lane) -> datetime | None:
         """Send one row and record the outcome; returns a moment when the chat is under
         flood control and the row was not sent."""
         held = self._held_until(item.chat_id)
@@ -344,7 +354,7 @@ class OutboxSender:
                 return None  # stays unstarted: released by the stop
             if item.kind in NO_RESEND_AFTER_CRASH:
                 await self._mark_attempt(item)
-            self._take_unstarted(item)
+            self._take_unstarted(lane, item)
             outcome = await channel.send(item, NO_RESEND_AFTER_CRASH)
         await self._record_until_stored(item, outcome)
         if isinstance(outcome, RetryLater) and outcome.flood_control:
@@ -352,9 +362,9 @@ class OutboxSender:
             self._runtime.flood.hold(item.chat_id, until)
         return None
 
-    def _take_unstarted(self, item: ClaimedRow) -> None:
+    def _take_unstarted(self, lane: Lane, item: ClaimedRow) -> None:
         with contextlib.suppress(ValueError, KeyError):
-            self._unstarted[item.chat_id].remove(item)
+            self._unstarted[lane].remove(item)
 
     def _group_limit(self, chat_id: int) -> SlidingWindowLimiter:
         if chat_id not in self._group_limits:
