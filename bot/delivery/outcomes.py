@@ -114,7 +114,7 @@ async def _delivered(tx: Tx, item: ClaimedRow, message_id: int | None) -> None:
             kind="document" if payload.get("attachment") else "text",
             chat_id=item.chat_id,
             telegram_message_id=message_id,
-            text=payload.get("text"),
+            text=payload.get("said", payload.get("text")),
             at=tx.now,
         )
     )

@@ -248,10 +248,7 @@ def _case_entries(events: cases.Timeline, participant: Participant) -> list[tupl
                 state = alert_status_label(alert.status)
                 line = f"{mark} {severity_label(alert.severity)} ({state}) {line}"
         elif writer is not None:
-            # A relayed message starts with its label for the participant (who wrote it).
-            said = message.text or ""
-            said = said.split("\n", 1)[1] if said.startswith("💬") and "\n" in said else said
-            line = f"↩️ {writer}: {_excerpt(said)}"
+            line = f"↩️ {writer}: {text}"
         else:
             line = f"🤖 {text}"
         entries.append((message.at, line))

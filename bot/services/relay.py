@@ -203,7 +203,7 @@ async def send(
             confirm=confirm,
         )
         return []
-    _queue_text(session, staff, participant, address, f"{label}\n{text or ''}", confirm, now)
+    _queue_text(session, staff, participant, address, label, confirm, now, said=text or "")
     return []
 
 
@@ -212,11 +212,17 @@ def _queue_text(
     staff: Staff,
     participant: Participant,
     address: Address,
-    text: str,
+    label: str,
     confirm: dict[str, object] | None,
     now: datetime,
+    *,
+    said: str | None = None,
 ) -> None:
-    payload: dict[str, object] = {"text": text}
+    """Queue the label (who writes) and what they wrote as one message; `said` alone is
+    what the conversation keeps, the label is the same for every message of this writer."""
+    payload: dict[str, object] = {"text": label if said is None else f"{label}\n{said}"}
+    if said is not None:
+        payload["said"] = said
     if confirm is not None:
         payload["confirm"] = confirm
     outbox.call(

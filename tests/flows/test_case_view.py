@@ -10,8 +10,10 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
 from bot.i18n import _, use_language
+from db.models import Message
 from tests.clock import ManualClock
 from tests.e2e.conversation import TelegramUser
 from tests.harness import Harness, running_harness
@@ -60,6 +62,32 @@ async def test_case_shows_the_whole_conversation_with_real_severities(h: Harness
     assert "🟠" not in view, "a critical flag is not shown as high"
     assert not SECONDS.search(view)
     assert "(#" not in view
+
+
+async def test_case_keeps_a_staff_message_whole_and_the_label_out(h: Harness) -> None:
+    """The participant sees who wrote above the message; the conversation keeps the words
+    as written (the writer is a column), so /case and exports show them whole."""
+    officer = await _officer(h)
+    sam = await _participant(h, officer, "Sam")
+    sam.send("hoi")
+    await h.pump()
+    officer.press("✍️ Reply")
+    await h.pump()
+    officer.send("💬 Lijstje:\nID meenemen")
+    await h.pump()
+    assert sam.last_reply() == "💬 Olga, your officer:\n💬 Lijstje:\nID meenemen"
+    async with h.runtime.sessions() as session:
+        kept = await session.scalars(
+            select(Message.text).where(
+                Message.staff_id.is_not(None), Message.chat_id == sam.chat_id
+            )
+        )
+        assert list(kept) == ["💬 Lijstje:\nID meenemen"]
+    officer.send("/case Sam")
+    await h.pump()
+    view = officer.last_reply()
+    assert "↩️ Olga: 💬 Lijstje: ID meenemen" in view
+    assert "your officer:" not in view
 
 
 async def test_a_long_case_is_paged_with_buttons(h: Harness) -> None:
