@@ -1,0 +1,146 @@
+"""End to end on Signal: the real `oprit run` against a fake signal-cli daemon (for the
+participant) and the fake Bot API (for the officer, who stays on Telegram)."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.botprocess import bot_env, oprit, oprit_json, running_bot
+from tests.e2e.conversation import TelegramUser
+from tests.e2e.fake_bot_api import FakeBotApi
+from tests.signal_daemon import FakeSignalDaemon, SignalUser
+
+BOT_NUMBER = "+31600000099"
+OFFICER_ID = 6_400_001
+
+
+@pytest.fixture
+def daemon() -> Iterator[FakeSignalDaemon]:
+    """The fake daemon; any request that breaks the documented interface fails the test."""
+    with FakeSignalDaemon(BOT_NUMBER) as fake:
+        yield fake
+        fake.assert_no_violations()
+
+
+def signal_env(api: FakeBotApi, daemon: FakeSignalDaemon, tmp_path: Path) -> dict[str, str]:
+    """The bot's environment with an officer on Telegram."""
+    env = bot_env(
+        api.base_url,
+        tmp_path,
+        OPRIT_SIGNAL_URL=daemon.url,
+        OPRIT_SIGNAL_ACCOUNT=BOT_NUMBER,
+        OPRIT_SIGNAL_RATE="10",
+    )
+    oprit_json(
+        env,
+        tmp_path,
+        "staff",
+        *("add", "--telegram-id", str(OFFICER_ID), "--role", "officer", "--name", "Officer Test"),
+    )
+    return env
+
+
+def sign_up(daemon: FakeSignalDaemon, code: str, number: str, language: str = "1") -> SignalUser:
+    """A participant sends the invite code, picks a language by number and agrees."""
+    sam = SignalUser(daemon, number)
+    sam.send(code)
+    question = sam.wait_reply(containing="Which language")
+    assert "1. " in question and "Reply with a number" in question
+    sam.send(language)
+    sam.wait_reply(containing="agree")
+    sam.send("1")  # 👍 Agree
+    done = sam.wait_reply(containing="all set")
+    assert "Check-in" in done  # the keyboard as words to type
+    return sam
+
+
+def test_register_checkin_crisis_and_officer_reply(
+    api: FakeBotApi, daemon: FakeSignalDaemon, tmp_path: Path
+) -> None:
+    env = signal_env(api, daemon, tmp_path)
+    invite = oprit_json(
+        env,
+        tmp_path,
+        *("invite", "create", "--officer", str(OFFICER_ID), "--channel", "signal"),
+        *("--language", "en", "--name", "Sam Signaal"),
+    )
+    assert invite["link"] == f"https://signal.me/#p/{BOT_NUMBER}"
+    assert invite["channel"] == "signal"
+    with running_bot(env, tmp_path):
+        officer = TelegramUser(api, OFFICER_ID, first_name="Officer", language_code="nl")
+        officer.send("/start")
+        officer.wait_reply()
+        stranger = SignalUser(daemon, "+31611111111", name="Onbekend")
+        stranger.send("hallo")
+        assert "uitnodigingslink" in stranger.wait_reply()  # the default language
+        sam = sign_up(daemon, invite["code"], "+31612345678", language="English")
+        # every stored message got its read receipt
+        assert any(r["recipient"] == "+31612345678" for r in daemon.receipts)
+
+        sam.send("check-in")  # a keyboard word, typed
+        mood = sam.wait_reply(containing="How are you doing")
+        assert "2. " in mood
+        sam.send("2")  # Okay
+        for _topic in ("housing", "work or school", "money", "health", "paperwork"):
+            question = sam.wait_reply()
+            sam.send("Fine" if "Fine" in question else "1")
+        sam.wait_reply(containing="Anything else")
+        sam.send("Het gaat redelijk")
+        sam.wait_reply(containing="Thank you")
+
+        before = len(sam.replies())
+        sam.send("I want to end it all tonight")
+        safety = sam.wait_reply(containing="113")
+        assert "0800-0113" in safety and "112" in safety
+        assert sam.replies()[before] == safety  # the safety answer came first
+        officer.wait_reply(containing="🔴 KRITIEK")
+        officer.press("✍️")
+        officer.wait_reply()
+        officer.send("Ik bel je over vijf minuten.")
+        relayed = sam.wait_reply(containing="Ik bel je over vijf minuten.")
+        assert "your officer" in relayed
+        officer.wait_reply(containing="✓")
+
+    participants = oprit_json(env, tmp_path, "participants", "list")
+    exported = oprit_json(env, tmp_path, "export", "--participant", str(participants[0]["id"]))
+    texts = [m["text"] for m in exported["messages"] if m["direction"] == "in"]
+    assert "I want to end it all tonight" in texts and "Het gaat redelijk" in texts
+    (checkin,) = exported["checkins"]
+    assert checkin["mood"] == "okay" and checkin["status"] == "completed"
+    database = sqlite3.connect(tmp_path / "data" / "oprit.db")
+    stored = database.execute("SELECT number FROM signal_contacts").fetchall()
+    assert stored and all(not row[0].startswith("+31") for row in stored)  # encrypted
+    delivered = database.execute(
+        "SELECT count(*) FROM outbox WHERE channel = 'signal' AND status = 'sent'"
+    ).fetchone()
+    assert delivered[0] >= 10
+
+
+def test_unknown_code_and_hostile_input(
+    api: FakeBotApi, daemon: FakeSignalDaemon, tmp_path: Path
+) -> None:
+    env = signal_env(api, daemon, tmp_path)
+    invite = oprit_json(env, tmp_path, "invite", "create", "--channel", "signal")
+    with running_bot(env, tmp_path):
+        eve = SignalUser(daemon, "+31622222222")
+        eve.send("AAAAAAAAAAAAAA")
+        assert "does not work" in eve.wait_reply()
+        sam = sign_up(daemon, invite["code"], "+31633333333")
+        for hostile in ("x" * 50_000, "\x00\x00", "\u202eevil\u202c", "   ", "/" * 300):
+            sam.send(hostile)
+        daemon.push(sam.envelope({"message": None, "attachments": []}))  # empty
+        daemon.push({"sourceNumber": "not a number", "timestamp": "x"})  # garbage
+        daemon.push(sam.envelope(receiptMessage={"isDelivery": True, "timestamps": [1]}))
+        sam.send("nog steeds hier")
+        daemon.wait_until(
+            lambda: len(sam.replies()) >= 8, 20, "an answer to each message, no crash"
+        )
+    database = sqlite3.connect(tmp_path / "data" / "oprit.db")
+    failed = database.execute("SELECT count(*) FROM inbox WHERE error IS NOT NULL").fetchone()
+    assert failed[0] == 0
+    result = oprit(env, tmp_path, "participants", "list", "--json")
+    assert result.returncode == 0
