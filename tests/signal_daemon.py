@@ -116,6 +116,7 @@ class FakeSignalDaemon:
         self.trusted_again: list[str] = []
         self.violations: list[str] = []
         self.requests: list[JsonDict] = []
+        self.request_times: list[tuple[float, str]] = []
         self.sent: list[Sent] = []
         self.receipts: list[JsonDict] = []
         self._rate_limited = 0
@@ -329,6 +330,7 @@ class FakeSignalDaemon:
             return self._error(None, -32600, "Invalid request")
         with self._cond:
             self.requests.append(body)
+            self.request_times.append((time.monotonic(), str(body.get("method"))))
         request_id, method = body.get("id"), body.get("method")
         params = body.get("params", {})
         if request_id is None:

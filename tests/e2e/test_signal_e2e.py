@@ -4,6 +4,7 @@ participant) and the fake Bot API (for the officer, who stays on Telegram)."""
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -155,3 +156,70 @@ def test_unknown_code_and_hostile_input(
     assert texts[0] == "x" * 16_000  # cut at a sane length
     assert "\x00\x00" in texts and "\u202eevil\u202c" in texts and "nog steeds hier" in texts
     assert received[5]["kind"] == "other" and received[5]["text"] is None
+
+
+def officer_relays(officer: TelegramUser, text: str) -> None:
+    """The officer answers the newest copy of a participant's message."""
+    officer.press("✍️")
+    officer.wait_reply()
+    officer.send(text)
+
+
+def test_daemon_faults(api: FakeBotApi, daemon: FakeSignalDaemon, tmp_path: Path) -> None:
+    env = signal_env(api, daemon, tmp_path)
+    codes = [
+        oprit_json(
+            env,
+            tmp_path,
+            *("invite", "create", "--officer", str(OFFICER_ID), "--channel", "signal"),
+            *("--language", "en"),
+        )["code"]
+        for _ in range(2)
+    ]
+    with running_bot(env, tmp_path):
+        officer = TelegramUser(api, OFFICER_ID, first_name="Officer", language_code="nl")
+        officer.send("/start")
+        officer.wait_reply()
+        sam = sign_up(daemon, codes[0], "+31644444444", language=ENGLISH)
+
+        sam.send("Goedemorgen")
+        officer.wait_reply(containing="Goedemorgen")
+
+        # The daemon is away: messages wait on both sides and arrive once it is back.
+        daemon.down()
+        officer_relays(officer, "Ben je er morgen?")
+        sam.send("check-in")  # written while the daemon is away: Signal's servers keep it
+        daemon.wait_until(lambda: not daemon.subscribed(), 10, "the event stream to drop")
+        time.sleep(2)  # the bot tries, fails and backs off meanwhile
+        daemon.up()
+        assert "Ben je er morgen?" in sam.wait_reply(containing="Ben je er morgen?", timeout=40)
+        sam.wait_reply(containing="How are you doing", timeout=40)
+
+        # Rate limited: the bot waits as long as Signal says before it sends again.
+        daemon.rate_limit(1, retry_after=2)
+        sam.send("1")
+        sam.wait_reply(containing="housing")
+        sends = [at for at, method in daemon.request_times if method == "send"]
+        assert sends[-1] - sends[-2] >= 1.9
+
+        # A new phone: the identity is not trusted any more, which counts as a block.
+        daemon.untrusted.add(sam.number)
+        officer_relays(officer, "Hallo?")
+        assert "Hallo" not in sam.replies()[-1]
+        officer.wait_reply(containing="Niet afgeleverd")
+        officer.wait_reply(containing="bereikbaar")
+
+        # A number that left Signal: reported like a Telegram block.
+        bob = sign_up(daemon, codes[1], "+31655555555", language=ENGLISH)
+        daemon.unregistered.add(bob.number)
+        bob.send("Tot morgen")  # the bot's answer cannot be delivered
+        officer.wait_reply(containing="Tot morgen")
+        officer.wait_reply(containing="bereikbaar")  # the alert: cannot be reached
+    database = sqlite3.connect(tmp_path / "data" / "oprit.db")
+    statuses = database.execute("SELECT status FROM participants").fetchall()
+    assert statuses == [("unreachable",), ("unreachable",)]
+    blocked = database.execute(
+        "SELECT error FROM outbox WHERE status = 'blocked' ORDER BY id"
+    ).fetchall()
+    assert any("untrusted" in row[0] for row in blocked)
+    assert any("unregistered" in row[0] for row in blocked)
