@@ -6,6 +6,7 @@ from __future__ import annotations
 import sqlite3
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -223,3 +224,54 @@ def test_daemon_faults(api: FakeBotApi, daemon: FakeSignalDaemon, tmp_path: Path
     ).fetchall()
     assert any("untrusted" in row[0] for row in blocked)
     assert any("unregistered" in row[0] for row in blocked)
+
+
+def test_reminder_and_broadcast_to_a_mixed_cohort(
+    api: FakeBotApi, daemon: FakeSignalDaemon, tmp_path: Path
+) -> None:
+    env = signal_env(api, daemon, tmp_path)
+    env["OPRIT_REMINDER_OFFSETS"] = "1m"
+    on_signal = oprit_json(
+        env, tmp_path, "invite", "create", "--channel", "signal", "--language", "en"
+    )
+    on_telegram = oprit_json(env, tmp_path, "invite", "create", "--language", "en")
+    with running_bot(env, tmp_path):
+        sam = sign_up(daemon, on_signal["code"], "+31666666666", language=ENGLISH)
+        tom = TelegramUser(api, 7_400_001, first_name="Tom", language_code="en")
+        tom.send(f"/start {on_telegram['code']}")
+        tom.wait_reply(containing="language")
+        tom.press("English")
+        tom.wait_reply(containing="agree")
+        tom.press("Agree")
+        tom.wait_reply(containing="all set")
+
+        soon = datetime.now(UTC) + timedelta(minutes=1, seconds=5)
+        oprit_json(
+            env,
+            tmp_path,
+            *("appointment", "add", "--participant", "1", "--at", soon.isoformat()),
+            *("--with", "UWV", "--location", "Stationsplein 1"),
+        )
+        reminder = sam.wait_reply(containing="UWV", timeout=30)
+        assert "Stationsplein 1" in reminder and "1. " in reminder
+        sam.send("1")  # I'll be there
+        sam.wait_reply()
+
+        queued = oprit_json(
+            env,
+            tmp_path,
+            *("broadcast", "send", "--text", "Morgen dicht.", "--text-en", "Closed tomorrow."),
+        )
+        assert queued["recipients"] == 2
+        sam.wait_reply(containing="Closed tomorrow.")
+        tom.wait_reply(containing="Closed tomorrow.")
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            status = oprit_json(env, tmp_path, "broadcast", "status", str(queued["id"]))
+            if status["pending"] == 0:
+                break
+            time.sleep(0.5)
+    assert (status["sent"], status["failed"], status["blocked"]) == (2, 0, 0)
+    exported = oprit_json(env, tmp_path, "export", "--participant", "1")
+    (appointment,) = exported["appointments"]
+    assert appointment["confirmation"] == "confirmed"
