@@ -123,6 +123,9 @@ class FakeSignalDaemon:
         self._retry_after = 0
         self._pending: list[JsonDict] = []
         self._subscribers = 0
+        self._streams = itertools.count(1)
+        # stream number -> (sender, timestamp) of every event written to it
+        self.handed_out: dict[int, list[tuple[str, int]]] = {}
         self._clock = itertools.count(int(time.time() * 1000))
         self._cond = threading.Condition(threading.RLock())
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -291,14 +294,24 @@ class FakeSignalDaemon:
         site = self._site
         with self._cond:
             self._subscribers += 1
+            stream = next(self._streams)
+            self.handed_out[stream] = []
             self._cond.notify_all()
         try:
             while self._site is site and site is not None:
+                transport = request.transport
+                if transport is None or transport.is_closing():
+                    break  # the listener went away: what is pending waits for the next one
                 with self._cond:
                     batch, self._pending = self._pending, []
                 for event in batch:
                     data = json.dumps(event, ensure_ascii=False)
                     await response.write(f"event:receive\ndata:{data}\n\n".encode())
+                    envelope = event["envelope"]
+                    with self._cond:
+                        self.handed_out[stream].append(
+                            (str(envelope.get("sourceNumber")), envelope.get("timestamp"))
+                        )
                 self._wake.clear()
                 try:
                     await asyncio.wait_for(self._wake.wait(), timeout=self.keep_alive)

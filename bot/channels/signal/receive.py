@@ -29,6 +29,11 @@ from db.models import SignalContact
 
 log = logging.getLogger(__name__)
 
+BATCH = 100
+# After the first event, let the rest of a burst arrive: one transaction stores them all,
+# which keeps the time between reading an event and storing it short.
+GATHER_SECONDS = 0.02
+
 
 @dataclass(frozen=True)
 class Stored:
@@ -36,7 +41,6 @@ class Stored:
 
     recipient: str
     sent_ms: int
-    urgent: bool
 
 
 def chat_and_text(payload: dict[str, Any]) -> tuple[int | None, str | None]:
@@ -75,41 +79,47 @@ async def contact_for(
     return contact
 
 
-async def store_event(runtime: Runtime, params: dict[str, Any]) -> Stored | None:
-    """Store one event of the stream: a person's message goes into the inbox (once, however
-    often it comes), a receipt onto the outbox rows it names. Raises when the database is
-    away."""
-    envelope = params.get("envelope")
-    if not isinstance(envelope, dict):
-        return None
-    number, uuid = parse.sender(envelope)
-    if number is None and uuid is None:
-        return None
+async def store_events(runtime: Runtime, batch: list[dict[str, Any]]) -> tuple[list[Stored], bool]:
+    """Store events of the stream in one transaction: a person's message goes into the
+    inbox (once, however often it comes), a receipt onto the outbox rows it names.
+    Returns the messages to acknowledge and whether any looks urgent. Raises when the
+    database is away (then nothing of the batch is stored)."""
     now = runtime.clock.now()
-    receipt = parse.receipt(envelope)
-    if receipt is not None:
-        async with runtime.sessions() as session, session.begin():
-            lookups = _lookups(runtime.keyring, number, uuid)
-            contact = await signal_db.contact_by_lookup(session, lookups)
-            if contact is not None:
-                kind, stamps = receipt
-                await signal_db.record_receipts(
-                    session, parse.chat_of(contact.id), stamps, kind, now
-                )
-        return None
-    if not parse.is_from_person(envelope):
-        return None
-    sent_ms = parse.timestamp(envelope) or int(now.timestamp() * 1000)
+    stored: list[Stored] = []
+    payloads: dict[int, dict[str, Any]] = {}
     async with runtime.sessions() as session, session.begin():
-        contact = await contact_for(session, runtime.keyring, number, uuid, now)
-        chat = parse.chat_of(contact.id)
-        payload = {
-            "update_id": parse.update_id(contact.id, sent_ms),
-            "signal": {"chat": chat, "envelope": parse.slim(envelope, sent_ms)},
-        }
-        new, urgent = await inbox.store(session, [payload], now, chat_and_text)
+        for params in batch:
+            envelope = params.get("envelope")
+            if not isinstance(envelope, dict):
+                continue
+            number, uuid = parse.sender(envelope)
+            if number is None and uuid is None:
+                continue
+            receipt = parse.receipt(envelope)
+            if receipt is not None:
+                lookups = _lookups(runtime.keyring, number, uuid)
+                contact = await signal_db.contact_by_lookup(session, lookups)
+                if contact is not None:
+                    kind, stamps = receipt
+                    chat = parse.chat_of(contact.id)
+                    await signal_db.record_receipts(session, chat, stamps, kind, now)
+                continue
+            if not parse.is_from_person(envelope):
+                continue
+            sent_ms = parse.timestamp(envelope) or int(now.timestamp() * 1000)
+            contact = await contact_for(session, runtime.keyring, number, uuid, now)
+            update_id = parse.update_id(contact.id, sent_ms)
+            payloads[update_id] = {  # a redelivery within the batch is one row
+                "update_id": update_id,
+                "signal": {
+                    "chat": parse.chat_of(contact.id),
+                    "envelope": parse.slim(envelope, sent_ms),
+                },
+            }
+            stored.append(Stored(number or uuid or "", sent_ms))
+        new, urgent = await inbox.store(session, list(payloads.values()), now, chat_and_text)
     runtime.metrics.updates_received.inc(new)
-    return Stored(number or uuid or "", sent_ms, urgent)
+    return stored, urgent
 
 
 async def acknowledge(daemon: SignalDaemon, stored: Stored) -> None:
@@ -123,21 +133,71 @@ async def acknowledge(daemon: SignalDaemon, stored: Stored) -> None:
         log.info("read receipt not sent", extra={"error": type(error).__name__})
 
 
-async def _store_until_done(runtime: Runtime, params: dict[str, Any], stop: asyncio.Event) -> Any:
-    """Store an event, waiting out a database outage (the daemon will not send it again)."""
+async def _store_until_done(
+    runtime: Runtime, batch: list[dict[str, Any]], stop: asyncio.Event
+) -> tuple[list[Stored], bool]:
+    """Store a batch, waiting out a database outage (the daemon will not send it again).
+    When the batch fails for another reason, its events are stored one by one, so one
+    event we cannot read does not take the others with it."""
     attempt = 0
     while True:
         try:
-            return await store_event(runtime, params)
+            return await store_events(runtime, batch)
         except Exception as error:
             if not is_outage(error):
+                if len(batch) > 1:
+                    return await _one_by_one(runtime, batch, stop)
                 log.exception("a Signal event could not be stored")
-                return None
+                return [], False
             attempt += 1
-            log.warning("database away; Signal event waits", extra={"attempt": attempt})
+            if stop.is_set():
+                log.error("stopping with Signal events unstored", extra={"count": len(batch)})
+                return [], False
+            log.warning("database away; Signal events wait", extra={"attempt": attempt})
             await _pause(stop, retry_delay(attempt))
-            if stop.is_set() and attempt > 3:
-                return None
+
+
+async def _one_by_one(
+    runtime: Runtime, batch: list[dict[str, Any]], stop: asyncio.Event
+) -> tuple[list[Stored], bool]:
+    stored: list[Stored] = []
+    urgent = False
+    for params in batch:
+        some, hurry = await _store_until_done(runtime, [params], stop)
+        stored += some
+        urgent = urgent or hurry
+    return stored, urgent
+
+
+async def _read(daemon: SignalDaemon, queue: asyncio.Queue[dict[str, Any] | BaseException]) -> None:
+    """Take events off the stream as fast as they come (they are stored in batches)."""
+    try:
+        async for params in daemon.events():
+            queue.put_nowait(params)
+        queue.put_nowait(DaemonUnreachable("the event stream ended"))
+    except (DaemonUnreachable, AnswerLost, RpcError) as error:
+        queue.put_nowait(error)
+
+
+async def _next_batch(
+    queue: asyncio.Queue[dict[str, Any] | BaseException],
+) -> tuple[list[dict[str, Any]], BaseException | None]:
+    """The events that came in a burst (after the first, whatever arrived within
+    GATHER_SECONDS), and the stream's end if it came too."""
+    batch: list[dict[str, Any]] = []
+    item = await queue.get()
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + GATHER_SECONDS
+    while True:
+        if isinstance(item, BaseException):
+            return batch, item
+        batch.append(item)
+        if len(batch) >= BATCH:
+            return batch, None
+        try:
+            item = await asyncio.wait_for(queue.get(), max(0.0, deadline - loop.time()))
+        except TimeoutError:
+            return batch, None
 
 
 async def listen(
@@ -157,20 +217,34 @@ async def listen(
         while not stop.is_set():
             try:
                 await daemon.detect()
-                if connected is not None:
-                    connected.set()
-                async for params in daemon.events():
-                    failures = 0
-                    stored = await _store_until_done(runtime, params, stop)
-                    if stored is not None:
-                        processor.wake(urgent=stored.urgent)
-                        await acknowledge(daemon, stored)
             except (DaemonUnreachable, AnswerLost, RpcError) as error:
                 failures += 1
                 log.warning("Signal daemon not reachable", extra={"error": type(error).__name__})
                 await _pause(stop, retry_delay(failures, ceiling=60.0))
                 continue
-            await _pause(stop, retry_delay(1))  # the stream ended: open it again
+            if connected is not None:
+                connected.set()
+            queue: asyncio.Queue[dict[str, Any] | BaseException] = asyncio.Queue()
+            reader = asyncio.create_task(_read(daemon, queue), name="signal-events")
+            try:
+                while not stop.is_set():
+                    batch, ended = await _next_batch(queue)
+                    if batch:
+                        failures = 0
+                        stored, urgent = await _store_until_done(runtime, batch, stop)
+                        if stored:
+                            processor.wake(urgent=urgent)
+                        for message in stored:
+                            await acknowledge(daemon, message)
+                    if ended is not None:
+                        failures += 1
+                        log.warning(
+                            "Signal daemon not reachable", extra={"error": type(ended).__name__}
+                        )
+                        await _pause(stop, retry_delay(failures, ceiling=60.0))
+                        break
+            finally:
+                reader.cancel()
     finally:
         await lock.release()
 
