@@ -191,8 +191,14 @@ class FakeSignalDaemon:
         self._run(self._drop_streams())
 
     async def _drop_streams(self) -> None:
-        assert self._wake is not None
+        """Close every open connection, as a stopped daemon would."""
+        assert self._wake is not None and self._runner is not None
         self._wake.set()
+        await asyncio.sleep(0)
+        server = self._runner.server
+        for connection in list(server.connections if server is not None else []):
+            if connection.transport is not None:
+                connection.transport.close()
 
     def stop(self) -> None:
         """Stop the server."""

@@ -326,9 +326,11 @@ def test_kill_9_mid_burst(api: FakeBotApi, daemon: FakeSignalDaemon, tmp_path: P
             daemon.push(again)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
-            if daemon.pending() == 0 and _count(
-                database, "SELECT count(*) FROM inbox WHERE processed_at IS NULL"
-            ) == 0 and _count(database, inbound) >= len(burst) + 1 - len(taken_by_the_dead):
+            if (
+                daemon.pending() == 0
+                and _count(database, "SELECT count(*) FROM inbox WHERE processed_at IS NULL") == 0
+                and _count(database, inbound) >= len(burst) + 1 - len(taken_by_the_dead)
+            ):
                 break
             time.sleep(0.2)
         time.sleep(2)  # anything handled twice would show now
