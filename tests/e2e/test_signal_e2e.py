@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.botprocess import bot_env, oprit_json, running_bot
-from tests.e2e.conversation import TelegramUser
+from tests.e2e.conversation import TelegramGroup, TelegramUser
 from tests.e2e.fake_bot_api import FakeBotApi
 from tests.signal_daemon import FakeSignalDaemon, SignalUser
 
@@ -346,3 +346,28 @@ def test_kill_9_mid_burst(api: FakeBotApi, daemon: FakeSignalDaemon, tmp_path: P
     assert lost == []  # the burst was stored in one transaction, long before the kill
     assert stored == len(burst) + 1
     print(f"kill -9: {stored_at_kill} stored at the kill, {len(lost)} lost in the window")
+
+
+def test_forum_mode_and_files(api: FakeBotApi, daemon: FakeSignalDaemon, tmp_path: Path) -> None:
+    """With an officer group, a Signal participant gets their topic like anyone else: their
+    text in it, a note for a file (it cannot cross messengers), and what the officer writes
+    in the topic goes back over Signal."""
+    forum = -1001234567890
+    env = signal_env(api, daemon, tmp_path)
+    env["OPRIT_OFFICER_CHAT_ID"] = str(forum)
+    invite = oprit_json(
+        env, tmp_path, "invite", "create", "--channel", "signal", "--language", "en"
+    )
+    group = TelegramGroup(api, forum)
+    with running_bot(env, tmp_path):
+        officer = TelegramUser(api, OFFICER_ID, first_name="Officer", language_code="nl")
+        sam = sign_up(daemon, invite["code"], "+31677777777", language=ENGLISH)
+        sam.send("Ik heb een brief gekregen")
+        photo = {"contentType": "image/jpeg", "id": "att1", "size": 1000, "caption": None}
+        daemon.push(sam.envelope({"message": "deze", "attachments": [photo]}))
+        thread = api.wait_until(lambda: next(iter(group.topics()), None), 20, "a topic")
+        group.wait_message(containing="Ik heb een brief gekregen", thread_id=thread)
+        note = group.wait_message(containing="Signal", thread_id=thread)
+        assert "deze" in note["text"]
+        group.staff_writes_in_topic(officer, thread, "Stuur hem maandag mee.")
+        assert "your officer" in sam.wait_reply(containing="Stuur hem maandag mee.")
