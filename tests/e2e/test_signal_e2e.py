@@ -102,6 +102,16 @@ def test_register_checkin_crisis_and_officer_reply(
         sam.send("Het gaat redelijk")
         sam.wait_reply(containing="Thank you")
 
+        sam.send("I need help")  # the keyboard word, without its emoji
+        sam.wait_reply(containing="What do you need help with")
+        sam.send("paperwork")  # a choice, typed as a word
+        sam.wait_reply(containing="Tell me")
+        sam.send("Mijn DigiD werkt niet")
+        sam.wait_reply(containing="Add more")
+        sam.send("1")  # 📨 Send
+        assert "H-0001" in sam.wait_reply(containing="H-")
+        officer.wait_reply(containing="H-0001")
+
         before = len(sam.replies())
         sam.send("I want to end it all tonight")
         safety = sam.wait_reply(containing="113")
@@ -149,6 +159,10 @@ def test_unknown_code_and_hostile_input(
         daemon.push(sam.envelope({"message": None, "attachments": []}))  # empty
         daemon.push({"sourceNumber": "not a number", "timestamp": "x"})  # garbage
         daemon.push(sam.envelope(receiptMessage={"isDelivery": True, "timestamps": [1]}))
+        sam.send("/stop")
+        sam.wait_reply(containing="pause")
+        sam.send("1")  # Yes, pause
+        sam.wait_reply()
         sam.send("nog steeds hier")
         sam.send("I want to end it all tonight")
         assert "113" in sam.wait_reply(containing="113")  # still answering, in order
@@ -156,10 +170,11 @@ def test_unknown_code_and_hostile_input(
     failed = database.execute("SELECT count(*) FROM inbox WHERE error IS NOT NULL").fetchone()
     assert failed[0] == 0
     (participant,) = oprit_json(env, tmp_path, "participants", "list")
+    assert participant["status"] == "paused"  # /stop, confirmed by number
     exported = oprit_json(env, tmp_path, "export", "--participant", str(participant["id"]))
     received = [m for m in exported["messages"] if m["direction"] == "in"]
     texts = [m["text"] for m in received]
-    assert len(received) == 8, texts  # the five hostile ones, the empty one, and two more
+    assert len(received) == 10, texts  # five hostile ones, the empty one, /stop, 1 and two more
     assert texts[0] == "x" * 16_000  # cut at a sane length
     assert "\x00\x00" in texts and "\u202eevil\u202c" in texts and "nog steeds hier" in texts
     assert received[5]["kind"] == "other" and received[5]["text"] is None
