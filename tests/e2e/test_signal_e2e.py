@@ -158,7 +158,9 @@ def test_unknown_code_and_hostile_input(
             sam.send(hostile)
         daemon.push(sam.envelope({"message": None, "attachments": []}))  # empty
         daemon.push({"sourceNumber": "not a number", "timestamp": "x"})  # garbage
-        daemon.push(sam.envelope(receiptMessage={"isDelivery": True, "timestamps": [1]}))
+        welcome = daemon.sent_to(sam.number)[-1].timestamp
+        for receipt in ({"isDelivery": True}, {"isRead": True}):
+            daemon.push(sam.envelope(receiptMessage={**receipt, "timestamps": [welcome, 1]}))
         sam.send("/stop")
         sam.wait_reply(containing="pause")
         sam.send("1")  # Yes, pause
@@ -171,6 +173,12 @@ def test_unknown_code_and_hostile_input(
     assert failed[0] == 0
     (participant,) = oprit_json(env, tmp_path, "participants", "list")
     assert participant["status"] == "paused"  # /stop, confirmed by number
+    receipts = database.execute(
+        "SELECT delivered_at IS NOT NULL, read_at IS NOT NULL FROM outbox"
+        " WHERE channel = 'signal' AND telegram_message_id = ?",
+        (welcome,),
+    ).fetchall()
+    assert receipts == [(1, 1)]  # the phone got it, and it was read
     exported = oprit_json(env, tmp_path, "export", "--participant", str(participant["id"]))
     received = [m for m in exported["messages"] if m["direction"] == "in"]
     texts = [m["text"] for m in received]
