@@ -35,7 +35,9 @@ def _count(database: Path, query: str) -> int:
         return int(connection.execute(query).fetchone()[0])
 
 
-def signal_env(api: FakeBotApi, daemon: FakeSignalDaemon, tmp_path: Path) -> dict[str, str]:
+def signal_env(
+    api: FakeBotApi, daemon: FakeSignalDaemon, tmp_path: Path, **extra: str
+) -> dict[str, str]:
     """The bot's environment with an officer on Telegram."""
     env = bot_env(
         api.base_url,
@@ -43,6 +45,7 @@ def signal_env(api: FakeBotApi, daemon: FakeSignalDaemon, tmp_path: Path) -> dic
         OPRIT_SIGNAL_URL=daemon.url,
         OPRIT_SIGNAL_ACCOUNT=BOT_NUMBER,
         OPRIT_SIGNAL_RATE="10",
+        **extra,
     )
     oprit_json(
         env,
@@ -394,3 +397,27 @@ def test_forum_mode_and_files(api: FakeBotApi, daemon: FakeSignalDaemon, tmp_pat
         assert "deze" in note["text"]
         group.staff_writes_in_topic(officer, thread, "Stuur hem maandag mee.")
         assert "your officer" in sam.wait_reply(containing="Stuur hem maandag mee.")
+
+
+def test_on_postgresql(
+    api: FakeBotApi, daemon: FakeSignalDaemon, pg_database: str, tmp_path: Path
+) -> None:
+    """The same channel on the production database: a burst stored in one statement, a
+    redelivery in the same burst stored once, the crisis answered."""
+    env = signal_env(api, daemon, tmp_path, OPRIT_DATABASE_URL=pg_database)
+    invite = oprit_json(
+        env, tmp_path, "invite", "create", "--channel", "signal", "--language", "en"
+    )
+    with running_bot(env, tmp_path):
+        sam = sign_up(daemon, invite["code"], "+31688888888", language=ENGLISH)
+        for text in ("een", "twee"):
+            sam.send(text)
+        twice = sam.envelope({"message": "dubbel"})
+        daemon.push(twice)
+        daemon.push(twice)
+        sam.send("I want to end it all tonight")
+        sam.wait_reply(containing="113")
+    (participant,) = oprit_json(env, tmp_path, "participants", "list")
+    exported = oprit_json(env, tmp_path, "export", "--participant", str(participant["id"]))
+    texts = [m["text"] for m in exported["messages"] if m["direction"] == "in"]
+    assert texts == ["een", "twee", "dubbel", "I want to end it all tonight"]
