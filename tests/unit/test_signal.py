@@ -224,3 +224,14 @@ def test_typed_words_and_codes() -> None:
     assert INVITE_CODE.fullmatch("start Ab3_d-Ef9hIjKl").group(1) == "Ab3_d-Ef9hIjKl"  # type: ignore[union-attr]
     for not_a_code in ("hallo", "ik heb hulp nodig", "Ab3_d Ef9hIjKl", "x" * 65, ""):
         assert not INVITE_CODE.fullmatch(not_a_code)
+
+
+async def test_a_send_before_anything_else_learns_the_mode_first() -> None:
+    with FakeSignalDaemon(BOT, multi_account=True) as daemon:
+        client = SignalDaemon(daemon.url, BOT)
+        try:
+            await client.call("send", {"recipient": [NUMBER], "message": "eerst"})
+        finally:
+            await client.close()
+        daemon.assert_no_violations()
+        assert [r["method"] for r in daemon.requests] == ["listAccounts", "send"]

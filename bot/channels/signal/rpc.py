@@ -54,6 +54,7 @@ class SignalDaemon:
         self.url = url.rstrip("/")
         self.account = account
         self.multi_account = False
+        self.detected = False
         self._client = client or httpx.AsyncClient(timeout=CALL_TIMEOUT)
         self._ids = itertools.count(1)
 
@@ -69,14 +70,19 @@ class SignalDaemon:
             if error.code != METHOD_NOT_FOUND:
                 raise
             self.multi_account = False
+            self.detected = True
             return
         self.multi_account = True
         numbers = [a.get("number") for a in accounts or [] if isinstance(a, dict)]
         if self.account is None or self.account not in numbers:
             raise RpcError(USER_ERROR, "the daemon serves several accounts: set the bot's one")
+        self.detected = True
 
     async def call(self, method: str, params: dict[str, Any]) -> Any:
-        """Call a method for our account; returns its result."""
+        """Call a method for our account; returns its result. The first call learns the
+        daemon's mode (a send may come before the event reader asked)."""
+        if not self.detected:
+            await self.detect()
         if self.multi_account:
             params = {**params, "account": self.account}
         return await self._request(method, params)
