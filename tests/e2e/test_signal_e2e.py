@@ -161,6 +161,7 @@ def test_unknown_code_and_hostile_input(
             sam.send(hostile)
         daemon.push(sam.envelope({"message": None, "attachments": []}))  # empty
         daemon.push({"sourceNumber": "not a number", "timestamp": "x"})  # garbage
+        daemon.push(SignalUser(daemon, BOT_NUMBER).envelope({"message": "own number"}))
         welcome = daemon.sent_to(sam.number)[-1].timestamp
         for receipt in ({"isDelivery": True}, {"isRead": True}):
             daemon.push(sam.envelope(receiptMessage={**receipt, "timestamps": [welcome, 1]}))
@@ -176,6 +177,7 @@ def test_unknown_code_and_hostile_input(
     assert failed[0] == 0
     (participant,) = oprit_json(env, tmp_path, "participants", "list")
     assert participant["status"] == "paused"  # /stop, confirmed by number
+    assert daemon.sent_to(BOT_NUMBER) == []  # never an answer to the bot's own number
     receipts = database.execute(
         "SELECT delivered_at IS NOT NULL, read_at IS NOT NULL FROM outbox"
         " WHERE channel = 'signal' AND telegram_message_id = ?",

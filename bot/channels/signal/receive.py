@@ -93,8 +93,8 @@ async def store_events(runtime: Runtime, batch: list[dict[str, Any]]) -> tuple[l
             if not isinstance(envelope, dict):
                 continue
             number, uuid = parse.sender(envelope)
-            if number is None and uuid is None:
-                continue
+            if (number is None and uuid is None) or number == runtime.settings.signal_account:
+                continue  # nobody, or the bot's own number (a linked phone): never answered
             receipt = parse.receipt(envelope)
             if receipt is not None:
                 lookups = _lookups(runtime.keyring, number, uuid)
