@@ -72,7 +72,7 @@ async def _typed_choice(scope: UpdateScope, event: InboundEvent, text: str) -> P
     if not choices:
         return None
     picked = None
-    if text.isdigit() and 1 <= int(text) <= len(choices):
+    if text.isdecimal() and 1 <= int(text) <= len(choices):  # also ٢ and ２
         picked = choices[int(text) - 1]
     else:
         wanted = normalise(text)
