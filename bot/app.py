@@ -19,12 +19,17 @@ from telegram.request import BaseRequest
 
 import handlers
 from bot import crypto, flows, triage
+from bot.channels.signal import handle as signal_handle
+from bot.channels.signal import receive as signal_receive
+from bot.channels.signal.rpc import SignalDaemon
+from bot.channels.signal.send import SignalOutbound
 from bot.channels.telegram import calls, web
 from bot.channels.telegram.parse import parse
 from bot.channels.telegram.polling import poll
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.conversation.flow import Audience
+from bot.delivery.results import OutboundChannel
 from bot.delivery.sender import OutboxSender
 from bot.engine import failures, scheduler
 from bot.engine.inbox import InboxProcessor
@@ -139,10 +144,16 @@ def inbox_processor(application: AnyApplication) -> InboxProcessor:
     runtime: Runtime = application.bot_data["runtime"]
 
     async def handle(payload: dict[str, Any]) -> None:
+        if "signal" in payload:
+            await signal_handle.handle(payload)
+            return
         update = Update.de_json(payload, application.bot)
         await application.process_update(update)
 
     async def handle_failure(payload: dict[str, Any], error: BaseException) -> None:
+        if "signal" in payload:
+            await signal_handle.handle_failure(payload, error)
+            return
         scope = current_scope()
         await failures.record_failed_update(scope, parse(payload))
         query = payload.get("callback_query")
@@ -236,6 +247,14 @@ async def _keep_api_fresh(runtime: Runtime, bot: Bot, stop: asyncio.Event) -> No
             await asyncio.wait_for(stop.wait(), timeout=API_PING_AFTER.total_seconds())
 
 
+def signal_channel(runtime: Runtime) -> SignalDaemon | None:
+    """The Signal daemon's client when OPRIT_SIGNAL_URL is set (else no Signal at all)."""
+    settings = runtime.settings
+    if not settings.signal_url:
+        return None
+    return SignalDaemon(settings.signal_url, settings.signal_account)
+
+
 async def serve(
     settings: Settings, *, webhook: bool = False, reset: bool = False, clock: Clock | None = None
 ) -> None:
@@ -261,7 +280,11 @@ async def serve(
         schedule_ticks(application)
         processor = inbox_processor(application)
         telegram = calls.TelegramOutbound(application.bot, runtime.keyring)
-        sender = OutboxSender(runtime, {Channel.TELEGRAM: telegram})
+        channels: dict[str, OutboundChannel] = {Channel.TELEGRAM: telegram}
+        signal_daemon = signal_channel(runtime)
+        if signal_daemon is not None:
+            channels[Channel.SIGNAL] = SignalOutbound(runtime, signal_daemon)
+        sender = OutboxSender(runtime, channels)
         first_round = asyncio.Event()
         triage.prepare()
         # What was built while starting lives until the end: keep it out of the garbage
@@ -291,6 +314,12 @@ async def serve(
                     poll(runtime, application.bot, processor, stop, first_round), name="poll"
                 )
             )
+        if signal_daemon is not None:
+            tasks.append(
+                asyncio.create_task(
+                    signal_receive.listen(runtime, signal_daemon, processor, stop), name="signal"
+                )
+            )
         if settings.metrics_listen and settings.metrics_listen != settings.webhook_listen:
             servers.append(await web.serve(web.make_app(runtime), settings.metrics_listen))
         log.info(
@@ -310,6 +339,8 @@ async def serve(
         notice.cancel()
         results = await asyncio.gather(*tasks, return_exceptions=True)
         await application.stop()
+    if signal_daemon is not None:
+        await signal_daemon.close()
     await runtime.engine.dispose()
     for result in results:
         if isinstance(result, BaseException) and not isinstance(result, asyncio.CancelledError):

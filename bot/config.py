@@ -127,8 +127,19 @@ class Settings(BaseSettings):
     webhook_secret: str | None = None
     webhook_listen: Listen = None
     metrics_listen: Listen = None
+    signal_url: str | None = None
+    signal_account: str | None = None
+    signal_rate: float = 1.0
 
-    @field_validator("bot_token", "encryption_key", "webhook_url", "webhook_secret", mode="before")
+    @field_validator(
+        "bot_token",
+        "encryption_key",
+        "webhook_url",
+        "webhook_secret",
+        "signal_url",
+        "signal_account",
+        mode="before",
+    )
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
@@ -150,6 +161,27 @@ class Settings(BaseSettings):
     def _https_url(cls, value: str | None) -> str | None:
         if value is not None and not re.match(r"^https?://[^/\s]+/\S*$", value):
             raise ValueError("must be a URL like https://bot.example.nl/telegram/<random>")
+        return value
+
+    @field_validator("signal_url")
+    @classmethod
+    def _daemon_url(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"https?://[^/\s]+/?", value):
+            raise ValueError("must be the signal-cli daemon's address, like http://127.0.0.1:8080")
+        return value.rstrip("/") if value else value
+
+    @field_validator("signal_account")
+    @classmethod
+    def _phone_number(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"\+[1-9][0-9]{6,14}", value):
+            raise ValueError("must be the bot's number with country code, like +31612345678")
+        return value
+
+    @field_validator("signal_rate")
+    @classmethod
+    def _signal_rate(cls, value: float) -> float:
+        if not 0 < value <= 10:
+            raise ValueError("must be more than 0 and at most 10 messages a second")
         return value
 
     @field_validator("database_url")

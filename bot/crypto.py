@@ -92,6 +92,17 @@ class Keyring:
         digest = hmac.new(self._mac_key, payload.encode(), hashlib.sha256).digest()
         return base64.urlsafe_b64encode(digest).decode()[:SIGNATURE_LENGTH]
 
+    def lookup_hashes(self, value: str) -> list[str]:
+        """Keyed hashes of `value`, one per configured key, the primary key's first: a
+        column that must be found by an encrypted value (a phone number) stores the
+        primary's, and a search asks for all of them, so a key rotation finds old rows."""
+        return [
+            hmac.new(
+                hashlib.sha256(b"oprit-lookup:" + key).digest(), value.encode(), hashlib.sha256
+            ).hexdigest()
+            for key in self._keys
+        ]
+
     def verify(self, payload: str, signature: str) -> bool:
         """Check a full-length signature made by `sign`, in constant time."""
         return hmac.compare_digest(self.sign(payload).encode(), signature.encode())

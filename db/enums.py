@@ -14,6 +14,7 @@ class Channel(StrEnum):
 
     TELEGRAM = "telegram"
     MEMORY = "memory"  # in-process channel of the tests: proves the flows are channel-neutral
+    SIGNAL = "signal"  # a signal-cli daemon (bot.channels.signal); participants only
 
 
 class Role(StrEnum):

@@ -21,6 +21,7 @@ log = logging.getLogger(__name__)
 POLLING = 0x0_0971_0001
 BROADCASTS = 0x0_0971_0002
 GROUPS = 0x0_0971_0003
+SIGNAL = 0x0_0971_0004  # one process reads the Signal daemon's events
 
 
 class AdvisoryLock:

@@ -340,6 +340,10 @@ class OutboxItem(Base):
     telegram_message_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     error: Mapped[str | None] = mapped_column(String(200), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    # Receipts from messengers that send them (Signal): the person's phone got the
+    # message, and they opened it.
+    delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    read_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
 
 
 class Answer(Base):
@@ -398,5 +402,22 @@ class Mute(Base):
     staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id", ondelete="CASCADE"))
     participant_id: Mapped[int] = mapped_column(
         ForeignKey("participants.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class SignalContact(Base):
+    """Someone who wrote to the bot's Signal number. Their number and Signal id are
+    personal data: stored encrypted, found through a keyed hash (`lookup`), and erased
+    with the participant. Oprit names the chat with a number (bot.channels.signal)."""
+
+    __tablename__ = "signal_contacts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    lookup: Mapped[str] = mapped_column(String(64), unique=True)
+    number: Mapped[str | None] = mapped_column(EncryptedText, nullable=True)
+    uuid: Mapped[str | None] = mapped_column(EncryptedText, nullable=True)
+    participant_id: Mapped[int | None] = mapped_column(
+        ForeignKey("participants.id", ondelete="CASCADE"), nullable=True, index=True
     )
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

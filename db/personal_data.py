@@ -39,6 +39,7 @@ from db.models import (
     OutboxItem,
     Participant,
     Reminder,
+    SignalContact,
 )
 
 
@@ -76,6 +77,13 @@ PERSONAL_DATA: tuple[PersonalTable, ...] = (
     PersonalTable(Mute, None, None),  # a staff member's choice, kept while both exist
     PersonalTable(KeyValue, None, None),  # values about one participant (a topic title)
     PersonalTable(Invite, None, None, erased_by="deleted by erasure (the link is SET NULL)"),
+    # Their Signal number; the numbers of people who never signed up go with the retention.
+    PersonalTable(
+        SignalContact,
+        "signal",
+        "created_at",
+        purge_only=SignalContact.participant_id.is_(None),
+    ),
     PersonalTable(
         AuditEntry,
         None,

@@ -51,6 +51,7 @@ INSTALLED = {
     "Caddyfile": "/etc/caddy/Caddyfile",
     "prometheus-oprit.yml": "/etc/prometheus/prometheus.yml",
     "prometheus-oprit-rules.yml": "/etc/prometheus/prometheus-oprit-rules.yml",
+    "signal-cli.service": "/etc/systemd/system/signal-cli.service",
 }
 UNITS = {"oprit-webhook@.service": "webhook", "oprit-polling.service": "run"}
 
@@ -781,6 +782,19 @@ def code_lines() -> list[str]:
     return lines
 
 
+def test_signal_cli_unit_runs_the_documented_daemon() -> None:
+    """`signal-cli -a ACCOUNT daemon --http HOST:PORT` (signal-cli(1)), on loopback only,
+    receiving only while Oprit listens, at the address the guide gives OPRIT_SIGNAL_URL."""
+    unit = read_unit("signal-cli.service")
+    command = shlex.split(one(unit, "Service", "ExecStart"))
+    daemon = command.index("daemon")
+    assert command[daemon - 2] == "-a" and re.fullmatch(r"\+[0-9]{8,15}", command[daemon - 1])
+    assert command[command.index("--http") + 1] == "127.0.0.1:8080"
+    assert "--receive-mode=on-connection" in command
+    assert "OPRIT_SIGNAL_URL=http://127.0.0.1:8080" in guide()
+    assert one(unit, "Service", "User") != "root"
+
+
 def test_every_deploy_file_is_checked_here() -> None:
     assert {path.name for path in DEPLOY.iterdir()} == set(INSTALLED)
 
@@ -861,6 +875,7 @@ def test_no_secrets_or_real_hosts() -> None:
     allowed_hosts = {
         DOMAIN, "git.example.nl", "api.telegram.org", "t.me", "web.telegram.org",
         "127.0.0.1", "10.0.0.11", nginx_upstream().args[0],
+        "signal.me", "signalcaptchas.org",  # Signal's own, as for t.me (section 17)
     }  # fmt: skip
     for name, source in sources.items():
         assert not re.search(r"\b\d{6,}:[A-Za-z0-9_-]{30,}", source), f"{name}: a bot token?"

@@ -24,6 +24,7 @@ from bot.runtime import Runtime
 from bot.services import admin
 from bot.services.invites import create_invite
 from db import state
+from db.enums import Channel
 
 
 def staff_add(settings: Settings, args: argparse.Namespace) -> int:
@@ -101,9 +102,19 @@ async def _bot_username(settings: Settings, session: AsyncSession) -> str:
     return username
 
 
+def signal_link(settings: Settings) -> str:
+    """The link that opens a Signal chat with the bot's number (the participant then
+    sends the code: a signal.me link cannot carry a message)."""
+    if not settings.signal_account:
+        raise CliError("set OPRIT_SIGNAL_ACCOUNT (the bot's Signal number) to invite on Signal")
+    return f"https://signal.me/#p/{settings.signal_account}"
+
+
 def invite_create(settings: Settings, args: argparse.Namespace) -> int:
     """Make a single-use invite code and link."""
     valid_for = duration(args.expires, "--expires")
+    if args.channel == Channel.SIGNAL:
+        signal_link(settings)  # refuse before an invite is made
 
     async def work(runtime: Runtime, session: AsyncSession) -> dict[str, Any]:
         invite = await create_invite(
@@ -114,6 +125,13 @@ def invite_create(settings: Settings, args: argparse.Namespace) -> int:
             name=args.name,
             language=args.language,
         )
+        if args.channel == Channel.SIGNAL:
+            return {
+                "code": invite.code,
+                "link": signal_link(settings),
+                "channel": Channel.SIGNAL.value,
+                "expires_at": invite.expires_at.isoformat(),
+            }
         return {
             "code": invite.code,
             "link": invite.link(await _bot_username(settings, session)),
@@ -121,8 +139,17 @@ def invite_create(settings: Settings, args: argparse.Namespace) -> int:
         }
 
     data = asyncio.run(with_database(settings, work))
-    out(data, args.json, lambda d: f"{d['link']}\ncode {d['code']}, valid until {d['expires_at']}")
+    out(data, args.json, _invite_text)
     return 0
+
+
+def _invite_text(data: dict[str, Any]) -> str:
+    if data.get("channel") == Channel.SIGNAL:
+        return (
+            f"{data['link']}\nthe participant opens the link and sends the code "
+            f"{data['code']}; valid until {data['expires_at']}"
+        )
+    return f"{data['link']}\ncode {data['code']}, valid until {data['expires_at']}"
 
 
 def participants_list(settings: Settings, args: argparse.Namespace) -> int:
@@ -163,6 +190,12 @@ def register(commands: Any, command: AddCommand) -> None:
     create.add_argument("--name", type=text)
     create.add_argument("--language")
     create.add_argument("--expires", default="14d", help="how long it stays valid (14d, 48h)")
+    create.add_argument(
+        "--channel",
+        choices=[Channel.TELEGRAM.value, Channel.SIGNAL.value],
+        default=Channel.TELEGRAM.value,
+        help="the messenger the participant uses (signal needs OPRIT_SIGNAL_ACCOUNT)",
+    )
 
     participants = group(commands, "participants", "participants")
     command(participants, "list", participants_list, "list all participants")

@@ -15,13 +15,14 @@ from typing import Any
 from sqlalchemy import inspect
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.conversation import outbox
 from bot.services.labels import help_reference
 from db import people
 from db.enums import Direction
 from db.models import Alert, Appointment, Base, Checkin, HelpRequest, Message, Participant
 from db.personal_data import exported, rows_of
 
-INTERNAL_COLUMNS = ("id", "participant_id")
+INTERNAL_COLUMNS = ("id", "participant_id", "lookup")
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -137,7 +138,8 @@ async def export_participant(session: AsyncSession, participant_id: int) -> dict
         elif table.model is Message:
             # What the participant wrote and was sent, and apart from it what staff were
             # sent about them (alerts, copies, case views, confirmations).
-            own = participant.telegram_id
+            address = outbox.address_of(participant)
+            own = address.chat if address is not None else None
             mine = [m for m in rows if m.chat_id == own or m.direction == Direction.IN]
             about = [m for m in rows if m.chat_id != own and m.direction == Direction.OUT]
             document[table.exported_as] = [shape(m) for m in mine]

@@ -137,6 +137,15 @@ async def _edit_copy(
     )
 
 
+def cross_messenger_note(message: Message) -> str:
+    """What staff on Telegram read for a file a participant sent on another messenger
+    (it cannot be copied across), with its caption."""
+    # Translators: a participant on Signal sent a photo, voice message or file; staff on
+    # Telegram cannot see it
+    note = "📎 " + _("a photo, voice message or file, only visible on Signal")
+    return f"{note}: {message.text}" if message.text else note
+
+
 def _copy(participant: Participant, text: str) -> Reply:
     """A copy with its *Reply* button (replying to the copy in Telegram works too)."""
     button = Choice(choice_id(relay.FLOW_ID, str(participant.id), "reply"), _("✍️ Reply"))
@@ -150,9 +159,20 @@ async def _copy_media(tx: Tx, participant: Participant, message: Message, source
     seen = False
     for member in await responsible_staff(tx.session, participant):
         address = outbox.staff_address(member)
-        if address.channel != source.channel:
-            continue  # a copy cannot cross messengers
         seen = True
+        if address.channel != source.channel:  # a copy cannot cross messengers
+            with use_language(member.language):
+                note = _copy(participant, f"{participant.name}: {cross_messenger_note(message)}")
+            outbox.to_staff(
+                tx.session,
+                member,
+                [note],
+                now=tx.now,
+                kind=COPY,
+                priority=outbox.PRIORITY_ALERT,
+                about=participant.id,
+            )
+            continue
         outbox.copy(
             tx.session,
             address,
@@ -179,8 +199,11 @@ def _to_topic(
     if shared:  # a forward: say where it came from
         _line(tx, group, participant, shared)
     assert message.telegram_message_id is not None
-    if source.channel != Channel.TELEGRAM:
-        return  # a copy cannot cross messengers
+    if source.channel != Channel.TELEGRAM:  # a copy cannot cross messengers: say what came
+        with use_language(tx.settings.default_language):
+            line = None if message.kind in MEDIA_KINDS else message.text
+            _line(tx, group, participant, line or cross_messenger_note(message))
+        return
     caption = None
     if message.kind in MEDIA_KINDS:
         header = participant.name

@@ -62,6 +62,19 @@ def test_environment_is_read(monkeypatch: pytest.MonkeyPatch) -> None:
     assert settings.metrics_listen == ListenAddress("127.0.0.1", 9100)
 
 
+def test_signal_is_off_unless_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPRIT_SIGNAL_URL", " ")
+    monkeypatch.setenv("OPRIT_SIGNAL_ACCOUNT", "")
+    settings = load_settings()
+    assert (settings.signal_url, settings.signal_account, settings.signal_rate) == (None, None, 1)
+    monkeypatch.setenv("OPRIT_SIGNAL_URL", "http://127.0.0.1:8080/")
+    monkeypatch.setenv("OPRIT_SIGNAL_ACCOUNT", "+31612345678")
+    monkeypatch.setenv("OPRIT_SIGNAL_RATE", "0.5")
+    settings = load_settings()
+    assert settings.signal_url == "http://127.0.0.1:8080"
+    assert (settings.signal_account, settings.signal_rate) == ("+31612345678", 0.5)
+
+
 @pytest.mark.parametrize(
     ("variable", "value"),
     [
@@ -80,6 +93,12 @@ def test_environment_is_read(monkeypatch: pytest.MonkeyPatch) -> None:
         ("OPRIT_OFFICER_CHAT_ID", "group"),
         ("OPRIT_WEBHOOK_LISTEN", "8080"),
         ("OPRIT_METRICS_LISTEN", "host:99999"),
+        ("OPRIT_SIGNAL_URL", "127.0.0.1:8080"),
+        ("OPRIT_SIGNAL_URL", "http://127.0.0.1:8080/api/v1/rpc"),
+        ("OPRIT_SIGNAL_ACCOUNT", "0612345678"),
+        ("OPRIT_SIGNAL_ACCOUNT", "+31 6 12345678"),
+        ("OPRIT_SIGNAL_RATE", "0"),
+        ("OPRIT_SIGNAL_RATE", "50"),
     ],
 )
 def test_bad_values_name_the_variable(
