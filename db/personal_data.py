@@ -38,6 +38,7 @@ from db.models import (
     Mute,
     OutboxItem,
     Participant,
+    PlanTask,
     Reminder,
 )
 
@@ -71,6 +72,8 @@ PERSONAL_DATA: tuple[PersonalTable, ...] = (
     PersonalTable(Reminder, None, "due_at"),  # through its appointment
     PersonalTable(Alert, "alerts", "created_at"),
     PersonalTable(Answer, "answers", "at"),
+    # The plan is kept while the participant is in the programme, then erased with them.
+    PersonalTable(PlanTask, "plan", None, export_order="created_at"),
     PersonalTable(OutboxItem, None, "created_at", purge_only=OutboxItem.status.in_(FINISHED)),
     PersonalTable(ConversationState, None, "updated_at"),
     PersonalTable(Mute, None, None),  # a staff member's choice, kept while both exist

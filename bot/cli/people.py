@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.cli.common import (
     AddCommand,
     CliError,
+    calendar_date,
     duration,
     group,
     out,
@@ -21,8 +22,8 @@ from bot.cli.common import (
 )
 from bot.config import Settings
 from bot.runtime import Runtime
-from bot.services import admin
-from bot.services.invites import create_invite
+from bot.services import admin, enrolment
+from bot.services.invites import InviteError, create_invite
 from db import state
 
 
@@ -105,6 +106,12 @@ def invite_create(settings: Settings, args: argparse.Namespace) -> int:
     """Make a single-use invite code and link."""
     valid_for = duration(args.expires, "--expires")
 
+    if args.participant is not None and (args.name or args.officer):
+        raise InviteError(
+            "--participant takes the name and officer from the enrolment; "
+            "leave out --name and --officer"
+        )
+
     async def work(runtime: Runtime, session: AsyncSession) -> dict[str, Any]:
         invite = await create_invite(
             session,
@@ -113,15 +120,55 @@ def invite_create(settings: Settings, args: argparse.Namespace) -> int:
             officer_telegram_id=args.officer,
             name=args.name,
             language=args.language,
+            participant_id=args.participant,
         )
-        return {
+        made = {
             "code": invite.code,
             "link": invite.link(await _bot_username(settings, session)),
             "expires_at": invite.expires_at.isoformat(),
         }
+        return made if args.participant is None else {**made, "participant": args.participant}
 
     data = asyncio.run(with_database(settings, work))
     out(data, args.json, lambda d: f"{d['link']}\ncode {d['code']}, valid until {d['expires_at']}")
+    return 0
+
+
+def participants_enrol(settings: Settings, args: argparse.Namespace) -> int:
+    """Enrol a participant still in detention, with a release date and the default
+    release checklist as their first plan."""
+    release = calendar_date(args.release_date, "--release-date")
+
+    async def work(runtime: Runtime, session: AsyncSession) -> dict[str, Any]:
+        participant = await enrolment.enrol(
+            session,
+            name=args.name,
+            release_date=release,
+            now=runtime.clock.now(),
+            zone=settings.tz,
+            default_language=settings.default_language,
+            facility=args.facility,
+            officer_telegram_id=args.officer,
+            language=args.language,
+            checklist=not args.no_checklist,
+        )
+        return {
+            "id": participant.id,
+            "name": participant.name,
+            "status": participant.status,
+            "release_date": release.isoformat(),
+            "language": participant.language,
+        }
+
+    data = asyncio.run(with_database(settings, work))
+    out(
+        data,
+        args.json,
+        lambda d: (
+            f"enrolled participant {d['id']} (release {d['release_date']}); make their "
+            f"invite with 'oprit invite create --participant {d['id']}'"
+        ),
+    )
     return 0
 
 
@@ -163,6 +210,18 @@ def register(commands: Any, command: AddCommand) -> None:
     create.add_argument("--name", type=text)
     create.add_argument("--language")
     create.add_argument("--expires", default="14d", help="how long it stays valid (14d, 48h)")
+    create.add_argument(
+        "--participant", type=positive_int, help="for a participant enrolled before release"
+    )
 
     participants = group(commands, "participants", "participants")
     command(participants, "list", participants_list, "list all participants")
+    enrol = command(participants, "enrol", participants_enrol, "enrol someone before their release")
+    enrol.add_argument("--name", required=True, type=text)
+    enrol.add_argument("--release-date", required=True, metavar="YYYY-MM-DD")
+    enrol.add_argument("--facility", type=text, help="the prison, e.g. 'PI Dordrecht'")
+    enrol.add_argument("--officer", type=positive_int, metavar="TELEGRAM_ID")
+    enrol.add_argument("--language")
+    enrol.add_argument(
+        "--no-checklist", action="store_true", help="start without the default release checklist"
+    )

@@ -16,9 +16,19 @@ from sqlalchemy import inspect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.labels import help_reference
+from bot.services.plan import task_dict
 from db import people
 from db.enums import Direction
-from db.models import Alert, Appointment, Base, Checkin, HelpRequest, Message, Participant
+from db.models import (
+    Alert,
+    Appointment,
+    Base,
+    Checkin,
+    HelpRequest,
+    Message,
+    Participant,
+    PlanTask,
+)
 from db.personal_data import exported, rows_of
 
 INTERNAL_COLUMNS = ("id", "participant_id")
@@ -38,6 +48,8 @@ def _participant(p: Participant) -> dict[str, Any]:
         "consent_at": _iso(p.consent_at),
         "created_at": _iso(p.created_at),
         "last_checkin_at": _iso(p.last_checkin_at),
+        "release_date": p.release_date.isoformat() if p.release_date else None,
+        "facility": p.facility,
     }
 
 
@@ -119,6 +131,7 @@ SHAPES: dict[type[Base], Shape] = {
     HelpRequest: _help_request,
     Appointment: _appointment,
     Alert: _alert,
+    PlanTask: task_dict,
 }
 
 

@@ -16,7 +16,9 @@ from bot.services.labels import (
     help_status_label,
     mood_label,
     status_label,
+    task_status_label,
 )
+from bot.services.plan import template_title
 
 MAX_LINE = 500  # a very long message is cut in the overview (the JSON has it whole)
 
@@ -91,6 +93,17 @@ def _alerts(rows: list[dict[str, Any]], zone: tzinfo) -> list[str]:
     return lines
 
 
+def _plan(rows: list[dict[str, Any]]) -> list[str]:
+    lines = []
+    for row in rows:
+        template = row.get("template")
+        title = template_title(str(template)) if template else _short(row.get("title"))
+        due = f" · {row['due']}" if row.get("due") else ""
+        status = task_status_label(str(row.get("status")))
+        lines.append(f"{domain_label(str(row.get('domain')))}: {title}{due} ({status})")
+    return lines
+
+
 def as_text(document: dict[str, Any], zone: tzinfo, now: datetime) -> str:
     """The export as plain text in the current language."""
     person = document.get("participant") or {}
@@ -108,6 +121,7 @@ def as_text(document: dict[str, Any], zone: tzinfo, now: datetime) -> str:
         (_("Check-ins"), _checkins(document.get("checkins") or [], zone)),
         (_("Help requests"), _help_requests(document.get("help_requests") or [], zone)),
         (_("Appointments"), _appointments(document.get("appointments") or [], zone)),
+        (_("Your plan"), _plan(document.get("plan") or [])),
         (_("What your officer was told"), _alerts(document.get("alerts") or [], zone)),
     )
     for title, rows in sections:

@@ -1,0 +1,124 @@
+"""`oprit plan show|task add|task done` and `oprit partner add|list`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.cli.common import AddCommand, calendar_date, group, out, positive_int, table, with_database
+from bot.config import Settings
+from bot.runtime import Runtime
+from bot.services import partners, plan
+from db.enums import TaskStatus
+
+
+def plan_show(settings: Settings, args: argparse.Namespace) -> int:
+    """A participant's plan: goals per domain with their tasks."""
+
+    async def work(runtime: Runtime, session: AsyncSession) -> dict[str, Any]:
+        return await plan.show(session, args.participant)
+
+    data = asyncio.run(with_database(settings, work))
+
+    def human(d: dict[str, Any]) -> str:
+        rows = [task for goal in d["goals"] for task in goal["tasks"]]
+        columns = ("id", "domain", "title", "owner", "due", "status")
+        return table(rows, columns)
+
+    out(data, args.json, human)
+    return 0
+
+
+def task_add(settings: Settings, args: argparse.Namespace) -> int:
+    """Add a task to a participant's plan."""
+    due = calendar_date(args.due, "--due") if args.due else None
+
+    async def work(runtime: Runtime, session: AsyncSession) -> dict[str, Any]:
+        task = await plan.add_task(
+            session,
+            args.participant,
+            domain=args.domain,
+            title=args.title,
+            owner=args.owner,
+            due=due,
+            notes=args.notes,
+            now=runtime.clock.now(),
+            zone=settings.tz,
+        )
+        return plan.task_dict(task)
+
+    data = asyncio.run(with_database(settings, work))
+    out(data, args.json, lambda d: f"task {d['id']} added to the plan")
+    return 0
+
+
+def task_done(settings: Settings, args: argparse.Namespace) -> int:
+    """Mark a task done."""
+
+    async def work(runtime: Runtime, session: AsyncSession) -> dict[str, Any]:
+        task, changed = await plan.set_status(
+            session, args.id, TaskStatus.DONE, now=runtime.clock.now()
+        )
+        return {**plan.task_dict(task), "changed": changed}
+
+    data = asyncio.run(with_database(settings, work))
+    out(data, args.json, lambda d: f"task {d['id']} is done")
+    return 0
+
+
+def partner_add(settings: Settings, args: argparse.Namespace) -> int:
+    """Add a partner organisation to the directory."""
+
+    async def work(runtime: Runtime, session: AsyncSession) -> dict[str, Any]:
+        partner = await partners.add(
+            session,
+            name=args.name,
+            domain=args.domain,
+            contact=args.contact,
+            reach=args.reach,
+            now=runtime.clock.now(),
+        )
+        return partners.partner_dict(partner)
+
+    data = asyncio.run(with_database(settings, work))
+    out(data, args.json, lambda d: f"partner {d['id']} added")
+    return 0
+
+
+def partner_list(settings: Settings, args: argparse.Namespace) -> int:
+    """The partner directory."""
+
+    async def work(runtime: Runtime, session: AsyncSession) -> list[dict[str, Any]]:
+        return [partners.partner_dict(p) for p in await partners.listed(session)]
+
+    rows = asyncio.run(with_database(settings, work))
+    out(rows, args.json, lambda r: table(r, ("id", "name", "domain", "contact", "reach")))
+    return 0
+
+
+def register(commands: Any, command: AddCommand) -> None:
+    """`oprit plan ...` and `oprit partner ...`."""
+    plans = group(commands, "plan", "a participant's plan on the life domains")
+    show = command(plans, "show", plan_show, "show a participant's plan")
+    show.add_argument("--participant", type=positive_int, required=True)
+    tasks = group(plans, "task", "tasks of a plan")
+    add = command(tasks, "add", task_add, "add a task to a participant's plan")
+    add.add_argument("--participant", type=positive_int, required=True)
+    add.add_argument("--domain", required=True, help=", ".join(plan.DOMAINS))
+    add.add_argument("--title", required=True)
+    add.add_argument("--owner", required=True, help="participant, officer or partner:ID")
+    add.add_argument("--due", metavar="YYYY-MM-DD")
+    add.add_argument("--notes")
+    done = command(tasks, "done", task_done, "mark a task done")
+    done.add_argument("id", type=positive_int)
+
+    partner = group(commands, "partner", "the directory of partner organisations")
+    padd = command(partner, "add", partner_add, "add a partner organisation")
+    padd.add_argument("--name", required=True)
+    padd.add_argument("--domain", required=True, help=", ".join(plan.DOMAINS))
+    padd.add_argument("--contact", help="the contact person")
+    padd.add_argument("--reach", help="how to reach them (phone, e-mail)")
+    command(partner, "list", partner_list, "list the partner organisations")

@@ -1,0 +1,135 @@
+"""`oprit participants enrol`, `oprit invite create --participant`, `oprit plan ...` and
+`oprit partner ...` with --json, run in-process against SQLite and PostgreSQL: one JSON
+document on success; one sentence on stderr, a non-zero exit and no change on bad input."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+
+from bot.app import open_runtime
+from bot.cli import main
+from db import state
+from tests.conftest import TEST_KEY, make_settings
+
+FUTURE = (date.today() + timedelta(days=60)).isoformat()
+
+
+@pytest.fixture
+def cli(
+    database_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> Any:
+    """Runs `oprit ARGS --json`; returns (exit code, parsed stdout or None, stderr)."""
+    monkeypatch.setenv("OPRIT_DATABASE_URL", database_url)
+    monkeypatch.setenv("OPRIT_ENCRYPTION_KEY", TEST_KEY)
+
+    async def name_the_bot() -> None:
+        runtime = await open_runtime(make_settings(database_url=database_url))
+        async with runtime.sessions() as session, session.begin():
+            await state.put(session, "bot_username", "oprit_test_bot", runtime.clock.now())
+        await runtime.engine.dispose()
+
+    asyncio.run(name_the_bot())
+
+    def run(*args: str) -> tuple[int, Any, str]:
+        code = main([*args, "--json"])
+        captured = capsys.readouterr()
+        return code, json.loads(captured.out) if captured.out.strip() else None, captured.err
+
+    return run
+
+
+def _enrol(cli: Any, *extra: str) -> tuple[int, Any, str]:
+    return cli(
+        "participants", "enrol", "--name", "Test Deelnemer", "--release-date", FUTURE, *extra
+    )
+
+
+def test_enrol_invite_and_plan(cli: Any) -> None:
+    code, enrolled, _err = _enrol(cli, "--facility", "PI Voorbeeld", "--language", "tr")
+    assert code == 0 and enrolled["status"] == "in_detention" and enrolled["language"] == "tr"
+    pid = str(enrolled["id"])
+    code, invite, _err = cli("invite", "create", "--participant", pid)
+    assert code == 0 and invite["link"].startswith("https://t.me/oprit_test_bot?start=")
+    assert invite["participant"] == enrolled["id"]
+    code, partner, _err = cli(
+        "partner", "add", "--name", "Schuldhulp Voorbeeld", "--domain", "money"
+    )
+    assert code == 0
+    code, task, _err = cli(
+        "plan", "task", "add", "--participant", pid, "--domain", "money",
+        "--title", "Schulden op een rij", "--owner", f"partner:{partner['id']}", "--due", FUTURE,
+    )  # fmt: skip
+    assert code == 0 and task["status"] == "open" and task["owner"] == f"partner:{partner['id']}"
+    code, done, _err = cli("plan", "task", "done", str(task["id"]))
+    assert code == 0 and done["status"] == "done" and done["changed"] is True
+    code, shown, _err = cli("plan", "show", "--participant", pid)
+    assert code == 0
+    statuses = {t["id"]: t["status"] for goal in shown["goals"] for t in goal["tasks"]}
+    assert statuses[task["id"]] == "done" and len(statuses) == 9  # the checklist and one more
+    code, listed, _err = cli("partner", "list")
+    assert [p["name"] for p in listed] == ["Schuldhulp Voorbeeld"]
+
+
+@pytest.mark.parametrize(
+    ("args", "error"),
+    [
+        (("--release-date", "2020-01-01"), "before today"),
+        (("--release-date", "15-01-2027"), "not a date"),
+        (("--release-date", ""), "not a date"),
+        (("--name", "x" * 5_000_000), "longer than"),
+        (("--name", ""), "empty"),
+        (("--name", "Test \u202eDeelnemer"), "text-direction"),
+        (("--language", "xx"), "unknown language"),
+        (("--officer", "99"), "no officer"),
+    ],
+)
+def test_bad_enrolment(cli: Any, args: tuple[str, ...], error: str) -> None:
+    values = {"--name": "Test Deelnemer", "--release-date": FUTURE}
+    values.update(dict(zip(args[::2], args[1::2], strict=True)))
+    flat = [item for pair in values.items() for item in pair]
+    code, data, err = cli("participants", "enrol", *flat)
+    assert code != 0 and data is None and error in err and "Traceback" not in err
+    assert cli("participants", "list")[1] == []
+
+
+@pytest.mark.parametrize(
+    ("args", "error"),
+    [
+        (("--due", "2020-01-01"), "in the past"),
+        (("--owner", "partner:77"), "no partner"),
+        (("--domain", "holidays"), "unknown domain"),
+        (("--title", "t" * 5 * 1024 * 1024), "longer than"),
+        (("--title", " "), "empty"),
+        (("--title", "ID\u202e"), "text-direction"),
+        (("--participant", "999"), "no participant"),
+    ],
+)
+def test_bad_task(cli: Any, args: tuple[str, ...], error: str) -> None:
+    pid = str(_enrol(cli, "--no-checklist")[1]["id"])
+    values = {
+        "--participant": pid,
+        "--domain": "paperwork",
+        "--title": "ID-kaart",
+        "--owner": "participant",
+        "--due": FUTURE,
+    }
+    values.update(dict(zip(args[::2], args[1::2], strict=True)))
+    flat = [item for pair in values.items() for item in pair]
+    code, data, err = cli("plan", "task", "add", *flat)
+    assert code != 0 and data is None and error in err and "Traceback" not in err
+    assert cli("plan", "show", "--participant", pid)[1]["goals"] == []
+
+
+def test_invite_for_an_unknown_or_mixed_participant(cli: Any) -> None:
+    code, _data, err = cli("invite", "create", "--participant", "999")
+    assert code != 0 and "no participant" in err
+    pid = str(_enrol(cli)[1]["id"])
+    code, _data, err = cli("invite", "create", "--participant", pid, "--name", "Other")
+    assert code != 0 and "leave out --name" in err
+    code, _data, err = cli("plan", "task", "done", "999")
+    assert code != 0 and "no plan task" in err
