@@ -61,6 +61,16 @@ class TaskStatus(StrEnum):
     DROPPED = "dropped"
 
 
+class ReferralStatus(StrEnum):
+    """How far a referral to a partner is."""
+
+    SENT = "sent"
+    ACCEPTED = "accepted"
+    FIRST_CONTACT = "first_contact"
+    CLOSED = "closed"
+    DECLINED = "declined"
+
+
 class AlertKind(StrEnum):
     """Why the officer is alerted."""
 
@@ -74,6 +84,7 @@ class AlertKind(StrEnum):
     UNREACHABLE = "unreachable"
     SAFETY_CHECK = "safety_check"  # the bot asked directly about self-harm (and the answer)
     TASK_OVERDUE = "task_overdue"  # a participant's plan task is overdue by some days
+    REFERRAL_STALE = "referral_stale"  # a partner made no first contact in time
 
 
 class AlertStatus(StrEnum):
@@ -107,6 +118,14 @@ class AppointmentStatus(StrEnum):
 
     SCHEDULED = "scheduled"
     CANCELLED = "cancelled"
+
+
+class Attendance(StrEnum):
+    """Whether the participant came to an appointment, as the officer records it."""
+
+    ATTENDED = "attended"
+    NO_SHOW = "no-show"
+    RESCHEDULED = "rescheduled"
 
 
 class Confirmation(StrEnum):

@@ -236,6 +236,9 @@ class Appointment(Base):
     confirmation: Mapped[str] = mapped_column(String(16), default="pending")
     decline_reason: Mapped[str | None] = mapped_column(EncryptedText, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    # After its time the officer is asked whether the participant came (feeds the evaluation).
+    attendance: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    attendance_asked_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
 
 
 class Reminder(Base):
@@ -391,6 +394,30 @@ class PlanTask(Base):
     # The participant's reminder the day before `due_on`, and the officer's overdue alert.
     reminded_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     overdue_alerted_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+
+class Referral(Base):
+    """The officer connected the participant with a partner: sent, accepted, first contact,
+    then closed or declined, each step dated; the outcome and notes are encrypted."""
+
+    __tablename__ = "referrals"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    participant_id: Mapped[int] = mapped_column(
+        ForeignKey("participants.id", ondelete="CASCADE"), index=True
+    )
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16), default="sent")
+    sent_on: Mapped[date] = mapped_column(Date)
+    accepted_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    first_contact_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    ended_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    note: Mapped[str | None] = mapped_column(EncryptedText, nullable=True)
+    outcome: Mapped[str | None] = mapped_column(EncryptedText, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    # The officer's alert when the partner made no first contact in time, once.
+    stale_alerted_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
 
 
 class Answer(Base):

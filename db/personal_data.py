@@ -39,6 +39,7 @@ from db.models import (
     OutboxItem,
     Participant,
     PlanTask,
+    Referral,
     Reminder,
 )
 
@@ -74,6 +75,7 @@ PERSONAL_DATA: tuple[PersonalTable, ...] = (
     PersonalTable(Answer, "answers", "at"),
     # The plan is kept while the participant is in the programme, then erased with them.
     PersonalTable(PlanTask, "plan", None, export_order="created_at"),
+    PersonalTable(Referral, "referrals", None, export_order="created_at"),
     PersonalTable(OutboxItem, None, "created_at", purge_only=OutboxItem.status.in_(FINISHED)),
     PersonalTable(ConversationState, None, "updated_at"),
     PersonalTable(Mute, None, None),  # a staff member's choice, kept while both exist

@@ -8,8 +8,8 @@ from datetime import date, datetime
 from sqlalchemy import case, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.enums import ParticipantStatus, TaskOwner, TaskStatus
-from db.models import Invite, Participant, Partner, PlanTask
+from db.enums import ParticipantStatus, ReferralStatus, TaskOwner, TaskStatus
+from db.models import Invite, Participant, Partner, PlanTask, Referral
 
 # Statuses a task can still move from (a blocked task is still the participant's worry).
 UNFINISHED = (TaskStatus.OPEN, TaskStatus.BLOCKED)
@@ -158,5 +158,46 @@ async def claim_overdue_alert(session: AsyncSession, task_id: int, now: datetime
         update(PlanTask)
         .where(PlanTask.id == task_id, PlanTask.overdue_alerted_at.is_(None))
         .values(overdue_alerted_at=now)
+    )
+    return bool(getattr(result, "rowcount", 0) == 1)
+
+
+# Referrals still waiting on the partner's first contact.
+WAITING = (ReferralStatus.SENT, ReferralStatus.ACCEPTED)
+
+
+async def referrals(
+    session: AsyncSession, participant_id: int | None, waiting_only: bool
+) -> Sequence[Referral]:
+    """Referrals (of one participant, or all), oldest sent first."""
+    statement = select(Referral).order_by(Referral.sent_on, Referral.id)
+    if participant_id is not None:
+        statement = statement.where(Referral.participant_id == participant_id)
+    if waiting_only:
+        statement = statement.where(Referral.status.in_(WAITING))
+    return (await session.scalars(statement)).all()
+
+
+async def stale_referrals(session: AsyncSession, sent_by: date) -> Sequence[Referral]:
+    """Referrals sent on or before `sent_by`, still without first contact, not alerted."""
+    return (
+        await session.scalars(
+            select(Referral)
+            .where(
+                Referral.status.in_(WAITING),
+                Referral.sent_on <= sent_by,
+                Referral.stale_alerted_at.is_(None),
+            )
+            .order_by(Referral.id)
+        )
+    ).all()
+
+
+async def claim_stale_alert(session: AsyncSession, referral_id: int, now: datetime) -> bool:
+    """Mark a referral's no-first-contact alert raised, once."""
+    result = await session.execute(
+        update(Referral)
+        .where(Referral.id == referral_id, Referral.stale_alerted_at.is_(None))
+        .values(stale_alerted_at=now)
     )
     return bool(getattr(result, "rowcount", 0) == 1)

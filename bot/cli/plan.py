@@ -1,4 +1,5 @@
-"""`oprit plan show|task add|task done` and `oprit partner add|list`."""
+"""`oprit plan show|task add|task done`, `oprit partner add|list` and
+`oprit referral add|update|list`."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.cli.common import AddCommand, calendar_date, group, out, positive_int, table, with_database
 from bot.config import Settings
 from bot.runtime import Runtime
-from bot.services import partners, plan
+from bot.services import partners, plan, referrals
 from db.enums import TaskStatus
 
 
@@ -69,6 +70,28 @@ def task_done(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def task_update(settings: Settings, args: argparse.Namespace) -> int:
+    """Change a task's title, notes, due date or status."""
+    due = calendar_date(args.due, "--due") if args.due else None
+
+    async def work(runtime: Runtime, session: AsyncSession) -> dict[str, Any]:
+        task = await plan.edit_task(
+            session,
+            args.id,
+            now=runtime.clock.now(),
+            zone=settings.tz,
+            title=args.title,
+            notes=args.notes,
+            due=due,
+            status=args.status,
+        )
+        return plan.task_dict(task)
+
+    data = asyncio.run(with_database(settings, work))
+    out(data, args.json, lambda d: f"task {d['id']} changed")
+    return 0
+
+
 def partner_add(settings: Settings, args: argparse.Namespace) -> int:
     """Add a partner organisation to the directory."""
 
@@ -99,8 +122,63 @@ def partner_list(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def referral_add(settings: Settings, args: argparse.Namespace) -> int:
+    """Record a referral of a participant to a partner."""
+    sent = calendar_date(args.sent, "--sent") if args.sent else None
+
+    async def work(runtime: Runtime, session: AsyncSession) -> dict[str, Any]:
+        referral = await referrals.add(
+            session,
+            args.participant,
+            args.partner,
+            now=runtime.clock.now(),
+            zone=settings.tz,
+            note=args.note,
+            sent_on=sent,
+        )
+        return referrals.referral_dict(referral)
+
+    data = asyncio.run(with_database(settings, work))
+    out(data, args.json, lambda d: f"referral {d['id']} recorded as sent on {d['sent_on']}")
+    return 0
+
+
+def referral_update(settings: Settings, args: argparse.Namespace) -> int:
+    """Move a referral to its next step."""
+    on = calendar_date(args.on, "--on") if args.on else None
+
+    async def work(runtime: Runtime, session: AsyncSession) -> dict[str, Any]:
+        referral = await referrals.update(
+            session,
+            args.id,
+            referrals.parse_status(args.status),
+            now=runtime.clock.now(),
+            zone=settings.tz,
+            outcome=args.outcome,
+            on=on,
+        )
+        return referrals.referral_dict(referral)
+
+    data = asyncio.run(with_database(settings, work))
+    out(data, args.json, lambda d: f"referral {d['id']} is now {d['status']}")
+    return 0
+
+
+def referral_list(settings: Settings, args: argparse.Namespace) -> int:
+    """Referrals, of one participant or all; --waiting: only those without first contact."""
+
+    async def work(runtime: Runtime, session: AsyncSession) -> list[dict[str, Any]]:
+        found = await referrals.listed(session, args.participant, args.waiting)
+        return [referrals.referral_dict(referral) for referral in found]
+
+    rows = asyncio.run(with_database(settings, work))
+    columns = ("id", "participant", "partner", "status", "sent_on", "first_contact_on")
+    out(rows, args.json, lambda r: table(r, columns))
+    return 0
+
+
 def register(commands: Any, command: AddCommand) -> None:
-    """`oprit plan ...` and `oprit partner ...`."""
+    """`oprit plan ...`, `oprit partner ...` and `oprit referral ...`."""
     plans = group(commands, "plan", "a participant's plan on the life domains")
     show = command(plans, "show", plan_show, "show a participant's plan")
     show.add_argument("--participant", type=positive_int, required=True)
@@ -114,6 +192,12 @@ def register(commands: Any, command: AddCommand) -> None:
     add.add_argument("--notes")
     done = command(tasks, "done", task_done, "mark a task done")
     done.add_argument("id", type=positive_int)
+    update = command(tasks, "update", task_update, "change a task's title, notes, date or status")
+    update.add_argument("id", type=positive_int)
+    update.add_argument("--title")
+    update.add_argument("--notes")
+    update.add_argument("--due", metavar="YYYY-MM-DD")
+    update.add_argument("--status", help="open, done, blocked or dropped")
 
     partner = group(commands, "partner", "the directory of partner organisations")
     padd = command(partner, "add", partner_add, "add a partner organisation")
@@ -122,3 +206,20 @@ def register(commands: Any, command: AddCommand) -> None:
     padd.add_argument("--contact", help="the contact person")
     padd.add_argument("--reach", help="how to reach them (phone, e-mail)")
     command(partner, "list", partner_list, "list the partner organisations")
+
+    referral = group(commands, "referral", "referrals of participants to partners")
+    radd = command(referral, "add", referral_add, "record a referral to a partner")
+    radd.add_argument("--participant", type=positive_int, required=True)
+    radd.add_argument("--partner", type=positive_int, required=True)
+    radd.add_argument("--note")
+    radd.add_argument("--sent", metavar="YYYY-MM-DD", help="when it was sent (default today)")
+    rupdate = command(referral, "update", referral_update, "move a referral to its next step")
+    rupdate.add_argument("id", type=positive_int)
+    rupdate.add_argument(
+        "--status", required=True, help="accepted, first-contact, closed, declined"
+    )
+    rupdate.add_argument("--outcome")
+    rupdate.add_argument("--on", metavar="YYYY-MM-DD", help="when it happened (default today)")
+    rlist = command(referral, "list", referral_list, "list referrals")
+    rlist.add_argument("--participant", type=positive_int)
+    rlist.add_argument("--waiting", action="store_true", help="only those without first contact")

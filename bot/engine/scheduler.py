@@ -16,11 +16,13 @@ from bot import flows
 from bot.config import CheckinSchedule
 from bot.runtime import Runtime
 from bot.services import (
+    attendance,
     broadcasts,
     downtime,
     enrolment,
     plan_reminders,
     privacy,
+    referrals,
     reminders,
     staff_alerts,
 )
@@ -130,14 +132,16 @@ async def run_broadcasts(runtime: Runtime) -> int:
 
 
 async def plan_days(runtime: Runtime) -> int:
-    """Release-day reminders and greetings, task reminders and overdue alerts that are
-    due."""
+    """Release-day reminders and greetings, task reminders, attendance questions, and
+    alerts about overdue tasks and referrals without first contact."""
     now = runtime.clock.now()
     async with runtime.sessions() as session, session.begin():
         tx = runtime.tx(session, now)
         queued = await enrolment.release_days(tx)
         queued += await plan_reminders.remind_due_tomorrow(tx)
         queued += await plan_reminders.alert_overdue(tx)
+        queued += await attendance.ask_due(tx)
+        queued += await referrals.alert_stale(tx)
     if queued:
         runtime.wake_outbox()
     return queued

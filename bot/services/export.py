@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.labels import help_reference
 from bot.services.plan import task_dict
+from bot.services.referrals import referral_dict
 from db import people
 from db.enums import Direction
 from db.models import (
@@ -28,6 +29,7 @@ from db.models import (
     Message,
     Participant,
     PlanTask,
+    Referral,
 )
 from db.personal_data import exported, rows_of
 
@@ -99,6 +101,7 @@ def _appointment(a: Appointment) -> dict[str, Any]:
         "status": a.status,
         "confirmation": a.confirmation,
         "decline_reason": a.decline_reason,
+        "attendance": a.attendance,
     }
 
 
@@ -132,6 +135,7 @@ SHAPES: dict[type[Base], Shape] = {
     Appointment: _appointment,
     Alert: _alert,
     PlanTask: task_dict,
+    Referral: referral_dict,
 }
 
 

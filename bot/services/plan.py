@@ -239,6 +239,54 @@ async def set_status(
     return task, True
 
 
+def parse_status(value: str) -> TaskStatus:
+    """A task status as typed."""
+    try:
+        return TaskStatus(value.strip())
+    except ValueError:
+        choices = ", ".join(status.value for status in TaskStatus)
+        raise PlanError(f"unknown status {value[:40]!r}; use {choices}") from None
+
+
+async def edit_task(
+    session: AsyncSession,
+    task_id: int,
+    *,
+    now: datetime,
+    zone: tzinfo,
+    title: str | None = None,
+    notes: str | None = None,
+    due: date | None = None,
+    status: str | None = None,
+) -> PlanTask:
+    """Change what the officer gives (every check before anything changes); an edited
+    checklist title becomes the officer's own text."""
+    task = await plans_db.task_by_id(session, task_id)
+    if task is None:
+        raise PlanError(f"no plan task with id {task_id}")
+    kept_title = (
+        checked_text(title, "the title", MAX_TITLE, required=True) if title is not None else None
+    )
+    kept_notes = checked_text(notes, "the notes", MAX_NOTES, required=False)
+    new_status = parse_status(status) if status is not None else None
+    if due is not None and due < local_today(now, zone):
+        raise PlanError("the due date is in the past")
+    if kept_title is not None:
+        task.title, task.template = kept_title, None
+    if kept_notes is not None:
+        task.notes = kept_notes
+    if due is not None:
+        task.due_on, task.reminded_at, task.overdue_alerted_at = due, None, None
+    task.updated_at = now
+    if new_status is not None:
+        await set_status(session, task.id, new_status, now=now)
+    audit.add(
+        session, "plan_task_edited", actor="cli", participant_id=task.participant_id,
+        detail={"task_id": task.id}, at=now,
+    )  # fmt: skip
+    return task
+
+
 def task_dict(task: PlanTask) -> dict[str, Any]:
     """A task for `oprit plan show --json` and the export."""
     return {

@@ -15,7 +15,7 @@ from bot.engine import scheduler
 from bot.services import appointments, enrolment, plan
 from bot.services.invites import create_invite
 from db.enums import TaskStatus
-from db.models import Alert, AuditEntry, HelpRequest, PlanTask
+from db.models import Alert, Appointment, AuditEntry, HelpRequest, PlanTask
 from tests.clock import ManualClock
 from tests.e2e.conversation import TelegramUser
 from tests.harness import Harness, running_harness
@@ -173,3 +173,48 @@ async def test_staff_see_the_plan_with_plan_name(harness: Harness) -> None:
     async with harness.runtime.sessions() as session:
         actions = (await session.scalars(select(AuditEntry.action))).all()
     assert "plan_viewed" in actions and pid
+
+
+async def test_the_officer_is_asked_whether_the_participant_came(
+    harness: Harness, clock: ManualClock
+) -> None:
+    officer = harness.user("Officer")
+    await harness.add_staff(officer)
+    _sam, pid = await _enrolled_and_signed_up(harness, officer)
+    zone = harness.runtime.settings.tz
+    clock.set(datetime(2026, 12, 11, 14, 59, tzinfo=zone))  # the appointment was at 14:00
+    await scheduler.plan_days(harness.runtime)
+    await harness.pump()
+    assert not any("Did Test Deelnemer come" in text for text in officer.replies())
+    clock.set(datetime(2026, 12, 11, 15, 0, tzinfo=zone))
+    await scheduler.plan_days(harness.runtime)
+    await scheduler.plan_days(harness.runtime)
+    await harness.pump()
+    asked = [text for text in officer.replies() if "Did Test Deelnemer come" in text]
+    assert len(asked) == 1 and "Reclassering" in asked[0]
+    officer.press("No-show")
+    await harness.pump()
+    assert "Noted for Test Deelnemer" in officer.last_reply()
+    async with harness.runtime.sessions() as session:
+        appointment = (await session.scalars(select(Appointment))).one()
+    assert (appointment.participant_id, appointment.attendance) == (pid, "no-show")
+
+
+async def test_another_officer_cannot_answer_for_someone_elses_participant(
+    harness: Harness, clock: ManualClock
+) -> None:
+    officer = harness.user("Officer")
+    await harness.add_staff(officer)
+    other = harness.user("Other")
+    await harness.add_staff(other, name="Officer Other")
+    await _enrolled_and_signed_up(harness, officer)
+    clock.set(datetime(2026, 12, 11, 16, 0, tzinfo=harness.runtime.settings.tz))
+    await scheduler.plan_days(harness.runtime)
+    await harness.pump()
+    pressed = harness.api.sent_messages(officer.chat_id)[-1]
+    data = pressed.params["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+    other.press_data(data, harness.api.last_message_id(other.chat_id) or 1)
+    await harness.pump()
+    async with harness.runtime.sessions() as session:
+        appointment = (await session.scalars(select(Appointment))).one()
+    assert appointment.attendance is None

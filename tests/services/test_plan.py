@@ -13,11 +13,20 @@ from sqlalchemy import func, select
 from bot.channels.memory import MemoryChannel
 from bot.engine import scheduler
 from bot.runtime import Runtime
-from bot.services import admin, appointments, enrolment, export, partners, plan, privacy
+from bot.services import (
+    admin,
+    appointments,
+    enrolment,
+    export,
+    partners,
+    plan,
+    privacy,
+    referrals,
+)
 from bot.services.invites import InviteError, create_invite
 from db import plans as plans_db
-from db.enums import TaskStatus
-from db.models import AuditEntry, Invite, OutboxItem, Participant, PlanTask
+from db.enums import ReferralStatus, TaskStatus
+from db.models import Alert, AuditEntry, Invite, OutboxItem, Participant, PlanTask
 from tests.clock import ManualClock
 
 USER = 5_551_001
@@ -328,3 +337,100 @@ async def test_export_and_erase_cover_the_plan(runtime: Runtime) -> None:
     async with runtime.sessions() as session:
         assert await plans_db.tasks_of(session, pid) == []
     assert await _counts(runtime) == (0, 0, 0)
+
+
+async def _partner(rt: Runtime) -> int:
+    async with rt.sessions() as session, session.begin():
+        partner = await partners.add(
+            session, name="Schuldhulp Voorbeeld", domain="money", contact=None, reach=None,
+            now=rt.clock.now(),
+        )  # fmt: skip
+        return partner.id
+
+
+async def test_a_referral_moves_forward_only(runtime: Runtime) -> None:
+    pid = await _enrol(runtime, checklist=False)
+    partner_id = await _partner(runtime)
+    now, zone = runtime.clock.now(), runtime.settings.tz
+    async with runtime.sessions() as session, session.begin():
+        made = await referrals.add(session, pid, partner_id, now=now, zone=zone, note="Warm")
+        referral_id = made.id
+    async with runtime.sessions() as session, session.begin():
+        await referrals.update(session, referral_id, ReferralStatus.ACCEPTED, now=now, zone=zone)
+        await referrals.update(
+            session, referral_id, ReferralStatus.FIRST_CONTACT, now=now, zone=zone
+        )
+        with pytest.raises(plan.PlanError, match="cannot become"):
+            await referrals.update(session, referral_id, ReferralStatus.SENT, now=now, zone=zone)
+        done = await referrals.update(
+            session, referral_id, ReferralStatus.CLOSED, now=now, zone=zone, outcome="Regeling"
+        )
+        assert referrals.referral_dict(done)["ended_on"] == "2026-12-03"
+        with pytest.raises(plan.PlanError, match="cannot become"):
+            await referrals.update(
+                session, referral_id, ReferralStatus.DECLINED, now=now, zone=zone
+            )
+    async with runtime.sessions() as session:
+        document = await export.export_participant(session, pid)
+    assert document is not None and document["referrals"][0]["outcome"] == "Regeling"
+
+
+@pytest.mark.parametrize(
+    ("partner", "participant", "changes", "error"),
+    [
+        (999, None, {}, "no partner"),
+        (None, 999, {}, "no participant"),
+        (None, None, {"sent_on": date(2026, 12, 4)}, "in the future"),
+        (None, None, {"note": "x" * 5_000_000}, "longer than"),
+        (None, None, {"note": "a\u202eb"}, "text-direction"),
+    ],
+)
+async def test_bad_referrals_change_nothing(
+    runtime: Runtime,
+    partner: int | None,
+    participant: int | None,
+    changes: dict[str, Any],
+    error: str,
+) -> None:
+    pid = await _enrol(runtime, checklist=False)
+    partner_id = await _partner(runtime)
+    async with runtime.sessions() as session, session.begin():
+        with pytest.raises(plan.PlanError, match=error):
+            await referrals.add(
+                session,
+                participant or pid,
+                partner or partner_id,
+                now=runtime.clock.now(),
+                zone=runtime.settings.tz,
+                **changes,
+            )
+    async with runtime.sessions() as session:
+        assert await referrals.listed(session) == []
+
+
+async def test_no_first_contact_after_ten_working_days_alerts_once(
+    runtime: Runtime, clock: ManualClock
+) -> None:
+    await _officer(runtime)
+    pid = await _enrol(runtime, officer_telegram_id=OFFICER, checklist=False)
+    partner_id = await _partner(runtime)
+    zone = runtime.settings.tz
+    async with runtime.sessions() as session, session.begin():
+        await referrals.add(  # Thursday 3 December
+            session, pid, partner_id, now=clock.now(), zone=zone
+        )
+    clock.set(datetime(2026, 12, 16, 23, 0, tzinfo=zone))  # 9 working days later
+    await scheduler.plan_days(runtime)
+    clock.set(datetime(2026, 12, 17, 0, 30, tzinfo=zone))  # 10 working days later
+    await scheduler.plan_days(runtime)
+    await scheduler.plan_days(runtime)
+    async with runtime.sessions() as session:
+        kinds = (await session.scalars(select(Alert.kind))).all()
+    assert kinds == ["referral_stale"]
+    [alert] = await _queued(runtime, "alert")
+    assert "No first contact" in alert.payload["text"] and "Schuldhulp" in alert.payload["text"]
+
+
+def test_working_days_skip_weekends() -> None:
+    assert referrals.workdays_before(date(2026, 12, 17), 10) == date(2026, 12, 3)
+    assert referrals.workdays_before(date(2026, 12, 7), 1) == date(2026, 12, 4)

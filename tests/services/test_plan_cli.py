@@ -133,3 +133,72 @@ def test_invite_for_an_unknown_or_mixed_participant(cli: Any) -> None:
     assert code != 0 and "leave out --name" in err
     code, _data, err = cli("plan", "task", "done", "999")
     assert code != 0 and "no plan task" in err
+
+
+def test_attendance_from_the_command_line(cli: Any) -> None:
+    pid = str(_enrol(cli, "--no-checklist")[1]["id"])
+    code, planned, _err = cli(
+        "appointment",
+        "add",
+        "--participant",
+        pid,
+        "--at",
+        f"{FUTURE}T10:00",
+        "--with",
+        "Reclassering",
+    )
+    assert code == 0
+    code, _data, err = cli("appointment", "attended", str(planned["id"]), "--outcome", "attended")
+    assert code != 0 and "not happened yet" in err
+    code, _data, err = cli("appointment", "attended", str(planned["id"]), "--outcome", "maybe")
+    assert code != 0 and "unknown outcome" in err
+    code, _data, err = cli("appointment", "attended", "999", "--outcome", "no-show")
+    assert code != 0 and "no planned appointment" in err
+
+
+def test_referrals_from_the_command_line(cli: Any) -> None:
+    pid = str(_enrol(cli, "--no-checklist")[1]["id"])
+    partner = cli("partner", "add", "--name", "Woningcorporatie Voorbeeld", "--domain", "housing")[
+        1
+    ]
+    code, made, _err = cli(
+        "referral", "add", "--participant", pid, "--partner", str(partner["id"]), "--note", "Warm"
+    )
+    assert code == 0 and made["status"] == "sent"
+    assert [r["id"] for r in cli("referral", "list", "--waiting")[1]] == [made["id"]]
+    code, moved, _err = cli("referral", "update", str(made["id"]), "--status", "first-contact")
+    assert code == 0 and moved["status"] == "first_contact" and moved["first_contact_on"]
+    assert cli("referral", "list", "--waiting")[1] == []
+    code, _data, err = cli("referral", "update", str(made["id"]), "--status", "accepted")
+    assert code != 0 and "cannot become" in err
+    code, _data, err = cli("referral", "update", str(made["id"]), "--status", "lost")
+    assert code != 0 and "unknown status" in err
+    code, _data, err = cli("referral", "add", "--participant", pid, "--partner", "999")
+    assert code != 0 and "no partner" in err
+    code, _data, err = cli("partner", "add", "--name", "", "--domain", "housing")
+    assert code != 0 and "empty" in err
+    assert len(cli("referral", "list", "--participant", pid)[1]) == 1
+    assert len(cli("partner", "list")[1]) == 1
+
+
+def test_a_task_can_be_changed_and_bad_changes_change_nothing(cli: Any) -> None:
+    pid = str(_enrol(cli)[1]["id"])
+    shown = cli("plan", "show", "--participant", pid)[1]
+    task = next(t for g in shown["goals"] for t in g["tasks"] if t["template"] == "gp")
+    code, changed, _err = cli(
+        "plan", "task", "update", str(task["id"]), "--status", "blocked", "--notes", "Wachtlijst"
+    )
+    assert code == 0 and changed["status"] == "blocked" and changed["notes"] == "Wachtlijst"
+    code, changed, _err = cli("plan", "task", "update", str(task["id"]), "--title", "Huisarts")
+    assert code == 0 and (changed["title"], changed["template"]) == ("Huisarts", None)
+    for args, error in (
+        (("--status", "later"), "unknown status"),
+        (("--due", "2020-01-01"), "in the past"),
+        (("--title", ""), "empty"),
+        (("--notes", "\u202e"), "text-direction"),
+    ):
+        code, _data, err = cli("plan", "task", "update", str(task["id"]), *args)
+        assert code != 0 and error in err
+    after = cli("plan", "show", "--participant", pid)[1]
+    same = next(t for g in after["goals"] for t in g["tasks"] if t["id"] == task["id"])
+    assert (same["status"], same["title"], same["notes"]) == ("blocked", "Huisarts", "Wachtlijst")

@@ -1,4 +1,4 @@
-"""the plan: enrolment before release, plan tasks on the life domains, partners
+"""the plan: enrolment before release, plan tasks on the life domains, partners, attendance
 
 Revision ID: 0007
 Revises: 0006
@@ -24,6 +24,11 @@ def upgrade() -> None:
             sa.Column("release_reminded_at", sa.DateTime(timezone=True), nullable=True)
         )
         batch.add_column(sa.Column("release_greeted_at", sa.DateTime(timezone=True), nullable=True))
+    with op.batch_alter_table("appointments") as batch:
+        batch.add_column(sa.Column("attendance", sa.String(16), nullable=True))
+        batch.add_column(
+            sa.Column("attendance_asked_at", sa.DateTime(timezone=True), nullable=True)
+        )
     op.create_table(
         "partners",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -62,17 +67,51 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name="pk_plan_tasks"),
     )
+    op.create_table(
+        "referrals",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("participant_id", sa.Integer(), nullable=False),
+        sa.Column("partner_id", sa.Integer(), nullable=False),
+        sa.Column("status", sa.String(16), nullable=False),
+        sa.Column("sent_on", sa.Date(), nullable=False),
+        sa.Column("accepted_on", sa.Date(), nullable=True),
+        sa.Column("first_contact_on", sa.Date(), nullable=True),
+        sa.Column("ended_on", sa.Date(), nullable=True),
+        sa.Column("note", sa.Text(), nullable=True),
+        sa.Column("outcome", sa.Text(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("stale_alerted_at", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["participant_id"],
+            ["participants.id"],
+            name="fk_referrals_participant_id_participants",
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["partner_id"], ["partners.id"], name="fk_referrals_partner_id_partners"
+        ),
+        sa.PrimaryKeyConstraint("id", name="pk_referrals"),
+    )
+    op.create_index("ix_referrals_participant_id", "referrals", ["participant_id"])
+    op.create_index("ix_referrals_partner_id", "referrals", ["partner_id"])
     op.create_index("ix_plan_tasks_participant_id", "plan_tasks", ["participant_id"])
     op.create_index("ix_plan_tasks_partner_id", "plan_tasks", ["partner_id"])
     op.create_index("ix_plan_tasks_status_due", "plan_tasks", ["status", "due_on"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_referrals_partner_id", table_name="referrals")
+    op.drop_index("ix_referrals_participant_id", table_name="referrals")
+    op.drop_table("referrals")
     op.drop_index("ix_plan_tasks_status_due", table_name="plan_tasks")
     op.drop_index("ix_plan_tasks_partner_id", table_name="plan_tasks")
     op.drop_index("ix_plan_tasks_participant_id", table_name="plan_tasks")
     op.drop_table("plan_tasks")
     op.drop_table("partners")
+    with op.batch_alter_table("appointments") as batch:
+        batch.drop_column("attendance_asked_at")
+        batch.drop_column("attendance")
     with op.batch_alter_table("participants") as batch:
         batch.drop_column("release_greeted_at")
         batch.drop_column("release_reminded_at")
