@@ -420,6 +420,25 @@ class Referral(Base):
     stale_alerted_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
 
 
+class Condition(Base):
+    """A special condition set by the court or probation (reporting duty, location or
+    contact ban, treatment). Shown to staff only; everything about it is encrypted, its
+    kind too: "contact ban" alone says a lot about a person."""
+
+    __tablename__ = "conditions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    participant_id: Mapped[int] = mapped_column(
+        ForeignKey("participants.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(EncryptedText)
+    text: Mapped[str] = mapped_column(EncryptedText)
+    imposed_by: Mapped[str | None] = mapped_column(EncryptedText, nullable=True)
+    starts_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    ends_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
 class Answer(Base):
     """An answer to a short question flow (e.g. the weekly sleep question): a flow that
     only asks something needs no table of its own."""

@@ -29,6 +29,7 @@ from db.models import (
     Base,
     Broadcast,
     Checkin,
+    Condition,
     ConversationState,
     HelpRequest,
     InboxUpdate,
@@ -76,6 +77,7 @@ PERSONAL_DATA: tuple[PersonalTable, ...] = (
     # The plan is kept while the participant is in the programme, then erased with them.
     PersonalTable(PlanTask, "plan", None, export_order="created_at"),
     PersonalTable(Referral, "referrals", None, export_order="created_at"),
+    PersonalTable(Condition, "conditions", None, export_order="created_at"),
     PersonalTable(OutboxItem, None, "created_at", purge_only=OutboxItem.status.in_(FINISHED)),
     PersonalTable(ConversationState, None, "updated_at"),
     PersonalTable(Mute, None, None),  # a staff member's choice, kept while both exist

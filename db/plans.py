@@ -9,7 +9,7 @@ from sqlalchemy import case, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.enums import ParticipantStatus, ReferralStatus, TaskOwner, TaskStatus
-from db.models import Invite, Participant, Partner, PlanTask, Referral
+from db.models import Condition, Invite, Participant, Partner, PlanTask, Referral
 
 # Statuses a task can still move from (a blocked task is still the participant's worry).
 UNFINISHED = (TaskStatus.OPEN, TaskStatus.BLOCKED)
@@ -201,3 +201,14 @@ async def claim_stale_alert(session: AsyncSession, referral_id: int, now: dateti
         .values(stale_alerted_at=now)
     )
     return bool(getattr(result, "rowcount", 0) == 1)
+
+
+async def conditions_of(session: AsyncSession, participant_id: int) -> Sequence[Condition]:
+    """A participant's special conditions, in the order they were recorded."""
+    return (
+        await session.scalars(
+            select(Condition)
+            .where(Condition.participant_id == participant_id)
+            .order_by(Condition.id)
+        )
+    ).all()

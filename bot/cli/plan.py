@@ -1,5 +1,5 @@
 """`oprit plan show|task add|task done`, `oprit partner add|list` and
-`oprit referral add|update|list`."""
+`oprit referral add|update|list` and `oprit condition add|list`."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.cli.common import AddCommand, calendar_date, group, out, positive_int, table, with_database
 from bot.config import Settings
 from bot.runtime import Runtime
-from bot.services import partners, plan, referrals
+from bot.services import conditions, partners, plan, referrals
 from db.enums import TaskStatus
 
 
@@ -177,8 +177,43 @@ def referral_list(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def condition_add(settings: Settings, args: argparse.Namespace) -> int:
+    """Record a special condition of the court or probation."""
+    starts = calendar_date(args.starts, "--from") if args.starts else None
+    ends = calendar_date(args.ends, "--until") if args.ends else None
+
+    async def work(runtime: Runtime, session: AsyncSession) -> dict[str, Any]:
+        condition = await conditions.add(
+            session,
+            args.participant,
+            kind=args.kind,
+            text=args.text,
+            imposed_by=args.by,
+            starts_on=starts,
+            ends_on=ends,
+            now=runtime.clock.now(),
+        )
+        return conditions.condition_dict(condition)
+
+    data = asyncio.run(with_database(settings, work))
+    out(data, args.json, lambda d: f"condition {d['id']} recorded")
+    return 0
+
+
+def condition_list(settings: Settings, args: argparse.Namespace) -> int:
+    """A participant's special conditions."""
+
+    async def work(runtime: Runtime, session: AsyncSession) -> list[dict[str, Any]]:
+        found = await conditions.listed(session, args.participant)
+        return [conditions.condition_dict(condition) for condition in found]
+
+    rows = asyncio.run(with_database(settings, work))
+    out(rows, args.json, lambda r: table(r, ("id", "kind", "text", "starts_on", "ends_on")))
+    return 0
+
+
 def register(commands: Any, command: AddCommand) -> None:
-    """`oprit plan ...`, `oprit partner ...` and `oprit referral ...`."""
+    """`oprit plan ...`, `oprit partner ...`, `oprit referral ...`, `oprit condition ...`."""
     plans = group(commands, "plan", "a participant's plan on the life domains")
     show = command(plans, "show", plan_show, "show a participant's plan")
     show.add_argument("--participant", type=positive_int, required=True)
@@ -223,3 +258,14 @@ def register(commands: Any, command: AddCommand) -> None:
     rlist = command(referral, "list", referral_list, "list referrals")
     rlist.add_argument("--participant", type=positive_int)
     rlist.add_argument("--waiting", action="store_true", help="only those without first contact")
+
+    condition = group(commands, "condition", "special conditions of the court or probation")
+    cadd = command(condition, "add", condition_add, "record a special condition")
+    cadd.add_argument("--participant", type=positive_int, required=True)
+    cadd.add_argument("--kind", required=True, help=", ".join(conditions.KINDS))
+    cadd.add_argument("--text", required=True, help="what the condition says")
+    cadd.add_argument("--by", help="who set it (court, probation)")
+    cadd.add_argument("--from", dest="starts", metavar="YYYY-MM-DD")
+    cadd.add_argument("--until", dest="ends", metavar="YYYY-MM-DD")
+    clist = command(condition, "list", condition_list, "list a participant's conditions")
+    clist.add_argument("--participant", type=positive_int, required=True)

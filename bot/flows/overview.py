@@ -19,7 +19,7 @@ from bot.i18n import (
     ngettext,
     timestamp,
 )
-from bot.services import plan, staff_alerts
+from bot.services import conditions, plan, staff_alerts
 from bot.services.access import not_allowed, officer_scope
 from bot.services.invites import create_invite
 from bot.services.labels import (
@@ -313,6 +313,10 @@ async def staff_plan(ctx: FlowContext, args: str) -> list[Reply]:
         )
     if not tasks:
         lines.append(_("No tasks in the plan yet."))
+    lines += [
+        conditions.condition_line(c)
+        for c in await plans_db.conditions_of(ctx.session, participant.id)
+    ]
     return [Reply("\n".join(lines), about=participant.id)]
 
 

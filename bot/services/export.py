@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import inspect
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.services.conditions import condition_dict
 from bot.services.labels import help_reference
 from bot.services.plan import task_dict
 from bot.services.referrals import referral_dict
@@ -25,6 +26,7 @@ from db.models import (
     Appointment,
     Base,
     Checkin,
+    Condition,
     HelpRequest,
     Message,
     Participant,
@@ -136,6 +138,7 @@ SHAPES: dict[type[Base], Shape] = {
     Alert: _alert,
     PlanTask: task_dict,
     Referral: referral_dict,
+    Condition: condition_dict,
 }
 
 

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.engine import scheduler
-from bot.services import appointments, enrolment, plan
+from bot.services import appointments, conditions, enrolment, plan
 from bot.services.invites import create_invite
 from db.enums import TaskStatus
 from db.models import Alert, Appointment, AuditEntry, HelpRequest, PlanTask
@@ -159,11 +159,16 @@ async def test_staff_see_the_plan_with_plan_name(harness: Harness) -> None:
     officer = harness.user("Officer")
     await harness.add_staff(officer)
     _sam, pid = await _enrolled_and_signed_up(harness, officer)
+    async with harness.runtime.sessions() as session, session.begin():
+        await conditions.add(
+            session, pid, kind="contact_ban", text="Geen contact met X", now=harness.clock.now()
+        )
     officer.send("/plan Test Deelnemer")
     await harness.pump()
     shown = officer.last_reply()
     assert "Plan of Test Deelnemer" in shown and "Release date: 10 December" in shown
     assert "Make an overview of debts" in shown and "officer" in shown
+    assert "Contact ban: Geen contact met X" in shown
     officer.send("/plan 999")
     await harness.pump()
     assert "Plan of" not in officer.last_reply()

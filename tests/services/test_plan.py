@@ -16,6 +16,7 @@ from bot.runtime import Runtime
 from bot.services import (
     admin,
     appointments,
+    conditions,
     enrolment,
     export,
     partners,
@@ -26,7 +27,7 @@ from bot.services import (
 from bot.services.invites import InviteError, create_invite
 from db import plans as plans_db
 from db.enums import ReferralStatus, TaskStatus
-from db.models import Alert, AuditEntry, Invite, OutboxItem, Participant, PlanTask
+from db.models import Alert, AuditEntry, Condition, Invite, OutboxItem, Participant, PlanTask
 from tests.clock import ManualClock
 
 USER = 5_551_001
@@ -434,3 +435,25 @@ async def test_no_first_contact_after_ten_working_days_alerts_once(
 def test_working_days_skip_weekends() -> None:
     assert referrals.workdays_before(date(2026, 12, 17), 10) == date(2026, 12, 3)
     assert referrals.workdays_before(date(2026, 12, 7), 1) == date(2026, 12, 4)
+
+
+async def test_conditions_are_encrypted_exported_and_erased(runtime: Runtime) -> None:
+    pid = await _enrol(runtime, checklist=False)
+    async with runtime.sessions() as session, session.begin():
+        await conditions.add(
+            session, pid, kind="location_ban", text="Niet in de Voorbeeldstraat",
+            now=runtime.clock.now(),
+        )  # fmt: skip
+    async with runtime.sessions() as session:
+        raw = await session.scalar(
+            select(func.count()).select_from(Condition).where(Condition.kind == "location_ban")
+        )
+        document = await export.export_participant(session, pid)
+    assert raw == 0  # the kind is encrypted too
+    assert (
+        document is not None and document["conditions"][0]["text"] == "Niet in de Voorbeeldstraat"
+    )
+    async with runtime.sessions() as session, session.begin():
+        await privacy.erase(runtime.tx(session), pid, "cli", lambda _payload: None)
+    async with runtime.sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(Condition)) == 0

@@ -202,3 +202,30 @@ def test_a_task_can_be_changed_and_bad_changes_change_nothing(cli: Any) -> None:
     after = cli("plan", "show", "--participant", pid)[1]
     same = next(t for g in after["goals"] for t in g["tasks"] if t["id"] == task["id"])
     assert (same["status"], same["title"], same["notes"]) == ("blocked", "Huisarts", "Wachtlijst")
+
+
+def test_conditions_are_kept_encrypted_for_staff(cli: Any) -> None:
+    pid = str(_enrol(cli, "--no-checklist")[1]["id"])
+    code, made, _err = cli(
+        "condition", "add", "--participant", pid, "--kind", "contact_ban",
+        "--text", "Geen contact met de medeverdachte", "--by", "rechtbank", "--until", FUTURE,
+    )  # fmt: skip
+    assert code == 0 and made["kind"] == "contact_ban"
+    assert [c["text"] for c in cli("condition", "list", "--participant", pid)[1]] == [
+        "Geen contact met de medeverdachte"
+    ]
+    for args, error in (
+        (("--kind", "curfew", "--text", "x"), "unknown kind"),
+        (("--kind", "other", "--text", ""), "empty"),
+        (("--kind", "other", "--text", "x" * 5_000_000), "longer than"),
+        (("--kind", "other", "--text", "a\u202eb"), "text-direction"),
+        (
+            ("--kind", "other", "--text", "x", "--from", FUTURE, "--until", "2026-01-01"),
+            "ends before",
+        ),
+    ):
+        code, _data, err = cli("condition", "add", "--participant", pid, *args)
+        assert code != 0 and error in err
+    code, _data, err = cli("condition", "list", "--participant", "999")
+    assert code != 0 and "no participant" in err
+    assert len(cli("condition", "list", "--participant", pid)[1]) == 1

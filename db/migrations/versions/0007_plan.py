@@ -1,4 +1,4 @@
-"""the plan: enrolment before release, plan tasks on the life domains, partners, attendance
+"""the plan: enrolment before release, plan tasks, partners, referrals, conditions, attendance
 
 Revision ID: 0007
 Revises: 0006
@@ -95,12 +95,33 @@ def upgrade() -> None:
     )
     op.create_index("ix_referrals_participant_id", "referrals", ["participant_id"])
     op.create_index("ix_referrals_partner_id", "referrals", ["partner_id"])
+    op.create_table(
+        "conditions",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("participant_id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.Text(), nullable=False),
+        sa.Column("text", sa.Text(), nullable=False),
+        sa.Column("imposed_by", sa.Text(), nullable=True),
+        sa.Column("starts_on", sa.Date(), nullable=True),
+        sa.Column("ends_on", sa.Date(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["participant_id"],
+            ["participants.id"],
+            name="fk_conditions_participant_id_participants",
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name="pk_conditions"),
+    )
+    op.create_index("ix_conditions_participant_id", "conditions", ["participant_id"])
     op.create_index("ix_plan_tasks_participant_id", "plan_tasks", ["participant_id"])
     op.create_index("ix_plan_tasks_partner_id", "plan_tasks", ["partner_id"])
     op.create_index("ix_plan_tasks_status_due", "plan_tasks", ["status", "due_on"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_conditions_participant_id", table_name="conditions")
+    op.drop_table("conditions")
     op.drop_index("ix_referrals_partner_id", table_name="referrals")
     op.drop_index("ix_referrals_participant_id", table_name="referrals")
     op.drop_table("referrals")
