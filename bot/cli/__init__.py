@@ -23,6 +23,7 @@ from bot.services.appointments import AppointmentError
 from bot.services.broadcasts import BroadcastError
 from bot.services.enrolment import EnrolmentError
 from bot.services.invites import InviteError
+from bot.services.letter import LetterError
 from bot.services.plan import PlanError
 from bot.services.privacy import PrivacyError
 
@@ -39,6 +40,7 @@ EXPECTED_ERRORS = (
     PrivacyError,
     EnrolmentError,
     PlanError,
+    LetterError,
 )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -134,6 +135,31 @@ def invite_create(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def invite_letter(settings: Settings, args: argparse.Namespace) -> int:
+    """A new invite for an enrolled participant, printed as a one-page letter (PDF) with
+    a QR code; older unused invites for them stop working."""
+    valid_for = duration(args.expires, "--expires")
+
+    async def work(runtime: Runtime, session: AsyncSession) -> dict[str, Any]:
+        made = await enrolment.letter(
+            session,
+            args.participant,
+            now=runtime.clock.now(),
+            valid_for=valid_for,
+            zone=settings.tz,
+            bot_username=await _bot_username(settings, session),
+        )
+        try:
+            args.out.write_bytes(made.pdf)
+        except OSError as error:  # the invite is rolled back with the transaction
+            raise CliError(f"cannot write {args.out}: {error.strerror}") from None
+        return {"file": str(args.out), "link": made.link, "expires_at": made.expires_at}
+
+    data = asyncio.run(with_database(settings, work))
+    out(data, args.json, lambda d: f"letter written to {d['file']}; valid until {d['expires_at']}")
+    return 0
+
+
 def participants_enrol(settings: Settings, args: argparse.Namespace) -> int:
     """Enrol a participant still in detention, with a release date and the default
     release checklist as their first plan."""
@@ -213,6 +239,11 @@ def register(commands: Any, command: AddCommand) -> None:
     create.add_argument(
         "--participant", type=positive_int, help="for a participant enrolled before release"
     )
+
+    letter = command(invite, "letter", invite_letter, "print an invite letter with a QR code")
+    letter.add_argument("--participant", type=positive_int, required=True)
+    letter.add_argument("--out", type=Path, required=True, metavar="FILE.pdf")
+    letter.add_argument("--expires", default="60d", help="how long it stays valid (60d)")
 
     participants = group(commands, "participants", "participants")
     command(participants, "list", participants_list, "list all participants")

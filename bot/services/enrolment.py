@@ -12,6 +12,7 @@ never sends it twice.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,9 +22,11 @@ from bot.conversation.replies import Keyboard, Reply
 from bot.i18n import _, available_languages, use_language
 from bot.runtime import Tx
 from bot.services import appointments, plan, staff_alerts
+from bot.services.invites import create_invite
+from bot.services.letter import invite_letter
 from bot.text import display_name
 from db import appointments as appointments_db
-from db import audit, people
+from db import audit, people, staff_queries
 from db import plans as plans_db
 from db.enums import ParticipantStatus, Role
 from db.models import Participant
@@ -96,6 +99,48 @@ async def enrol(
         plan.add_checklist(session, participant, release_date, now)
     audit.add(session, "participant_enrolled", actor="cli", participant_id=participant.id, at=now)
     return participant
+
+
+@dataclass(frozen=True)
+class Letter:
+    """An invite letter and the link it carries."""
+
+    pdf: bytes
+    link: str
+    expires_at: str
+
+
+async def letter(
+    session: AsyncSession,
+    participant_id: int,
+    *,
+    now: datetime,
+    valid_for: timedelta,
+    zone: tzinfo,
+    bot_username: str,
+) -> Letter:
+    """Make a new invite for an enrolled participant and its letter, in their language."""
+    invite = await create_invite(
+        session, now=now, valid_for=valid_for, participant_id=participant_id
+    )
+    participant = await people.participant_by_id(session, participant_id)
+    assert participant is not None  # create_invite checked it
+    officer = (
+        await staff_queries.active_by_id(session, participant.officer_id)
+        if participant.officer_id is not None
+        else None
+    )
+    link = invite.link(bot_username)
+    pdf = invite_letter(
+        name=participant.name,
+        language=participant.language,
+        officer=officer.name if officer is not None else None,
+        link=link,
+        expires_at=invite.expires_at,
+        release_date=participant.release_date,
+        zone=zone,
+    )
+    return Letter(pdf, link, invite.expires_at.isoformat())
 
 
 def _first_day(participant: Participant, now: datetime, zone: tzinfo) -> datetime:

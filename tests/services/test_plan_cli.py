@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -229,3 +230,14 @@ def test_conditions_are_kept_encrypted_for_staff(cli: Any) -> None:
     code, _data, err = cli("condition", "list", "--participant", "999")
     assert code != 0 and "no participant" in err
     assert len(cli("condition", "list", "--participant", pid)[1]) == 1
+
+
+def test_invite_letter(cli: Any, tmp_path: Path) -> None:
+    pid = str(_enrol(cli, "--language", "pl")[1]["id"])
+    out = tmp_path / "letter.pdf"
+    code, made, _err = cli("invite", "letter", "--participant", pid, "--out", str(out))
+    assert code == 0 and made["file"] == str(out) and out.read_bytes().startswith(b"%PDF")
+    code, _data, err = cli("invite", "letter", "--participant", pid, "--out", "/nonexistent/x.pdf")
+    assert code != 0 and "cannot write" in err
+    code, _data, err = cli("invite", "letter", "--participant", "999", "--out", str(out))
+    assert code != 0 and "no participant" in err
