@@ -126,6 +126,7 @@ async def test_task_reminder_and_overdue_alert(harness: Harness, clock: ManualCl
     clock.set(datetime(2026, 12, 7, 23, 0, tzinfo=zone))  # two days overdue: not yet
     await scheduler.plan_days(harness.runtime)
     await harness.pump()
+    assert not any("plan task is overdue" in text for text in officer.replies())
     clock.set(datetime(2026, 12, 8, 0, 30, tzinfo=zone))
     await scheduler.plan_days(harness.runtime)
     await scheduler.plan_days(harness.runtime)

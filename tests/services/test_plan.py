@@ -11,7 +11,10 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.channels.memory import MemoryChannel
+from bot.conversation.choices import ChoiceId
+from bot.conversation.flow import FlowContext
 from bot.engine import scheduler
+from bot.flows import plan as plan_flow
 from bot.runtime import Runtime
 from bot.services import (
     admin,
@@ -457,3 +460,22 @@ async def test_conditions_are_encrypted_exported_and_erased(runtime: Runtime) ->
         await privacy.erase(runtime.tx(session), pid, "cli", lambda _payload: None)
     async with runtime.sessions() as session:
         assert await session.scalar(select(func.count()).select_from(Condition)) == 0
+
+
+async def test_a_task_button_works_only_for_its_own_participant(runtime: Runtime) -> None:
+    """A signed button carries a task id; a participant who sends another's id (or an
+    officer's task, or garbage) changes nothing."""
+    owner = await _enrol(runtime)
+    other = await _enrol(runtime, name="Kim Test")
+    async with runtime.sessions() as session:
+        tasks = await plans_db.tasks_of(session, owner)
+    mine = next(t.id for t in tasks if t.owner == "participant")
+    officers = next(t.id for t in tasks if t.owner == "officer")
+    for who, token in ((other, str(mine)), (owner, str(officers)), (owner, "x1"), (owner, "")):
+        async with runtime.sessions() as session, session.begin():
+            person = await session.get(Participant, who)
+            ctx = FlowContext(runtime.tx(session), participant=person)
+            said = await plan_flow.choose(ctx, ChoiceId(plan.FLOW_ID, token, "done"))
+        assert "al klaar of veranderd" in said[0].text
+    async with runtime.sessions() as session:
+        assert {t.status for t in await plans_db.tasks_of(session, owner)} == {"open"}

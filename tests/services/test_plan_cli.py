@@ -72,6 +72,8 @@ def test_enrol_invite_and_plan(cli: Any) -> None:
     assert code == 0
     statuses = {t["id"]: t["status"] for goal in shown["goals"] for t in goal["tasks"]}
     assert statuses[task["id"]] == "done" and len(statuses) == 9  # the checklist and one more
+    [listed_person] = cli("participants", "list")[1]
+    assert (listed_person["id"], listed_person["status"]) == (enrolled["id"], "in_detention")
     code, listed, _err = cli("partner", "list")
     assert [p["name"] for p in listed] == ["Schuldhulp Voorbeeld"]
 
