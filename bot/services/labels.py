@@ -144,3 +144,16 @@ def task_status_label(status: str) -> str:
         # Translators: plan task status: no longer needed
         "dropped": _("dropped"),
     }.get(status, status)
+
+
+def referral_status_label(status: str) -> str:
+    """A referral's status as a person reads it."""
+    return {
+        # Translators: referral status: the officer sent the referral to the organisation
+        "sent": _("sent"),
+        "accepted": _("accepted"),
+        # Translators: referral status: the organisation has contacted the participant
+        "first_contact": _("first contact made"),
+        "closed": _("closed"),
+        "declined": _("declined"),
+    }.get(status, status)
