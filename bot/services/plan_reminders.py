@@ -62,7 +62,7 @@ async def alert_overdue(tx: Tx) -> int:
         participant = await people.participant_by_id(session, task.participant_id)
         if participant is None or not await plans_db.claim_overdue_alert(session, task.id, now):
             continue
-        with use_language(participant.language):
+        with use_language(tx.settings.default_language):  # staff read it, not the participant
             title = plan.title_of(task)
         await alerts.raise_alert(
             tx,
