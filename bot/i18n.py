@@ -12,7 +12,7 @@ import io
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from datetime import datetime, tzinfo
+from datetime import date, datetime, tzinfo
 from functools import cache
 from pathlib import Path
 
@@ -122,6 +122,11 @@ def relative_day(days: int, language: str) -> str | None:
         return None
     words = Locale.parse(language)._data["date_fields"]["day"]["relative"]
     return str(words[days]) if days in words else None
+
+
+def day_label(day: date) -> str:
+    """A calendar date without a time, as people write it: `15 januari`."""
+    return format_date(day, "d MMMM", locale=_language.get())
 
 
 def timestamp(moment: datetime, zone: tzinfo) -> str:

@@ -87,3 +87,35 @@ async def open_alerts(
             )
         )
     ).all()
+
+
+async def passed_unasked(
+    session: AsyncSession, passed_after: datetime, passed_before: datetime
+) -> Sequence[Appointment]:
+    """Scheduled appointments whose time is between the two moments, whose attendance
+    nobody was asked about or recorded yet."""
+    return (
+        await session.scalars(
+            select(Appointment)
+            .where(
+                Appointment.status == AppointmentStatus.SCHEDULED,
+                Appointment.at > passed_after,
+                Appointment.at <= passed_before,
+                Appointment.attendance.is_(None),
+                Appointment.attendance_asked_at.is_(None),
+            )
+            .order_by(Appointment.at, Appointment.id)
+        )
+    ).all()
+
+
+async def claim_attendance_question(
+    session: AsyncSession, appointment_id: int, now: datetime
+) -> bool:
+    """Mark the attendance question asked, once."""
+    result = await session.execute(
+        update(Appointment)
+        .where(Appointment.id == appointment_id, Appointment.attendance_asked_at.is_(None))
+        .values(attendance_asked_at=now)
+    )
+    return bool(getattr(result, "rowcount", 0) == 1)

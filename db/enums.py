@@ -27,10 +27,49 @@ class Role(StrEnum):
 class ParticipantStatus(StrEnum):
     """Where a participant stands."""
 
+    IN_DETENTION = "in_detention"  # enrolled before release, no chat account linked yet
     REGISTERING = "registering"  # invite used, consent not given yet
     ACTIVE = "active"
     PAUSED = "paused"  # /stop: no automatic messages
     UNREACHABLE = "unreachable"  # blocked the bot
+
+
+class PlanDomain(StrEnum):
+    """The life domains of a plan: the check-in's five plus justice and conditions."""
+
+    HOUSING = "housing"
+    WORK = "work"
+    MONEY = "money"
+    CARE = "care"
+    PAPERWORK = "paperwork"
+    JUSTICE = "justice"
+
+
+class TaskOwner(StrEnum):
+    """Who does a plan task."""
+
+    PARTICIPANT = "participant"
+    OFFICER = "officer"
+    PARTNER = "partner"  # a partner organisation (the task names which)
+
+
+class TaskStatus(StrEnum):
+    """How far a plan task is."""
+
+    OPEN = "open"
+    DONE = "done"
+    BLOCKED = "blocked"
+    DROPPED = "dropped"
+
+
+class ReferralStatus(StrEnum):
+    """How far a referral to a partner is."""
+
+    SENT = "sent"
+    ACCEPTED = "accepted"
+    FIRST_CONTACT = "first_contact"
+    CLOSED = "closed"
+    DECLINED = "declined"
 
 
 class AlertKind(StrEnum):
@@ -45,6 +84,8 @@ class AlertKind(StrEnum):
     PAUSED = "paused"
     UNREACHABLE = "unreachable"
     SAFETY_CHECK = "safety_check"  # the bot asked directly about self-harm (and the answer)
+    TASK_OVERDUE = "task_overdue"  # a participant's plan task is overdue by some days
+    REFERRAL_STALE = "referral_stale"  # a partner made no first contact in time
 
 
 class AlertStatus(StrEnum):
@@ -78,6 +119,14 @@ class AppointmentStatus(StrEnum):
 
     SCHEDULED = "scheduled"
     CANCELLED = "cancelled"
+
+
+class Attendance(StrEnum):
+    """Whether the participant came to an appointment, as the officer records it."""
+
+    ATTENDED = "attended"
+    NO_SHOW = "no-show"
+    RESCHEDULED = "rescheduled"
 
 
 class Confirmation(StrEnum):

@@ -6,13 +6,14 @@ timestamps stay plain so the scheduler and the officer's overview can query them
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Date,
     ForeignKey,
     Index,
     Integer,
@@ -87,6 +88,12 @@ class Participant(Base):
     last_ack_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     last_safety_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     forum_topic_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    # Enrolled before release (status in_detention until the invite is used).
+    release_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    facility: Mapped[str | None] = mapped_column(EncryptedText, nullable=True)
+    # Set once each: the officer's reminder the day before release, the morning greeting.
+    release_reminded_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    release_greeted_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
 
 
 class Invite(Base):
@@ -229,6 +236,9 @@ class Appointment(Base):
     confirmation: Mapped[str] = mapped_column(String(16), default="pending")
     decline_reason: Mapped[str | None] = mapped_column(EncryptedText, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    # After its time the officer is asked whether the participant came (feeds the evaluation).
+    attendance: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    attendance_asked_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
 
 
 class Reminder(Base):
@@ -344,6 +354,93 @@ class OutboxItem(Base):
     # message, and they opened it.
     delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     read_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+
+class Partner(Base):
+    """A partner organisation the officer works with (debt counselling, a housing
+    corporation, probation); a plan task can be theirs."""
+
+    __tablename__ = "partners"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    domain: Mapped[str] = mapped_column(String(16))
+    contact: Mapped[str | None] = mapped_column(EncryptedText, nullable=True)
+    reach: Mapped[str | None] = mapped_column(EncryptedText, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class PlanTask(Base):
+    """One task of a participant's plan on one life domain: what, whose, by when, how far.
+    What a task says is encrypted: a title like "debt overview" is sensitive."""
+
+    __tablename__ = "plan_tasks"
+    __table_args__ = (Index("ix_plan_tasks_status_due", "status", "due_on"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    participant_id: Mapped[int] = mapped_column(
+        ForeignKey("participants.id", ondelete="CASCADE"), index=True
+    )
+    domain: Mapped[str] = mapped_column(String(16))
+    title: Mapped[str] = mapped_column(EncryptedText)
+    # A task of the default release checklist: shown in the reader's language by this key.
+    template: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    owner: Mapped[str] = mapped_column(String(16))
+    partner_id: Mapped[int | None] = mapped_column(
+        ForeignKey("partners.id"), nullable=True, index=True
+    )
+    due_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    notes: Mapped[str | None] = mapped_column(EncryptedText, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    done_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    # The participant's reminder the day before `due_on`, and the officer's overdue alert.
+    reminded_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    overdue_alerted_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+
+class Referral(Base):
+    """The officer connected the participant with a partner: sent, accepted, first contact,
+    then closed or declined, each step dated; the outcome and notes are encrypted."""
+
+    __tablename__ = "referrals"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    participant_id: Mapped[int] = mapped_column(
+        ForeignKey("participants.id", ondelete="CASCADE"), index=True
+    )
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16), default="sent")
+    sent_on: Mapped[date] = mapped_column(Date)
+    accepted_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    first_contact_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    ended_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    note: Mapped[str | None] = mapped_column(EncryptedText, nullable=True)
+    outcome: Mapped[str | None] = mapped_column(EncryptedText, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    # The officer's alert when the partner made no first contact in time, once.
+    stale_alerted_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+
+class Condition(Base):
+    """A special condition set by the court or probation (reporting duty, location or
+    contact ban, treatment). Shown to staff only; everything about it is encrypted, its
+    kind too: "contact ban" alone says a lot about a person."""
+
+    __tablename__ = "conditions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    participant_id: Mapped[int] = mapped_column(
+        ForeignKey("participants.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(EncryptedText)
+    text: Mapped[str] = mapped_column(EncryptedText)
+    imposed_by: Mapped[str | None] = mapped_column(EncryptedText, nullable=True)
+    starts_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    ends_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
 class Answer(Base):

@@ -29,6 +29,7 @@ from db.models import (
     Base,
     Broadcast,
     Checkin,
+    Condition,
     ConversationState,
     HelpRequest,
     InboxUpdate,
@@ -38,6 +39,8 @@ from db.models import (
     Mute,
     OutboxItem,
     Participant,
+    PlanTask,
+    Referral,
     Reminder,
     SignalContact,
 )
@@ -72,6 +75,10 @@ PERSONAL_DATA: tuple[PersonalTable, ...] = (
     PersonalTable(Reminder, None, "due_at"),  # through its appointment
     PersonalTable(Alert, "alerts", "created_at"),
     PersonalTable(Answer, "answers", "at"),
+    # The plan is kept while the participant is in the programme, then erased with them.
+    PersonalTable(PlanTask, "plan", None, export_order="created_at"),
+    PersonalTable(Referral, "referrals", None, export_order="created_at"),
+    PersonalTable(Condition, "conditions", None, export_order="created_at"),
     PersonalTable(OutboxItem, None, "created_at", purge_only=OutboxItem.status.in_(FINISHED)),
     PersonalTable(ConversationState, None, "updated_at"),
     PersonalTable(Mute, None, None),  # a staff member's choice, kept while both exist

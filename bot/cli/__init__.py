@@ -14,14 +14,17 @@ from typing import Any
 
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from bot.cli import people, plans, records, serve, setup
+from bot.cli import people, plan, plans, records, serve, setup
 from bot.cli.common import EXIT_FAILURE, EXIT_USAGE, CliError, Handler, Parser
 from bot.config import ConfigError, load_settings
 from bot.crypto import EncryptionKeyError
 from bot.services.admin import AdminError
 from bot.services.appointments import AppointmentError
 from bot.services.broadcasts import BroadcastError
+from bot.services.enrolment import EnrolmentError
 from bot.services.invites import InviteError
+from bot.services.letter import LetterError
+from bot.services.plan import PlanError
 from bot.services.privacy import PrivacyError
 
 __all__ = ["EXIT_FAILURE", "EXIT_USAGE", "build_parser", "main"]
@@ -35,6 +38,9 @@ EXPECTED_ERRORS = (
     AppointmentError,
     BroadcastError,
     PrivacyError,
+    EnrolmentError,
+    PlanError,
+    LetterError,
 )
 
 
@@ -49,7 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
         sub.set_defaults(handler=handler)
         return sub
 
-    for module in (serve, setup, people, plans, records):
+    for module in (serve, setup, people, plans, plan, records):
         module.register(commands, command)
     return parser
 

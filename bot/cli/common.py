@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import datetime, timedelta, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 from typing import Any, NoReturn
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -100,6 +100,16 @@ def local_time(value: str, flag: str, zone: tzinfo) -> datetime:
         return parse_local_time(value, zone)
     except ValueError as error:
         raise CliError(f"{flag}: {error}", EXIT_USAGE) from None
+
+
+def calendar_date(value: str, flag: str) -> date:
+    """A YYYY-MM-DD option, or a usage error naming the option."""
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise CliError(
+            f"{flag}: {value[:40]!r} is not a date like 2027-01-15", EXIT_USAGE
+        ) from None
 
 
 def text(value: str) -> str:

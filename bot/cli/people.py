@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -11,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.cli.common import (
     AddCommand,
     CliError,
+    calendar_date,
     duration,
     group,
     out,
@@ -21,8 +23,8 @@ from bot.cli.common import (
 )
 from bot.config import Settings
 from bot.runtime import Runtime
-from bot.services import admin
-from bot.services.invites import create_invite
+from bot.services import admin, enrolment
+from bot.services.invites import InviteError, create_invite
 from db import state
 from db.enums import Channel
 
@@ -116,6 +118,12 @@ def invite_create(settings: Settings, args: argparse.Namespace) -> int:
     if args.channel == Channel.SIGNAL:
         signal_link(settings)  # refuse before an invite is made
 
+    if args.participant is not None and (args.name or args.officer):
+        raise InviteError(
+            "--participant takes the name and officer from the enrolment; "
+            "leave out --name and --officer"
+        )
+
     async def work(runtime: Runtime, session: AsyncSession) -> dict[str, Any]:
         invite = await create_invite(
             session,
@@ -124,19 +132,22 @@ def invite_create(settings: Settings, args: argparse.Namespace) -> int:
             officer_telegram_id=args.officer,
             name=args.name,
             language=args.language,
+            participant_id=args.participant,
         )
         if args.channel == Channel.SIGNAL:
-            return {
+            made = {
                 "code": invite.code,
                 "link": signal_link(settings),
                 "channel": Channel.SIGNAL.value,
                 "expires_at": invite.expires_at.isoformat(),
             }
-        return {
+            return made if args.participant is None else {**made, "participant": args.participant}
+        made = {
             "code": invite.code,
             "link": invite.link(await _bot_username(settings, session)),
             "expires_at": invite.expires_at.isoformat(),
         }
+        return made if args.participant is None else {**made, "participant": args.participant}
 
     data = asyncio.run(with_database(settings, work))
     out(data, args.json, _invite_text)
@@ -150,6 +161,69 @@ def _invite_text(data: dict[str, Any]) -> str:
             f"{data['code']}; valid until {data['expires_at']}"
         )
     return f"{data['link']}\ncode {data['code']}, valid until {data['expires_at']}"
+
+
+def invite_letter(settings: Settings, args: argparse.Namespace) -> int:
+    """A new invite for an enrolled participant, printed as a one-page letter (PDF) with
+    a QR code; older unused invites for them stop working."""
+    valid_for = duration(args.expires, "--expires")
+
+    async def work(runtime: Runtime, session: AsyncSession) -> dict[str, Any]:
+        made = await enrolment.letter(
+            session,
+            args.participant,
+            now=runtime.clock.now(),
+            valid_for=valid_for,
+            zone=settings.tz,
+            bot_username=await _bot_username(settings, session),
+        )
+        try:
+            args.out.write_bytes(made.pdf)
+        except OSError as error:  # the invite is rolled back with the transaction
+            raise CliError(f"cannot write {args.out}: {error.strerror}") from None
+        return {"file": str(args.out), "link": made.link, "expires_at": made.expires_at}
+
+    data = asyncio.run(with_database(settings, work))
+    out(data, args.json, lambda d: f"letter written to {d['file']}; valid until {d['expires_at']}")
+    return 0
+
+
+def participants_enrol(settings: Settings, args: argparse.Namespace) -> int:
+    """Enrol a participant still in detention, with a release date and the default
+    release checklist as their first plan."""
+    release = calendar_date(args.release_date, "--release-date")
+
+    async def work(runtime: Runtime, session: AsyncSession) -> dict[str, Any]:
+        participant = await enrolment.enrol(
+            session,
+            name=args.name,
+            release_date=release,
+            now=runtime.clock.now(),
+            zone=settings.tz,
+            default_language=settings.default_language,
+            facility=args.facility,
+            officer_telegram_id=args.officer,
+            language=args.language,
+            checklist=not args.no_checklist,
+        )
+        return {
+            "id": participant.id,
+            "name": participant.name,
+            "status": participant.status,
+            "release_date": release.isoformat(),
+            "language": participant.language,
+        }
+
+    data = asyncio.run(with_database(settings, work))
+    out(
+        data,
+        args.json,
+        lambda d: (
+            f"enrolled participant {d['id']} (release {d['release_date']}); make their "
+            f"invite with 'oprit invite create --participant {d['id']}'"
+        ),
+    )
+    return 0
 
 
 def participants_list(settings: Settings, args: argparse.Namespace) -> int:
@@ -196,6 +270,23 @@ def register(commands: Any, command: AddCommand) -> None:
         default=Channel.TELEGRAM.value,
         help="the messenger the participant uses (signal needs OPRIT_SIGNAL_ACCOUNT)",
     )
+    create.add_argument(
+        "--participant", type=positive_int, help="for a participant enrolled before release"
+    )
+
+    letter = command(invite, "letter", invite_letter, "print an invite letter with a QR code")
+    letter.add_argument("--participant", type=positive_int, required=True)
+    letter.add_argument("--out", type=Path, required=True, metavar="FILE.pdf")
+    letter.add_argument("--expires", default="60d", help="how long it stays valid (60d)")
 
     participants = group(commands, "participants", "participants")
     command(participants, "list", participants_list, "list all participants")
+    enrol = command(participants, "enrol", participants_enrol, "enrol someone before their release")
+    enrol.add_argument("--name", required=True, type=text)
+    enrol.add_argument("--release-date", required=True, metavar="YYYY-MM-DD")
+    enrol.add_argument("--facility", type=text, help="the prison, e.g. 'PI Dordrecht'")
+    enrol.add_argument("--officer", type=positive_int, metavar="TELEGRAM_ID")
+    enrol.add_argument("--language")
+    enrol.add_argument(
+        "--no-checklist", action="store_true", help="start without the default release checklist"
+    )

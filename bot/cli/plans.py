@@ -21,7 +21,7 @@ from bot.cli.common import (
 from bot.config import Settings
 from bot.i18n import available_languages
 from bot.runtime import Runtime
-from bot.services import appointments, broadcasts
+from bot.services import appointments, attendance, broadcasts
 from db import broadcasts as broadcasts_db
 
 
@@ -62,6 +62,20 @@ def appointment_add(settings: Settings, args: argparse.Namespace) -> int:
             + (", ".join(d["reminders"]) or "(none: too soon)")
         ),
     )
+    return 0
+
+
+def appointment_attended(settings: Settings, args: argparse.Namespace) -> int:
+    """Record whether the participant came to an appointment."""
+
+    async def work(runtime: Runtime, session: AsyncSession) -> dict[str, Any]:
+        appointment = await attendance.record(
+            session, args.id, args.outcome, now=runtime.clock.now()
+        )
+        return {"id": appointment.id, "attendance": appointment.attendance}
+
+    data = asyncio.run(with_database(settings, work))
+    out(data, args.json, lambda d: f"appointment {d['id']}: {d['attendance']}")
     return 0
 
 
@@ -113,7 +127,7 @@ def broadcast_status(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def register(commands: Any, command: AddCommand) -> None:
-    """`oprit appointment add`, `oprit broadcast send|status`."""
+    """`oprit appointment add|attended`, `oprit broadcast send|status`."""
     appointment = group(commands, "appointment", "appointments")
     plan = command(appointment, "add", appointment_add, "plan an appointment with reminders")
     plan.add_argument("--participant", type=positive_int, required=True, metavar="ID")
@@ -121,6 +135,11 @@ def register(commands: Any, command: AddCommand) -> None:
     plan.add_argument("--with", dest="with_org", required=True, metavar="ORG", type=text)
     plan.add_argument("--location", type=text)
     plan.add_argument("--note", type=text)
+    attended = command(
+        appointment, "attended", appointment_attended, "record whether the participant came"
+    )
+    attended.add_argument("id", type=positive_int)
+    attended.add_argument("--outcome", required=True, help="attended, no-show or rescheduled")
 
     broadcast = group(commands, "broadcast", "broadcasts")
     send = command(broadcast, "send", broadcast_send, "send a message to participants")

@@ -15,7 +15,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import flows
 from bot.config import CheckinSchedule
 from bot.runtime import Runtime
-from bot.services import broadcasts, downtime, privacy, reminders, staff_alerts
+from bot.services import (
+    attendance,
+    broadcasts,
+    downtime,
+    enrolment,
+    plan_reminders,
+    privacy,
+    referrals,
+    reminders,
+    staff_alerts,
+)
 from db import alerts as alerts_db
 from db import cases, reports, staff_queries, state
 
@@ -121,6 +131,22 @@ async def run_broadcasts(runtime: Runtime) -> int:
     return made
 
 
+async def plan_days(runtime: Runtime) -> int:
+    """Release-day reminders and greetings, task reminders, attendance questions, and
+    alerts about overdue tasks and referrals without first contact."""
+    now = runtime.clock.now()
+    async with runtime.sessions() as session, session.begin():
+        tx = runtime.tx(session, now)
+        queued = await enrolment.release_days(tx)
+        queued += await plan_reminders.remind_due_tomorrow(tx)
+        queued += await plan_reminders.alert_overdue(tx)
+        queued += await attendance.ask_due(tx)
+        queued += await referrals.alert_stale(tx)
+    if queued:
+        runtime.wake_outbox()
+    return queued
+
+
 async def daily_purge(runtime: Runtime) -> bool:
     """Apply the retention period once a day (at the first tick after 03:00 local time)."""
     now = runtime.clock.now()
@@ -157,4 +183,5 @@ async def tick(runtime: Runtime) -> None:
     await run_broadcasts(runtime)
     await escalate_alerts(runtime)
     await send_prompts(runtime)
+    await plan_days(runtime)
     await daily_purge(runtime)

@@ -76,7 +76,7 @@ async def choose(ctx: FlowContext, choice: ChoiceId) -> list[Reply]:
             prompt = _danger_line() + "\n" + prompt
         return [Reply(prompt, _send_buttons(state.token))]
     if step == "send" and state.step == "describe":
-        return await _submit(ctx, data)
+        return await submit(ctx, data)
     if state.step == "describe" and step == "domain":
         return [Reply(_("Already noted. 👍"))]
     return [guide.stale_button_reply()]
@@ -105,7 +105,9 @@ async def describe(ctx: FlowContext, event: InboundEvent) -> list[Reply] | None:
     return [Reply(_("Got it. Add more, or tap Send."), _send_buttons(state.token))]
 
 
-async def _submit(ctx: FlowContext, data: dict[str, Any]) -> list[Reply]:
+async def submit(ctx: FlowContext, data: dict[str, Any]) -> list[Reply]:
+    """Store the request (`domain`, `text`, `media`) and alert the officer; also used by
+    *I need help with this* under a plan task."""
     participant = ctx.participant
     assert participant is not None
     if not data.get("text") and not data.get("media"):

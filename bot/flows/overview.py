@@ -10,8 +10,16 @@ from bot.conversation import outbox
 from bot.conversation.choices import ChoiceId, choice_id, new_token
 from bot.conversation.flow import Audience, Command, Flow, FlowContext
 from bot.conversation.replies import Choice, Reply
-from bot.i18n import _, clock_time, current_language, language_name, ngettext, timestamp
-from bot.services import staff_alerts
+from bot.i18n import (
+    _,
+    clock_time,
+    current_language,
+    day_label,
+    language_name,
+    ngettext,
+    timestamp,
+)
+from bot.services import conditions, plan, staff_alerts
 from bot.services.access import not_allowed, officer_scope
 from bot.services.invites import create_invite
 from bot.services.labels import (
@@ -23,9 +31,11 @@ from bot.services.labels import (
     mood_label,
     participant_status_label,
     severity_label,
+    task_status_label,
 )
 from bot.text import clean, display_name
 from db import audit, cases, mutes, reports
+from db import plans as plans_db
 from db.enums import AlertStatus, CheckinStatus, Direction, Role
 from db.models import Alert, HelpRequest, Participant, Staff
 
@@ -260,6 +270,53 @@ def _excerpt(text: str) -> str:
     return line if len(line) <= CASE_EXCERPT else line[:CASE_EXCERPT] + "…"
 
 
+async def staff_plan(ctx: FlowContext, args: str) -> list[Reply]:
+    """/plan NAME_OR_ID: one participant's whole plan, per domain (audited)."""
+    staff = ctx.staff
+    assert staff is not None
+    query = clean(args).strip()[:100]
+    if not query:
+        return [Reply(_("Use: /plan NAME or /plan NUMBER"))]
+    found = await cases.find_participants(ctx.session, query.lstrip("#"), officer_scope(staff))
+    if not found:
+        return [not_allowed()]
+    if len(found) > 1:
+        names = "\n".join(f"#{p.id} {p.name}" for p in found)
+        return [Reply(_("Several people match. Use the number:") + "\n" + names)]
+    participant = found[0]
+    audit.add(
+        ctx.session,
+        "plan_viewed",
+        actor="staff",
+        actor_telegram_id=staff.telegram_id,
+        participant_id=participant.id,
+        at=ctx.now,
+    )
+    lines = [_("📋 Plan of {name}").format(name=participant.name)]
+    if participant.release_date is not None:
+        lines.append(_("Release date: {date}").format(date=day_label(participant.release_date)))
+    tasks = await plans_db.tasks_of(ctx.session, participant.id)
+    owners = {
+        "participant": _("participant"),
+        # Translators: the owner of a plan task: the officer (you)
+        "officer": _("officer"),
+        "partner": _("partner"),
+    }
+    for task in tasks:
+        due = f" · {day_label(task.due_on)}" if task.due_on else ""
+        lines.append(
+            f"#{task.id} {domain_label(task.domain)}: {plan.title_of(task)} · "
+            f"{owners.get(task.owner, task.owner)}{due} · {task_status_label(task.status)}"
+        )
+    if not tasks:
+        lines.append(_("No tasks in the plan yet."))
+    lines += [
+        conditions.condition_line(c)
+        for c in await plans_db.conditions_of(ctx.session, participant.id)
+    ]
+    return [Reply("\n".join(lines), about=participant.id)]
+
+
 async def mute(ctx: FlowContext, args: str) -> list[Reply]:
     """/mute NAME_OR_ID: stop (or, again, restart) copies of a participant's everyday
     messages for this staff member; flagged messages and alerts always come."""
@@ -334,6 +391,7 @@ FLOW = Flow(
         Command("case", lambda: _("One participant's conversation and timeline"), start=case),
         Command("handled", lambda: _("Open alerts"), start=open_alerts),
         Command("mute", lambda: _("No copies of someone's everyday messages"), start=mute),
+        Command("plan", lambda: _("One participant's plan"), start=staff_plan),
         # Dutch names (shown in Dutch staff menus; every name works for everyone)
         Command("dossier", start=case),
         Command("open", start=open_alerts),

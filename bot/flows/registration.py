@@ -19,6 +19,7 @@ from bot.conversation.flow import Audience, Command, Flow, FlowContext
 from bot.conversation.replies import Choice, Keyboard, Reply
 from bot.flows import guide
 from bot.i18n import _, available_languages, language_name, normalise_language, set_language
+from bot.services import enrolment
 from bot.services.invites import hash_code
 from bot.text import clean, display_name
 from db import audit, people
@@ -104,8 +105,11 @@ async def start(ctx: FlowContext, args: str) -> list[Reply]:
     if not code:
         return [unregistered_reply()]
     invite = await people.invite_by_code_hash(session, hash_code(clean(code)[:200]))
-    if invite is None or invite.used_at is not None or invite.expires_at <= now:
-        reason = "unknown" if invite is None else "used" if invite.used_at else "expired"
+    enrolled = await _enrolled(session, invite.participant_id if invite else None)
+    # An invite for an enrolled participant works only while their record waits for it.
+    taken = invite is not None and invite.participant_id is not None and enrolled is None
+    if invite is None or invite.used_at is not None or taken or invite.expires_at <= now:
+        reason = "unknown" if invite is None else "used" if invite.used_at or taken else "expired"
         audit.add(
             session,
             "invite_failed",
@@ -114,7 +118,7 @@ async def start(ctx: FlowContext, args: str) -> list[Reply]:
             detail={"reason": reason},
             at=now,
         )
-        if invite is not None and invite.used_at is None:
+        if reason == "expired":
             message = _("This invite link has expired. Please ask your officer for a new one.")
         else:
             message = _(
@@ -126,17 +130,21 @@ async def start(ctx: FlowContext, args: str) -> list[Reply]:
         event.sender_language, ctx.settings.default_language
     )
     telegram = event.channel == Channel.TELEGRAM
-    participant = Participant(
-        telegram_id=sender if telegram else None,
-        channel=event.channel,
-        address=None if telegram else str(sender),
-        name=display_name(invite.name or event.sender_name),
-        language=language,
-        status=ParticipantStatus.REGISTERING,
-        officer_id=invite.officer_id,
-        created_at=now,
-    )
-    session.add(participant)
+    participant = enrolled
+    if participant is None:
+        participant = Participant(
+            name=display_name(invite.name or event.sender_name),
+            officer_id=invite.officer_id,
+            created_at=now,
+        )
+        session.add(participant)
+    # An enrolled participant (bot.services.enrolment) keeps their record and plan; the
+    # chat account is linked to it here.
+    participant.telegram_id = sender if telegram else None
+    participant.channel = event.channel
+    participant.address = None if telegram else str(sender)
+    participant.language = language
+    participant.status = ParticipantStatus.REGISTERING
     await session.flush()
     if not await people.claim_invite(session, invite.id, participant.id, now):
         raise RuntimeError("invite claimed concurrently")
@@ -161,6 +169,16 @@ async def start(ctx: FlowContext, args: str) -> list[Reply]:
             language_choices(token),
         )
     ]
+
+
+async def _enrolled(session: AsyncSession, participant_id: int | None) -> Participant | None:
+    """The record an invite was made for, while it still waits for its chat account."""
+    if participant_id is None:
+        return None
+    participant = await people.participant_by_id(session, participant_id)
+    if participant is None or participant.status != ParticipantStatus.IN_DETENTION:
+        return None
+    return participant
 
 
 async def _returning(ctx: FlowContext, participant: Participant) -> list[Reply]:
@@ -219,7 +237,8 @@ async def choose(ctx: FlowContext, choice: ChoiceId) -> list[Reply]:
             participant_id=participant.id,
             at=now,
         )
-        return [welcome_done_reply()]
+        overview = await enrolment.welcome_overview(ctx.tx, participant)
+        return [welcome_done_reply(), *([overview] if overview else [])]
     if value == "later":
         return [
             Reply(

@@ -16,10 +16,24 @@ from sqlalchemy import inspect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.conversation import outbox
+from bot.services.conditions import condition_dict
 from bot.services.labels import help_reference
+from bot.services.plan import task_dict
+from bot.services.referrals import referral_dict
 from db import people
 from db.enums import Direction
-from db.models import Alert, Appointment, Base, Checkin, HelpRequest, Message, Participant
+from db.models import (
+    Alert,
+    Appointment,
+    Base,
+    Checkin,
+    Condition,
+    HelpRequest,
+    Message,
+    Participant,
+    PlanTask,
+    Referral,
+)
 from db.personal_data import exported, rows_of
 
 INTERNAL_COLUMNS = ("id", "participant_id", "lookup")
@@ -39,6 +53,8 @@ def _participant(p: Participant) -> dict[str, Any]:
         "consent_at": _iso(p.consent_at),
         "created_at": _iso(p.created_at),
         "last_checkin_at": _iso(p.last_checkin_at),
+        "release_date": p.release_date.isoformat() if p.release_date else None,
+        "facility": p.facility,
     }
 
 
@@ -88,6 +104,7 @@ def _appointment(a: Appointment) -> dict[str, Any]:
         "status": a.status,
         "confirmation": a.confirmation,
         "decline_reason": a.decline_reason,
+        "attendance": a.attendance,
     }
 
 
@@ -120,6 +137,9 @@ SHAPES: dict[type[Base], Shape] = {
     HelpRequest: _help_request,
     Appointment: _appointment,
     Alert: _alert,
+    PlanTask: task_dict,
+    Referral: referral_dict,
+    Condition: condition_dict,
 }
 
 

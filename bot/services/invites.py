@@ -16,7 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.i18n import available_languages
 from bot.text import display_name
 from db import audit, people
-from db.enums import Role
+from db import plans as plans_db
+from db.enums import ParticipantStatus, Role
 from db.models import Invite
 
 CODE_BYTES = 10  # 80 bits
@@ -52,10 +53,26 @@ async def create_invite(
     name: str | None = None,
     language: str | None = None,
     created_by: int | None = None,
+    participant_id: int | None = None,
 ) -> NewInvite:
-    """Make a single-use invite code and its deep link."""
+    """Make a single-use invite code and its deep link. With `participant_id` the invite
+    is for a participant enrolled before release: their name, language and officer come
+    from that record, /start links the chat account to it, and older unused invites for
+    them stop working."""
     if valid_for <= timedelta(0):
         raise InviteError("the expiry must be in the future")
+    enrolled = None
+    if participant_id is not None:
+        enrolled = await people.participant_by_id(session, participant_id)
+        if enrolled is None:
+            raise InviteError(f"no participant with id {participant_id}")
+        if enrolled.status != ParticipantStatus.IN_DETENTION:
+            raise InviteError(
+                f"participant {participant_id} has already signed up in the chat; "
+                "an invite is only for someone who has not"
+            )
+        name, language = enrolled.name, language or enrolled.language
+        officer_telegram_id = None
     if language is not None and language not in available_languages():
         raise InviteError(
             f"unknown language {language!r}; use one of {', '.join(available_languages())}"
@@ -66,6 +83,9 @@ async def create_invite(
         if officer is None or officer.role != Role.OFFICER:
             raise InviteError(f"no officer with Telegram id {officer_telegram_id}")
         officer_id = officer.id
+    if enrolled is not None:
+        officer_id = enrolled.officer_id
+        await plans_db.retire_open_invites(session, enrolled.id, now)
     code = secrets.token_urlsafe(CODE_BYTES)
     invite = Invite(
         code_hash=hash_code(code),
@@ -74,6 +94,7 @@ async def create_invite(
         officer_id=officer_id,
         created_at=now,
         expires_at=now + valid_for,
+        participant_id=participant_id,
     )
     session.add(invite)
     await session.flush()
@@ -82,6 +103,7 @@ async def create_invite(
         "invite_created",
         actor="staff" if created_by else "cli",
         actor_telegram_id=created_by,
+        participant_id=participant_id,
         detail={"invite_id": invite.id},
         at=now,
     )

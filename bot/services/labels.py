@@ -104,6 +104,8 @@ def participant_status_label(status: str) -> str:
     return {
         # Translators: participant status: used the invite, has not agreed to the terms yet
         "registering": _("signing up"),
+        # Translators: participant status: enrolled while still in prison, not in the chat yet
+        "in_detention": _("in detention"),
         "active": _("active"),
         # Translators: participant status: paused automatic messages with /stop
         "paused": _("paused"),
@@ -129,3 +131,29 @@ def confirmation_label(confirmation: str) -> str:
         "confirmed": _("will be there"),
         "declined": _("cannot make it"),
     }.get(confirmation, confirmation)
+
+
+def task_status_label(status: str) -> str:
+    """A plan task's status as a person reads it."""
+    return {
+        # Translators: plan task status: still to do
+        "open": _("to do"),
+        "done": _("done"),
+        # Translators: plan task status: stuck, something is in the way
+        "blocked": _("stuck"),
+        # Translators: plan task status: no longer needed
+        "dropped": _("dropped"),
+    }.get(status, status)
+
+
+def referral_status_label(status: str) -> str:
+    """A referral's status as a person reads it."""
+    return {
+        # Translators: referral status: the officer sent the referral to the organisation
+        "sent": _("sent"),
+        "accepted": _("accepted"),
+        # Translators: referral status: the organisation has contacted the participant
+        "first_contact": _("first contact made"),
+        "closed": _("closed"),
+        "declined": _("declined"),
+    }.get(status, status)

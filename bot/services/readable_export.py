@@ -8,6 +8,7 @@ from datetime import datetime, tzinfo
 from typing import Any
 
 from bot.i18n import _, language_name, ngettext, timestamp
+from bot.services.conditions import kind_label
 from bot.services.labels import (
     alert_status_label,
     category_label,
@@ -15,8 +16,11 @@ from bot.services.labels import (
     domain_label,
     help_status_label,
     mood_label,
+    referral_status_label,
     status_label,
+    task_status_label,
 )
+from bot.services.plan import template_title
 
 MAX_LINE = 500  # a very long message is cut in the overview (the JSON has it whole)
 
@@ -91,6 +95,29 @@ def _alerts(rows: list[dict[str, Any]], zone: tzinfo) -> list[str]:
     return lines
 
 
+def _plan(rows: list[dict[str, Any]]) -> list[str]:
+    lines = []
+    for row in rows:
+        template = row.get("template")
+        title = template_title(str(template)) if template else _short(row.get("title"))
+        due = f" · {row['due']}" if row.get("due") else ""
+        status = task_status_label(str(row.get("status")))
+        lines.append(f"{domain_label(str(row.get('domain')))}: {title}{due} ({status})")
+    return lines
+
+
+def _referrals(rows: list[dict[str, Any]]) -> list[str]:
+    return [
+        f"{row.get('sent_on') or '—'} · {referral_status_label(str(row.get('status')))}"
+        + (f": {_short(row.get('outcome'))}" if row.get("outcome") else "")
+        for row in rows
+    ]
+
+
+def _conditions(rows: list[dict[str, Any]]) -> list[str]:
+    return [f"{kind_label(str(row.get('kind')))}: {_short(row.get('text'))}" for row in rows]
+
+
 def as_text(document: dict[str, Any], zone: tzinfo, now: datetime) -> str:
     """The export as plain text in the current language."""
     person = document.get("participant") or {}
@@ -108,6 +135,13 @@ def as_text(document: dict[str, Any], zone: tzinfo, now: datetime) -> str:
         (_("Check-ins"), _checkins(document.get("checkins") or [], zone)),
         (_("Help requests"), _help_requests(document.get("help_requests") or [], zone)),
         (_("Appointments"), _appointments(document.get("appointments") or [], zone)),
+        (_("Your plan"), _plan(document.get("plan") or [])),
+        # Translators: section of the participant's data export: organisations that help them
+        (_("Referrals to partners"), _referrals(document.get("referrals") or [])),
+        (
+            _("Conditions from the court or probation"),
+            _conditions(document.get("conditions") or []),
+        ),
         (_("What your officer was told"), _alerts(document.get("alerts") or [], zone)),
     )
     for title, rows in sections:

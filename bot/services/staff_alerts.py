@@ -78,6 +78,13 @@ def _reason(alert: Alert, request: HelpRequest | None) -> str:
         return safety_check_reason((alert.categories or ["asked"])[0])
     if alert.kind == "checkin":
         return checkin_picture(alert.categories or [])
+    if alert.kind == AlertKind.TASK_OVERDUE:
+        domain = (alert.categories or [""])[0]
+        # Translators: an officer's alert; the task's title follows below it
+        return _("A plan task is overdue ({domain}):").format(domain=domain_label(domain))
+    if alert.kind == AlertKind.REFERRAL_STALE:
+        # Translators: an officer's alert; the partner organisation's name follows below it
+        return _("No first contact from the partner 10 working days after the referral:")
     if alert.kind in ("cant_make_it", "no_confirmation"):
         # The alert keeps with whom and when the appointment was; the reason the participant
         # gave is its excerpt (shown below). Imported here: that module uses this one.

@@ -41,7 +41,7 @@ def test_participant_registers_with_an_invite(api: FakeBotApi, tmp_path: Path) -
         sam.wait_reply(containing="agree")
         sam.press("Agree")
         sam.wait_reply(containing="all set")
-        assert len(sam.keyboard()) == 4
+        assert len(sam.keyboard()) == 5  # check-in, help, appointments, plan, language
         sam.send("hello, is this working?")
         sam.wait_reply(containing="saved")
 

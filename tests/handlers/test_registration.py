@@ -45,7 +45,7 @@ async def test_sign_up_with_buttons(harness: Harness) -> None:
     sam.press("Agree")
     await harness.pump()
     assert "all set" in sam.last_reply()
-    assert len(sam.keyboard()) == 4
+    assert len(sam.keyboard()) == 5  # check-in, help, appointments, plan, language
     async with harness.runtime.sessions() as session:
         participant = (await session.scalars(select(Participant))).one()
     assert participant.status == "active"

@@ -36,3 +36,25 @@ def test_an_empty_record_says_nothing_was_saved() -> None:
     with use_language("en"):
         rendered = as_text({}, ZONE, NOW)
     assert "Your messages and our answers (0)" in rendered and "Nothing." in rendered
+
+
+def test_the_plan_referrals_and_conditions_are_readable() -> None:
+    document = {
+        "plan": [
+            {
+                "domain": "care",
+                "template": "gp",
+                "title": "x",
+                "due": "2027-02-14",
+                "status": "open",
+            },
+            {"domain": "money", "template": None, "title": "\u202eevil", "status": "blocked"},
+        ],
+        "referrals": [{"sent_on": "2026-12-03", "status": "first_contact", "outcome": None}],
+        "conditions": [{"kind": "contact_ban", "text": "Geen contact met X"}],
+    }
+    with use_language("en"):
+        rendered = as_text(document, ZONE, NOW)
+    assert "Register with a GP (family doctor) · 2027-02-14 (to do)" in rendered
+    assert "2026-12-03 · first contact made" in rendered
+    assert "Contact ban: Geen contact met X" in rendered

@@ -1,0 +1,214 @@
+"""Queries about the plan: tasks, partners, and the participants whose release is near."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+
+from sqlalchemy import case, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.enums import ParticipantStatus, ReferralStatus, TaskOwner, TaskStatus
+from db.models import Condition, Invite, Participant, Partner, PlanTask, Referral
+
+# Statuses a task can still move from (a blocked task is still the participant's worry).
+UNFINISHED = (TaskStatus.OPEN, TaskStatus.BLOCKED)
+
+
+async def tasks_of(session: AsyncSession, participant_id: int) -> Sequence[PlanTask]:
+    """A participant's whole plan: by domain, then the earliest due first (no date last)."""
+    return (
+        await session.scalars(
+            select(PlanTask)
+            .where(PlanTask.participant_id == participant_id)
+            .order_by(
+                PlanTask.domain,
+                case((PlanTask.due_on.is_(None), 1), else_=0),
+                PlanTask.due_on,
+                PlanTask.id,
+            )
+        )
+    ).all()
+
+
+async def open_tasks_for_participant(
+    session: AsyncSession, participant_id: int
+) -> Sequence[PlanTask]:
+    """The unfinished tasks the participant does themselves, due first (no date last)."""
+    return (
+        await session.scalars(
+            select(PlanTask)
+            .where(
+                PlanTask.participant_id == participant_id,
+                PlanTask.owner == TaskOwner.PARTICIPANT,
+                PlanTask.status.in_(UNFINISHED),
+            )
+            .order_by(case((PlanTask.due_on.is_(None), 1), else_=0), PlanTask.due_on, PlanTask.id)
+        )
+    ).all()
+
+
+async def task_by_id(session: AsyncSession, task_id: int) -> PlanTask | None:
+    """One task."""
+    return await session.get(PlanTask, task_id)
+
+
+async def partner_by_id(session: AsyncSession, partner_id: int) -> Partner | None:
+    """One partner organisation."""
+    return await session.get(Partner, partner_id)
+
+
+async def all_partners(session: AsyncSession) -> Sequence[Partner]:
+    """The partner directory, by name."""
+    return (await session.scalars(select(Partner).order_by(Partner.name, Partner.id))).all()
+
+
+async def retire_open_invites(session: AsyncSession, participant_id: int, now: datetime) -> None:
+    """A new invite for an enrolled participant makes their older unused ones expire: only
+    the newest letter works."""
+    await session.execute(
+        update(Invite)
+        .where(
+            Invite.participant_id == participant_id,
+            Invite.used_at.is_(None),
+            Invite.expires_at > now,
+        )
+        .values(expires_at=now)
+    )
+
+
+async def released_on(session: AsyncSession, day: date) -> Sequence[Participant]:
+    """Participants whose release date is `day`."""
+    return (
+        await session.scalars(
+            select(Participant).where(Participant.release_date == day).order_by(Participant.id)
+        )
+    ).all()
+
+
+async def claim_release_reminder(session: AsyncSession, participant_id: int, now: datetime) -> bool:
+    """Mark the officer's day-before reminder sent, once: False when it already was."""
+    result = await session.execute(
+        update(Participant)
+        .where(Participant.id == participant_id, Participant.release_reminded_at.is_(None))
+        .values(release_reminded_at=now)
+    )
+    return bool(getattr(result, "rowcount", 0) == 1)
+
+
+async def claim_release_greeting(session: AsyncSession, participant_id: int, now: datetime) -> bool:
+    """Mark the participant's release-morning greeting sent, once."""
+    result = await session.execute(
+        update(Participant)
+        .where(
+            Participant.id == participant_id,
+            Participant.release_greeted_at.is_(None),
+            Participant.status == ParticipantStatus.ACTIVE,
+        )
+        .values(release_greeted_at=now)
+    )
+    return bool(getattr(result, "rowcount", 0) == 1)
+
+
+async def participant_tasks_due_on(session: AsyncSession, day: date) -> Sequence[PlanTask]:
+    """Open tasks of participants themselves, due on `day`, not reminded yet."""
+    return (
+        await session.scalars(
+            select(PlanTask)
+            .where(
+                PlanTask.status == TaskStatus.OPEN,
+                PlanTask.due_on == day,
+                PlanTask.owner == TaskOwner.PARTICIPANT,
+                PlanTask.reminded_at.is_(None),
+            )
+            .order_by(PlanTask.id)
+        )
+    ).all()
+
+
+async def participant_tasks_overdue(session: AsyncSession, due_by: date) -> Sequence[PlanTask]:
+    """Open tasks of participants themselves due on or before `due_by`, not alerted yet."""
+    return (
+        await session.scalars(
+            select(PlanTask)
+            .where(
+                PlanTask.status == TaskStatus.OPEN,
+                PlanTask.due_on <= due_by,
+                PlanTask.owner == TaskOwner.PARTICIPANT,
+                PlanTask.overdue_alerted_at.is_(None),
+            )
+            .order_by(PlanTask.id)
+        )
+    ).all()
+
+
+async def claim_task_reminder(session: AsyncSession, task_id: int, now: datetime) -> bool:
+    """Mark a task's reminder sent, once."""
+    result = await session.execute(
+        update(PlanTask)
+        .where(PlanTask.id == task_id, PlanTask.reminded_at.is_(None))
+        .values(reminded_at=now)
+    )
+    return bool(getattr(result, "rowcount", 0) == 1)
+
+
+async def claim_overdue_alert(session: AsyncSession, task_id: int, now: datetime) -> bool:
+    """Mark a task's overdue alert raised, once."""
+    result = await session.execute(
+        update(PlanTask)
+        .where(PlanTask.id == task_id, PlanTask.overdue_alerted_at.is_(None))
+        .values(overdue_alerted_at=now)
+    )
+    return bool(getattr(result, "rowcount", 0) == 1)
+
+
+# Referrals still waiting on the partner's first contact.
+WAITING = (ReferralStatus.SENT, ReferralStatus.ACCEPTED)
+
+
+async def referrals(
+    session: AsyncSession, participant_id: int | None, waiting_only: bool
+) -> Sequence[Referral]:
+    """Referrals (of one participant, or all), oldest sent first."""
+    statement = select(Referral).order_by(Referral.sent_on, Referral.id)
+    if participant_id is not None:
+        statement = statement.where(Referral.participant_id == participant_id)
+    if waiting_only:
+        statement = statement.where(Referral.status.in_(WAITING))
+    return (await session.scalars(statement)).all()
+
+
+async def stale_referrals(session: AsyncSession, sent_by: date) -> Sequence[Referral]:
+    """Referrals sent on or before `sent_by`, still without first contact, not alerted."""
+    return (
+        await session.scalars(
+            select(Referral)
+            .where(
+                Referral.status.in_(WAITING),
+                Referral.sent_on <= sent_by,
+                Referral.stale_alerted_at.is_(None),
+            )
+            .order_by(Referral.id)
+        )
+    ).all()
+
+
+async def claim_stale_alert(session: AsyncSession, referral_id: int, now: datetime) -> bool:
+    """Mark a referral's no-first-contact alert raised, once."""
+    result = await session.execute(
+        update(Referral)
+        .where(Referral.id == referral_id, Referral.stale_alerted_at.is_(None))
+        .values(stale_alerted_at=now)
+    )
+    return bool(getattr(result, "rowcount", 0) == 1)
+
+
+async def conditions_of(session: AsyncSession, participant_id: int) -> Sequence[Condition]:
+    """A participant's special conditions, in the order they were recorded."""
+    return (
+        await session.scalars(
+            select(Condition)
+            .where(Condition.participant_id == participant_id)
+            .order_by(Condition.id)
+        )
+    ).all()
