@@ -111,7 +111,7 @@ def test_the_installed_wheel_runs_without_the_source(api: FakeBotApi, tmp_path: 
     with running_bot(env, workdir, command=command) as process:
         sam = TelegramUser(api, 7_100_001, first_name="Sam", language_code="nl")
         sam.send(f"/start {invite['code']}")
-        sam.wait_reply(containing="Oprit")
+        sam.wait_reply(containing="Oprit", timeout=30)  # includes the start of a cold venv
         sam.press("Türkçe")
         sam.wait_reply()
         sam.press("Kabul ediyorum")  # the Turkish catalog, compiled into the wheel
