@@ -6,13 +6,27 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format catalogs extract bench clean triage-model triage-speed
+.PHONY: run test lint format catalogs extract bench clean triage-model triage-speed lock
 
-$(STAMP): pyproject.toml
+# The exact, hash-checked versions that were tested (`make lock` writes them), then Oprit
+# itself from the checkout.
+$(STAMP): pyproject.toml requirements-dev.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements-dev.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
+
+# Refresh the lock files after changing dependencies in pyproject.toml: keeps every other
+# pin as it is; `make lock UPGRADE=1` moves everything to the newest allowed versions.
+# requirements.lock is what a server or the container installs, requirements-dev.lock
+# (the same versions plus the tools) what `make` installs.
+LOCK_COMPILE = $(BIN)/uv pip compile pyproject.toml --quiet --universal --python-version 3.11 \
+	--generate-hashes --custom-compile-command 'make lock' $(if $(UPGRADE),--upgrade)
+lock: $(STAMP)
+	$(BIN)/python -m pip install --quiet 'uv>=0.9,<1'
+	$(LOCK_COMPILE) --output-file requirements.lock
+	$(LOCK_COMPILE) --extra dev --constraint requirements.lock --output-file requirements-dev.lock
 
 catalogs: $(STAMP)
 	$(BIN)/pybabel compile --domain=messages --directory=locales >/dev/null

@@ -254,9 +254,16 @@ class Settings(BaseSettings):
         return Path("data")
 
 
+# Container secrets (compose `secrets:`): a file per setting, named like the variable
+# (`/run/secrets/oprit_bot_token`). The environment and `.env` win over these files.
+SECRETS_DIR = Path("/run/secrets")
+
+
 def load_settings() -> Settings:
     """Read the settings, turning pydantic's report into one sentence per bad variable."""
     try:
+        if SECRETS_DIR.is_dir():
+            return Settings(_secrets_dir=SECRETS_DIR)  # type: ignore[call-arg]
         return Settings()
     except ValidationError as error:
         problems = []

@@ -1,4 +1,7 @@
-"""Translations (gettext catalogs under locales/) and locale-aware dates through Babel.
+"""Translations (gettext catalogs) and locale-aware dates through Babel.
+
+The catalogs are the package's `bot/locales/` in an installed wheel (compiled while the
+wheel is built, see setup.py) and the checkout's top-level `locales/` otherwise.
 
 The language of the person being answered is held in a context variable, set once per
 update; `_()` and `ngettext()` read it. Officer alerts switch to the officer's language
@@ -14,6 +17,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import date, datetime, tzinfo
 from functools import cache
+from importlib import resources
 from pathlib import Path
 
 from babel import Locale
@@ -21,8 +25,20 @@ from babel.dates import format_date, format_skeleton, format_time
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
-LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
 DOMAIN = "messages"
+
+
+def _locales_dir() -> Path:
+    """The catalogs shipped in the wheel, else the source checkout's `locales/`.
+
+    pip installs wheels unpacked, so the packaged folder is a real directory."""
+    packaged = resources.files("bot").joinpath("locales")
+    if isinstance(packaged, Path) and packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parent.parent / "locales"
+
+
+LOCALES_DIR = _locales_dir()
 FALLBACK_LANGUAGE = "nl"
 
 _language: ContextVar[str] = ContextVar("oprit_language", default=FALLBACK_LANGUAGE)
@@ -32,21 +48,24 @@ _language: ContextVar[str] = ContextVar("oprit_language", default=FALLBACK_LANGU
 def available_languages() -> tuple[str, ...]:
     """Languages with a catalog, the fallback language first."""
     found = sorted(
-        path.parent.parent.name for path in LOCALES_DIR.glob(f"*/LC_MESSAGES/{DOMAIN}.po")
+        {path.parent.parent.name for path in LOCALES_DIR.glob(f"*/LC_MESSAGES/{DOMAIN}.[mp]o")}
     )
     return tuple(sorted(found, key=lambda lang: lang != FALLBACK_LANGUAGE))
 
 
 @cache
 def translations(language: str) -> gettext.NullTranslations:
-    """The compiled catalog; compiled in memory when the .mo is missing or stale."""
+    """The compiled catalog; compiled in memory when the .mo is missing or older than the
+    .po (a checkout after `git pull`). A wheel holds only the .mo files."""
     folder = LOCALES_DIR / language / "LC_MESSAGES"
     po_file, mo_file = folder / f"{DOMAIN}.po", folder / f"{DOMAIN}.mo"
-    if not po_file.exists():
-        return gettext.NullTranslations()
-    if mo_file.exists() and mo_file.stat().st_mtime >= po_file.stat().st_mtime:
+    if mo_file.exists() and (
+        not po_file.exists() or mo_file.stat().st_mtime >= po_file.stat().st_mtime
+    ):
         with mo_file.open("rb") as handle:
             return gettext.GNUTranslations(handle)
+    if not po_file.exists():
+        return gettext.NullTranslations()
     with po_file.open("rb") as handle:
         catalog = read_po(handle, locale=language)
     buffer = io.BytesIO()

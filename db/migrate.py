@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
@@ -11,14 +9,16 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+# Alembic's package-resource form: found through importlib.resources, in a checkout and in
+# an installed wheel alike.
+MIGRATIONS = "db:migrations"
 
 
 def alembic_config(connection: Connection | None = None, keyring: object = None) -> Config:
     """A Config pointing at our migrations; with a connection, env.py reuses it, and a
     keyring lets a data migration encrypt what it moves."""
     config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("script_location", MIGRATIONS)
     config.attributes["connection"] = connection
     config.attributes["keyring"] = keyring
     return config

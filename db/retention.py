@@ -100,9 +100,16 @@ async def staff_copies(
     return [(int(chat), int(message)) for chat, message in rows.all() if message is not None]
 
 
-async def purge_before(session: AsyncSession, cutoff: datetime) -> dict[str, int]:
+def purged_tables() -> int:
+    """How many tables `purge_before` goes through (for a progress bar)."""
+    return sum(1 for table in (*PERSONAL_DATA, *OTHER_PURGED) if table.purged_by is not None)
+
+
+async def purge_before(
+    session: AsyncSession, cutoff: datetime, table_done: Callable[[int], object] | None = None
+) -> dict[str, int]:
     """Delete what is older than `cutoff` in every table the retention period applies to;
-    returns rows per table."""
+    returns rows per table. `table_done(1)` is called after each table."""
     counts = {}
     for table in (*PERSONAL_DATA, *OTHER_PURGED):
         if table.purged_by is None:
@@ -112,7 +119,16 @@ async def purge_before(session: AsyncSession, cutoff: datetime) -> dict[str, int
             statement = statement.where(table.purge_only)
         result = await session.execute(statement)
         counts[table.model.__tablename__] = int(getattr(result, "rowcount", 0))
+        if table_done is not None:
+            table_done(1)
     return counts
+
+
+async def count_tokens(session: AsyncSession, table: str, column: str) -> int:
+    """How many rows of an encrypted column hold a token."""
+    model = Base.metadata.tables[table]
+    query = select(func.count()).select_from(model).where(model.c[column].is_not(None))
+    return int((await session.execute(query)).scalar_one())
 
 
 async def raw_tokens(

@@ -43,9 +43,13 @@ def chromium_path() -> str | None:
     return None
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def chromium() -> Iterator[Any]:
-    """One headless Chromium per test process; skips with the reason when none exists."""
+    """A headless Chromium per test; skips with the reason when none exists.
+
+    Per test, not per session: Playwright's sync API keeps its event loop running in the
+    main thread while it is started, and every async test after it in that process would
+    fail with "Runner.run() cannot be called from a running event loop"."""
     executable = chromium_path()
     if executable is None:
         pytest.skip("no chromium on PATH: `apt-get install chromium` (bash .ci/run does this)")

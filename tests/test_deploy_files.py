@@ -862,12 +862,18 @@ def test_guide_metrics_exist() -> None:
     assert all(f"`{rule['alert']}`" in section for rule in alert_rules())
 
 
-def test_guide_installs_the_checkout_editable() -> None:
-    """A plain `pip install` leaves locales/ behind, and Oprit then refuses to start."""
+def test_guide_installs_the_locked_versions_and_the_wheel() -> None:
+    """The hash-checked lock, then Oprit itself as a wheel (translations and migrations
+    inside), never an editable checkout on a server."""
     installs = [line for line in code_lines() if re.search(r"pip\"? install", line)]
     assert installs
     for line in installs:
-        assert "--upgrade pip" in line or " -e " in line, line
+        assert (
+            "--upgrade pip" in line
+            or '--require-hashes -r "$RELEASE/requirements.lock"' in line
+            or '--no-deps "$RELEASE"' in line
+        ), line
+        assert " -e " not in line, line
 
 
 def test_no_secrets_or_real_hosts() -> None:

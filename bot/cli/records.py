@@ -23,11 +23,12 @@ from bot.cli.common import (
     table,
     with_database,
 )
+from bot.cli.progress import progress
 from bot.config import Settings
 from bot.runtime import Runtime
 from bot.services import admin, export, privacy
 from bot.timeparse import parse_duration, parse_local_time
-from db import audit
+from db import audit, retention
 
 
 def export_participant(settings: Settings, args: argparse.Namespace) -> int:
@@ -67,7 +68,10 @@ def purge(settings: Settings, args: argparse.Namespace) -> int:
     """Delete conversation older than OPRIT_RETENTION_DAYS."""
 
     async def work(runtime: Runtime, session: AsyncSession) -> dict[str, Any]:
-        counts = await privacy.purge(session, runtime.clock.now(), settings.retention_days)
+        with progress(args.json, retention.purged_tables(), "tables", "purging") as done:
+            counts = await privacy.purge(
+                session, runtime.clock.now(), settings.retention_days, done
+            )
         return {"retention_days": settings.retention_days, "deleted": counts}
 
     data = asyncio.run(with_database(settings, work))

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import crypto
 from bot.cli.common import AddCommand, group, out, with_database
+from bot.cli.progress import progress, wanted
 from bot.config import Settings
 from bot.runtime import Runtime
 from bot.services import privacy
@@ -57,7 +58,9 @@ def keys_rotate(settings: Settings, args: argparse.Namespace) -> int:
     privacy.add_primary_key(settings)
 
     async def work(runtime: Runtime, session: AsyncSession) -> dict[str, Any]:
-        batches = await privacy.rotate_keys(runtime)
+        total = await privacy.tokens_to_rotate(runtime) if wanted(args.json) else None
+        with progress(args.json, total, "rows", "re-encrypting") as rows_done:
+            batches = await privacy.rotate_keys(runtime, rows_done)
         return {"key": runtime.keyring.primary_id, "batches": batches}
 
     data = asyncio.run(with_database(settings, work))

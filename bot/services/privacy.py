@@ -99,10 +99,16 @@ async def erase(tx: Tx, participant_id: int, actor: str, sender_of: SenderOf) ->
     return counts
 
 
-async def purge(session: AsyncSession, now: datetime, retention_days: int) -> dict[str, int]:
-    """Delete conversation older than the retention period; returns rows per table."""
+async def purge(
+    session: AsyncSession,
+    now: datetime,
+    retention_days: int,
+    table_done: Callable[[int], object] | None = None,
+) -> dict[str, int]:
+    """Delete conversation older than the retention period; returns rows per table
+    (`table_done(1)` after each table, for a progress bar)."""
     cutoff = now - timedelta(days=retention_days)
-    counts = await retention.purge_before(session, cutoff)
+    counts = await retention.purge_before(session, cutoff, table_done)
     counts["inbox"] += await inbox.forget_old_markers(session, now)
     audit.add(session, "purged", actor="system", detail=counts, at=now)
     return counts
@@ -140,16 +146,30 @@ def add_primary_key(settings: Settings) -> None:
     write_key_file(key_file, [generate_key(), *keys_in_file(key_file)])
 
 
-async def rotate_keys(runtime: Runtime) -> int:
+async def tokens_to_rotate(runtime: Runtime) -> int:
+    """How many stored tokens `rotate_keys` re-encrypts (for a progress bar)."""
+    async with runtime.sessions() as session:
+        return sum(
+            [
+                await retention.count_tokens(session, column.table, column.column)
+                for column in encrypted_columns()
+            ]
+        )
+
+
+async def rotate_keys(runtime: Runtime, rows_done: Callable[[int], object] | None = None) -> int:
     """Re-encrypt every encrypted column, and the key check value, under the primary key,
-    in small transactions while the bot runs; returns how many batches it took."""
+    in small transactions while the bot runs; returns how many batches it took.
+    `rows_done(n)` hears of each batch's rows, for a progress bar."""
     keyring, batches = runtime.keyring, 0
     for column in encrypted_columns():
         after: object = None
         while True:
             async with runtime.sessions() as session, session.begin():
-                after = await rotate_column(session, keyring, column, after)
+                after, rotated = await rotate_column(session, keyring, column, after)
                 batches += 1
+            if rows_done is not None:
+                rows_done(rotated)
             if after is None:
                 break
     now = runtime.clock.now()
@@ -161,9 +181,9 @@ async def rotate_keys(runtime: Runtime) -> int:
 
 async def rotate_column(
     session: AsyncSession, keyring: Keyring, column: EncryptedColumn, after: object
-) -> object:
+) -> tuple[object, int]:
     """Re-encrypt one batch of a column under the primary key; returns where to go on
-    from (None when the column is done)."""
+    from (None when the column is done) and how many rows it re-encrypted."""
     rows = await retention.raw_tokens(
         session, column.table, column.key, column.column, after, ROTATE_BATCH
     )
@@ -171,4 +191,4 @@ async def rotate_column(
         await retention.set_raw_token(
             session, column.table, column.key, column.column, key, keyring.rotate(token)
         )
-    return rows[-1][0] if len(rows) == ROTATE_BATCH else None
+    return (rows[-1][0] if len(rows) == ROTATE_BATCH else None), len(rows)

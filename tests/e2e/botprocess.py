@@ -8,7 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -46,10 +46,12 @@ def oprit(
     *args: str,
     stdin: str | None = None,
     timeout: float = 60,
+    command: Sequence[str] = OPRIT,
 ) -> subprocess.CompletedProcess[str]:
-    """Run one CLI command and capture its output."""
+    """Run one CLI command and capture its output (`command`: another `oprit`, e.g. an
+    installed wheel's)."""
     return subprocess.run(
-        [*OPRIT, *args],
+        [*command, *args],
         env=env,
         cwd=cwd,
         input=stdin,
@@ -60,21 +62,23 @@ def oprit(
     )
 
 
-def oprit_json(env: dict[str, str], cwd: Path, *args: str) -> Any:
+def oprit_json(env: dict[str, str], cwd: Path, *args: str, command: Sequence[str] = OPRIT) -> Any:
     """Run a CLI command with --json and parse its one JSON document."""
-    result = oprit(env, cwd, *args, "--json")
+    result = oprit(env, cwd, *args, "--json", command=command)
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
 
 
 @contextmanager
 def running_bot(
-    env: dict[str, str], cwd: Path, log: Path | None = None
+    env: dict[str, str], cwd: Path, log: Path | None = None, command: Sequence[str] = OPRIT
 ) -> Iterator[subprocess.Popen[bytes]]:
     """`oprit run` in the background; stopped with SIGTERM (or killed) afterwards."""
     log_path = log or cwd / "bot.log"
     log_file = log_path.open("ab")
-    process = subprocess.Popen([*OPRIT, "run"], env=env, cwd=cwd, stdout=log_file, stderr=log_file)
+    process = subprocess.Popen(
+        [*command, "run"], env=env, cwd=cwd, stdout=log_file, stderr=log_file
+    )
     try:
         yield process
     except BaseException:
