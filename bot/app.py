@@ -7,6 +7,7 @@ import contextlib
 import gc
 import logging
 import signal
+from collections.abc import Callable, Coroutine
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -237,10 +238,17 @@ async def _keep_api_fresh(runtime: Runtime, bot: Bot, stop: asyncio.Event) -> No
 
 
 async def serve(
-    settings: Settings, *, webhook: bool = False, reset: bool = False, clock: Clock | None = None
+    settings: Settings,
+    *,
+    webhook: bool = False,
+    reset: bool = False,
+    clock: Clock | None = None,
+    alongside: Callable[[Runtime], Coroutine[Any, Any, None]] | None = None,
 ) -> None:
     """`oprit run` (long polling) or `oprit webhook`: migrate, then receive, process and
-    send until SIGTERM/SIGINT. A webhook worker never deletes the webhook on the way out."""
+    send until SIGTERM/SIGINT. A webhook worker never deletes the webhook on the way out.
+    `alongside` runs beside the bot once it receives (a command that embeds the bot, such as
+    `oprit demo`, gets the runtime there); it is cancelled when the bot stops."""
     runtime = await open_runtime(settings, clock)
     application = build_application(settings, runtime)
     stop = asyncio.Event()
@@ -299,6 +307,7 @@ async def serve(
         notice = asyncio.create_task(
             _downtime_notice(runtime, processor, first_round, started), name="downtime"
         )
+        beside = asyncio.create_task(alongside(runtime)) if alongside is not None else None
         stopper = asyncio.create_task(stop.wait())
         done, _pending = await asyncio.wait([*tasks, stopper], return_when=asyncio.FIRST_COMPLETED)
         stop.set()
@@ -308,6 +317,8 @@ async def serve(
             if task not in done:
                 task.cancel()
         notice.cancel()
+        if beside is not None:
+            beside.cancel()
         results = await asyncio.gather(*tasks, return_exceptions=True)
         await application.stop()
     await runtime.engine.dispose()

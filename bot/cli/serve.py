@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import sys
 from typing import Any
 
 from bot import logs
@@ -20,7 +21,18 @@ REFUSED_HELP = "Telegram refused OPRIT_BOT_TOKEN; check it with @BotFather (/myb
 
 
 def run(settings: Settings, args: argparse.Namespace) -> int:
-    """Long polling until stopped."""
+    """Long polling until stopped; with --demo-without-token (`make run`) the demo when no
+    token is configured."""
+    if args.demo_without_token and not settings.bot_token:
+        from bot.cli import demo
+
+        print(
+            "oprit: no OPRIT_BOT_TOKEN, so this starts the demo (a local Telegram with "
+            "invented people). To run the real bot, see the README.",
+            file=sys.stderr,
+        )
+        args.listen = demo.listen_address(demo.LISTEN_DEFAULT)
+        return demo.demo(settings, args)
     return _serve(settings, webhook=False, reset=False)
 
 
@@ -59,7 +71,12 @@ def _serve(settings: Settings, *, webhook: bool, reset: bool) -> int:
 
 def register(commands: Any, command: AddCommand) -> None:
     """`oprit run`, `oprit webhook`."""
-    command(commands, "run", run, "run the bot with long polling (migrates first)")
+    polling = command(commands, "run", run, "run the bot with long polling (migrates first)")
+    polling.add_argument(
+        "--demo-without-token",
+        action="store_true",
+        help="start `oprit demo` instead when OPRIT_BOT_TOKEN is not set (what `make run` does)",
+    )
     hook = command(commands, "webhook", webhook, "run a webhook worker")
     hook.add_argument(
         "--reset", action="store_true", help="drop the updates Telegram kept (never by default)"
