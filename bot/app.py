@@ -317,8 +317,9 @@ async def serve(
             if task not in done:
                 task.cancel()
         notice.cancel()
-        if beside is not None:
+        if beside is not None:  # it may be in a transaction: let it roll back first
             beside.cancel()
+            await asyncio.gather(beside, return_exceptions=True)
         results = await asyncio.gather(*tasks, return_exceptions=True)
         await application.stop()
     await runtime.engine.dispose()

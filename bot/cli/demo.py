@@ -26,11 +26,12 @@ def demo(settings: Settings, args: argparse.Namespace) -> int:
     """The local Telegram, the bot, invented data and the page of phones, until Ctrl-C."""
     from bot.demo import server  # loaded when used: other commands start faster
 
+    early_stop = server.hold_signals()
     logs.configure(logging.WARNING)
     # A long time-travel step makes APScheduler say a tick "was missed": expected here.
     logging.getLogger("apscheduler").setLevel(logging.ERROR)
     try:
-        asyncio.run(server.run(args.listen))
+        asyncio.run(server.run(args.listen, early_stop=early_stop))
     except OSError as error:
         if error.errno is not None and "address" in str(error).lower():
             raise CliError(

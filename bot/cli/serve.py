@@ -8,6 +8,7 @@ import sys
 from typing import Any
 
 from bot import logs
+from bot.cli import demo
 from bot.cli.common import EXIT_USAGE, AddCommand, CliError
 from bot.config import Settings
 
@@ -24,14 +25,11 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     """Long polling until stopped; with --demo-without-token (`make run`) the demo when no
     token is configured."""
     if args.demo_without_token and not settings.bot_token:
-        from bot.cli import demo
-
         print(
             "oprit: no OPRIT_BOT_TOKEN, so this starts the demo (a local Telegram with "
             "invented people). To run the real bot, see the README.",
             file=sys.stderr,
         )
-        args.listen = demo.listen_address(demo.LISTEN_DEFAULT)
         return demo.demo(settings, args)
     return _serve(settings, webhook=False, reset=False)
 
@@ -76,6 +74,13 @@ def register(commands: Any, command: AddCommand) -> None:
         "--demo-without-token",
         action="store_true",
         help="start `oprit demo` instead when OPRIT_BOT_TOKEN is not set (what `make run` does)",
+    )
+    polling.add_argument(
+        "--listen",
+        type=demo.listen_address,
+        default=demo.listen_address(demo.LISTEN_DEFAULT),
+        help=f"with --demo-without-token: where the demo's page is served "
+        f"(default {demo.LISTEN_DEFAULT})",
     )
     hook = command(commands, "webhook", webhook, "run a webhook worker")
     hook.add_argument(

@@ -8,6 +8,7 @@
     GET  /api/clock, POST /api/clock     {"advance": "1h"} or {"to": "<local ISO time>"
                                          | "tomorrow 10:00" | "before next appointment"}
     POST /api/participants               {"name", "language"}
+    GET  /api/status                     {"ready", "dashboard"} (bot.demo.server)
 
 Everything a person could not do in a Telegram client is refused with 400 (an empty or
 over-long text, a button that is not there, a reply to a message that does not exist), an

@@ -10,8 +10,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import signal
 import socket
 import sys
+import threading
 from datetime import timedelta
 from pathlib import Path
 
@@ -74,11 +76,12 @@ def dashboard_running() -> bool:
     return False
 
 
-async def dashboard(request: web.Request) -> web.Response:
-    """GET /dashboard: where the dashboard is, when one runs (the page links to it)."""
+async def status(request: web.Request) -> web.Response:
+    """GET /api/status: whether the invented data is in place, and where the dashboard is
+    when one runs (the page links to it)."""
     running = await asyncio.to_thread(dashboard_running)
     url = f"http://{DASHBOARD.host}:{DASHBOARD.port}/" if running else None
-    return web.json_response({"url": url})
+    return web.json_response({"ready": request.app[api.WORLD].ready.is_set(), "dashboard": url})
 
 
 def make_app(world: DemoWorld) -> web.Application:
@@ -87,12 +90,26 @@ def make_app(world: DemoWorld) -> web.Application:
     app[api.WORLD] = world
     api.add_routes(app)
     page.add_routes(app)
-    app.router.add_get("/dashboard", dashboard)
+    app.router.add_get("/api/status", status)
     return app
 
 
-async def run(listen: ListenAddress = DEFAULT_LISTEN, data_dir: Path = Path("data")) -> None:
-    """Run the demo until SIGINT/SIGTERM."""
+def hold_signals() -> threading.Event:
+    """Until the bot takes over SIGINT and SIGTERM (once it runs), a Ctrl-C is remembered
+    and handed to it then: cancelling the start half-way would leave SQLite threads behind
+    and the process hanging. Call before the event loop starts."""
+    requested = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda number, frame: requested.set())
+    return requested
+
+
+async def run(
+    listen: ListenAddress = DEFAULT_LISTEN,
+    data_dir: Path = Path("data"),
+    early_stop: threading.Event | None = None,
+) -> None:
+    """Run the demo until SIGINT/SIGTERM (`early_stop`: one that came before the bot ran)."""
     database, key_file = demo_files(data_dir)
     with LocalTelegram(bot_username="oprit_demo_bot") as telegram:
         world = DemoWorld(telegram, DemoClock())
@@ -108,6 +125,9 @@ async def run(listen: ListenAddress = DEFAULT_LISTEN, data_dir: Path = Path("dat
             )
 
             async def started(runtime: Runtime) -> None:
+                if early_stop is not None and early_stop.is_set():
+                    signal.raise_signal(signal.SIGINT)
+                    return
                 world.runtime = runtime
                 try:
                     await seed(world)

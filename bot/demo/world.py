@@ -143,3 +143,10 @@ class DemoWorld:
             if asyncio.get_running_loop().time() > deadline:
                 raise DemoNotReady(f"participant {chat.id} did not finish signing up")
             await asyncio.sleep(0.05)
+        await self.wait_for(
+            lambda: any(
+                self.api.reply_keyboard(chat.id, m["message_id"])
+                for m in self.api.bot_messages(chat.id)
+            ),
+            "the participant's keyboard",
+        )

@@ -328,10 +328,10 @@ async function start() {
       notice(`Not signed up: ${error.message}`);
     }
   });
-  const dashboard = await call("GET", "/dashboard").catch(() => ({}));
-  if (dashboard.url) {
+  const status = await call("GET", "/api/status").catch(() => ({}));
+  if (status.dashboard) {
     const link = document.getElementById("dashboard");
-    link.href = dashboard.url;
+    link.href = status.dashboard;
     link.hidden = false;
   }
   refreshClock();
