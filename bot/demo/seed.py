@@ -85,13 +85,14 @@ async def _history(runtime: Runtime, chats: list[DemoChat]) -> None:
     """Two weeks of check-ins (Mondays and Thursdays), a resolved help request."""
     now = runtime.clock.now()
     async with runtime.sessions() as session, session.begin():
-        for chat, person in zip(chats, PARTICIPANTS, strict=True):
+        for index, (chat, person) in enumerate(zip(chats, PARTICIPANTS, strict=True)):
             participant = await people.participant_by_telegram_id(session, chat.id)
             assert participant is not None
             participant.created_at = now - timedelta(days=15)
             missed = 0
             for number, mood in enumerate(person.moods):
-                prompted = now - timedelta(days=14 - number * 3.5, hours=2)
+                # the prompts of the last two weeks (10:00), answered a little later
+                prompted = _local_day(runtime, -14 + number * 4, time(10, 0))
                 checkin = Checkin(
                     participant_id=participant.id,
                     token=f"seed{number}",
@@ -104,7 +105,7 @@ async def _history(runtime: Runtime, chats: list[DemoChat]) -> None:
                     checkin.mood = mood
                     worried = "problem" if mood == "bad" else "worried"
                     checkin.answers = {d: worried if d == person.worry else "fine" for d in DOMAINS}
-                    checkin.completed_at = prompted + timedelta(minutes=20)
+                    checkin.completed_at = prompted + timedelta(minutes=12 + 17 * index)
                     participant.last_checkin_at = checkin.completed_at
                     missed = 0
                 else:
