@@ -43,7 +43,7 @@ def chromium_path() -> str | None:
     return None
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
     """One headless Chromium per test process; skips with the reason when none exists."""
     executable = chromium_path()

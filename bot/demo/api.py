@@ -5,6 +5,7 @@
     POST /api/chats/{id}/messages        {"text", "reply_to"?, "thread_id"?} or
                                          {"attachment": "photo"|"voice", ...}
     POST /api/chats/{id}/press           {"message_id", "data"}
+    POST /api/chats/{id}/react           {"message_id", "emoji"}
     GET  /api/clock, POST /api/clock     {"advance": "1h"} or {"to": "<local ISO time>"
                                          | "tomorrow 10:00" | "before next appointment"}
     POST /api/participants               {"name", "language"}
@@ -39,6 +40,8 @@ from db import people
 WORLD = web.AppKey("world", DemoWorld)
 MAX_BODY_BYTES = 64 * 1024
 MAX_NAME_LENGTH = 64
+# A few of the emoji Telegram offers as reactions.
+REACTIONS = frozenset({"👍", "❤", "🙏", "👌", "😢", "🎉"})
 
 
 def _fail(status: type[web.HTTPException], reason: str) -> web.HTTPException:
@@ -168,6 +171,23 @@ async def press(request: web.Request) -> web.Response:
     return web.json_response({"ok": True, "update_id": update_id})
 
 
+async def react(request: web.Request) -> web.Response:
+    """POST /api/chats/{id}/react: an emoji reaction on a message in the chat."""
+    world, chat = _world(request), _chat(request)
+    body = await _body(request)
+    message_id = _int(body, "message_id", required=True)
+    assert message_id is not None
+    if body.get("emoji") not in REACTIONS:
+        raise _fail(web.HTTPBadRequest, f'"emoji" is one of {" ".join(sorted(REACTIONS))}')
+    user = _writer(world, chat).user
+    assert user is not None
+    try:
+        update_id = user.react(chat.id, message_id, body["emoji"])
+    except ApiError as error:
+        raise _fail(web.HTTPBadRequest, error.description) from None
+    return web.json_response({"ok": True, "update_id": update_id})
+
+
 async def _next_appointment(world: DemoWorld) -> datetime | None:
     runtime = world.bot_runtime()
     now = runtime.clock.now()
@@ -275,6 +295,7 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/api/chats/{chat_id}/messages", list_messages)
     app.router.add_post("/api/chats/{chat_id}/messages", post_message)
     app.router.add_post("/api/chats/{chat_id}/press", press)
+    app.router.add_post("/api/chats/{chat_id}/react", react)
     app.router.add_get("/api/clock", get_clock)
     app.router.add_post("/api/clock", post_clock)
     app.router.add_post("/api/participants", post_participant)

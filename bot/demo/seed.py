@@ -184,6 +184,14 @@ async def _conversations(world: DemoWorld, chats: list[DemoChat], officer: DemoC
         reply_to=copied["message_id"],
         thread_id=copied.get("message_thread_id"),
     )
+    relayed = await world.wait_for(
+        lambda: next(
+            (m for m in world.api.bot_messages(jordy.id) if "huurtoeslag" in m.get("text", "")),
+            None,
+        ),
+        "the officer's answer on Jordy's phone",
+    )
+    jordy.user.react(jordy.id, relayed["message_id"], "🙏")
     yusuf.user.write(yusuf.id, "مرحبا، هل يمكنك مساعدتي في رسالة من البلدية؟")
     start = emre.user.write(emre.id, "/request")["message_id"]
     await world.press(emre.id, ":domain.money:", start)

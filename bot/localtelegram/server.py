@@ -420,10 +420,10 @@ class LocalTelegram:
             self._reactions[(chat_id, message_id)] = [{"type": "emoji", "emoji": emoji}]
             self._cond.notify_all()
 
-    def upload(self, data: bytes, kind: str, mime_type: str, **extra: Any) -> JsonDict:
+    def upload(self, data: bytes, kind: str, content_type: str, **extra: Any) -> JsonDict:
         """A file a person sends: stored like Telegram stores it; returns its file object."""
         with self._cond:
-            return self._keep_file(data, kind, mime_type, **extra)
+            return self._keep_file(data, kind, content_type, **extra)
 
     def file_bytes(self, file_id: str) -> tuple[bytes, str] | None:
         """The bytes and MIME type of a stored file, or None."""
@@ -937,8 +937,9 @@ class LocalTelegram:
             else {"file_id": str(value), "file_unique_id": str(value)[-16:], **extra}
         )
 
-    def _keep_file(self, data: bytes, kind: str, mime_type: str, **extra: Any) -> JsonDict:
-        """Store uploaded bytes under a new file_id (under the lock)."""
+    def _keep_file(self, data: bytes, kind: str, content_type: str, **extra: Any) -> JsonDict:
+        """Store uploaded bytes under a new file_id (under the lock); `extra` goes into the
+        file object (a document's file_name and mime_type, a photo's size)."""
         number = next(self._file_ids)
         info: JsonDict = {
             "file_id": f"LOCAL-{kind}-{number}",
@@ -947,7 +948,7 @@ class LocalTelegram:
             **extra,
         }
         self._files[info["file_id"]] = info
-        self._file_data[info["file_id"]] = (data, mime_type or "application/octet-stream")
+        self._file_data[info["file_id"]] = (data, content_type or "application/octet-stream")
         return dict(info)
 
     def _media(self, method: str, params: JsonDict) -> JsonDict:

@@ -121,3 +121,19 @@ class LocalUser:
                 }
             }
         )
+
+    def react(self, chat_id: ChatId, message_id: int, emoji: str) -> int:
+        """Put an emoji reaction on a message (Telegram tells the bot); the update id."""
+        self.api.react(chat_id, message_id, emoji)
+        return self.api.push_update(
+            {
+                "message_reaction": {
+                    "chat": self._chat(chat_id),
+                    "message_id": message_id,
+                    "user": dict(self.user),
+                    "date": int(time.time()),
+                    "old_reaction": [],
+                    "new_reaction": [{"type": "emoji", "emoji": emoji}],
+                }
+            }
+        )

@@ -181,6 +181,24 @@ def test_hostile_requests(
     assert got == status, answer
 
 
+def test_a_reaction_shows_on_the_message(demo: RunningDemo) -> None:
+    jordy = demo.chat_id("participant", "nl")
+    answer = demo.wait_message(jordy, _bot("huurtoeslag"))
+    assert answer["reactions"] == ["🙏"], "the invented data has one"
+    status, _ = demo.request(
+        "POST", f"/api/chats/{jordy}/react", {"message_id": answer["id"], "emoji": "👍"}
+    )
+    assert status == 200
+    assert demo.wait_message(jordy, _bot("huurtoeslag"))["reactions"] == ["👍"]
+    for body in (
+        {"message_id": answer["id"], "emoji": "<b>"},
+        {"message_id": 999_999, "emoji": "👍"},
+        {"message_id": answer["id"]},
+    ):
+        status, _ = demo.request("POST", f"/api/chats/{jordy}/react", body)
+        assert status == 400, body
+
+
 def test_garbage_presses_and_replies(demo: RunningDemo) -> None:
     participant = demo.chat_id("participant", "nl")
     last = demo.get(f"/api/chats/{participant}/messages")[-1]

@@ -158,10 +158,21 @@ class Phone {
     bubble.appendChild(el("span", "text", message.text));
     bubble.appendChild(el("span", "meta", message.edited ? "edited" : message.from === "user" ? "✓✓" : ""));
     bubble.addEventListener("click", (event) => {
-      if (event.target.closest("audio, a")) return;
+      if (event.target.closest("audio, a, .react")) return;
       this.reply(message);
     });
     row.appendChild(bubble);
+    if (message.from !== "user") {
+      const like = el("button", "react", "👍");
+      like.type = "button";
+      like.title = "React with 👍";
+      like.addEventListener("click", async () => {
+        await call("POST", `/api/chats/${this.chat.id}/react`, { message_id: message.id, emoji: "👍" })
+          .catch((error) => notice(`Reaction: ${error.message}`));
+        this.refresh();
+      });
+      bubble.appendChild(like);
+    }
     if (message.reactions && message.reactions.length) {
       const reactions = el("div", "reactions");
       for (const emoji of message.reactions) reactions.appendChild(el("span", "", emoji));
