@@ -122,8 +122,9 @@ def start_demo(workdir: Path, command: tuple[str, ...] = ("demo",)) -> RunningDe
     raise AssertionError(f"oprit demo not ready in {START_SECONDS}s: {log.read_text()}")
 
 
-def stop_demo(demo: RunningDemo, timeout: float = 20) -> int:
-    """Ctrl-C, as a person at the terminal stops it; returns the exit code."""
+def stop_demo(demo: RunningDemo, timeout: float = 45) -> int:
+    """Ctrl-C, as a person at the terminal stops it; returns the exit code. (Sends under
+    way get up to 10 s to finish, longer on a busy machine.)"""
     if demo.process.poll() is None:
         demo.process.send_signal(signal.SIGINT)
         try:
