@@ -1,4 +1,4 @@
-# Oprit: `make run` starts the bot, `make test` runs lint and the whole test suite.
+# Oprit: `make run` starts the bot (the demo without a token), `make test` runs lint and the whole test suite.
 # Both create .venv and install everything they need on a fresh machine.
 
 PYTHON ?= python3
@@ -32,7 +32,7 @@ catalogs: $(STAMP)
 	$(BIN)/pybabel compile --domain=messages --directory=locales >/dev/null
 
 run: $(STAMP) catalogs
-	$(BIN)/oprit run
+	$(BIN)/oprit run --demo-without-token
 
 lint: $(STAMP)
 	$(BIN)/ruff check bot handlers db tests benchmarks

@@ -1,6 +1,6 @@
 """Scenario 2: crisis alert latency, idle and under load (SQLite, the default database).
 
-Latency is the time from the fake Bot API handing out a participant's critical message
+Latency is the time from the local Telegram handing out a participant's critical message
 ("ik wil dood") in getUpdates to the officer's alert arriving at the fake (sendMessage to
 the officer's chat naming the participant). 2,000 participants belong to 10 officers
 (`oprit staff add`). Idle: one critical message at a time. Under load: while a broadcast

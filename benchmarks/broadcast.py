@@ -28,8 +28,8 @@ from benchmarks.harness import (
     workdir,
 )
 from benchmarks.seed import seed_participants
+from bot.localtelegram import Call, max_calls_in_window
 from tests.e2e.botprocess import oprit_json
-from tests.e2e.fake_bot_api import Call, max_calls_in_window
 
 RATE = 25  # OPRIT_BROADCAST_RATE's default
 TEXT = "Vrijdag is het loket gesloten. Bel bij vragen je officier."

@@ -17,7 +17,7 @@ CRITICAL_TEXT = "ik wil dood"
 
 @dataclass
 class Context:
-    """One benchmark run: the fake Bot API, databases, a scratch dir, and the results."""
+    """One benchmark run: the local Telegram, databases, a scratch dir, and the results."""
 
     api: TimedFakeApi
     databases: Databases

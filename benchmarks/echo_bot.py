@@ -2,7 +2,7 @@
 
 PTB's normal `Application` with its `Updater` polling, one handler that answers every text
 with the same text. No database, no rate limiter. Run as a process by the throughput
-scenario with OPRIT_BOT_TOKEN and OPRIT_TELEGRAM_API_URL pointing at the fake Bot API.
+scenario with OPRIT_BOT_TOKEN and OPRIT_TELEGRAM_API_URL pointing at the local Telegram.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
-"""The pieces every scenario uses: a timed fake Bot API, the bot as a process, databases.
+"""The pieces every scenario uses: a timed local Telegram, the bot as a process, databases.
 
-Everything runs on 127.0.0.1. The fake Bot API of the e2e tests (`tests/e2e/fake_bot_api.py`)
+Everything runs on 127.0.0.1. The local Telegram of the e2e tests (`bot/localtelegram/`)
 runs in a thread of the benchmark process; the bot under test is a separate process
 (`python -m bot run`), exactly as the README starts it.
 """
@@ -25,9 +25,9 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from bot.localtelegram import Call, JsonDict, LocalTelegram, utf16_len
 from tests.conftest import TEST_KEY, TEST_TOKEN
 from tests.e2e.botprocess import oprit
-from tests.e2e.fake_bot_api import Call, FakeBotApi, JsonDict, utf16_len
 from tests.postgres_server import PostgresUnavailable, ThrowawayPostgres
 
 REPO = Path(__file__).resolve().parent.parent
@@ -38,7 +38,7 @@ OPRIT = [sys.executable, "-m", "bot"]
 STOP_TIMEOUT = 20.0
 
 
-class TimedFakeApi(FakeBotApi):
+class TimedFakeApi(LocalTelegram):
     """The test fake, plus: when each update was handed out in getUpdates, and bulk pushes."""
 
     def __init__(self) -> None:
@@ -96,7 +96,7 @@ class TimedFakeApi(FakeBotApi):
 
 
 def text_update(
-    api: FakeBotApi, chat_id: int, text_: str, first_name: str = "Deelnemer"
+    api: LocalTelegram, chat_id: int, text_: str, first_name: str = "Deelnemer"
 ) -> JsonDict:
     """A private-chat text message as Telegram sends it (commands get their entity)."""
     person = {"id": chat_id, "is_bot": False, "first_name": first_name, "language_code": "nl"}
@@ -206,7 +206,7 @@ class Databases:
 # --- the bot as a process --------------------------------------------------------------------
 
 
-def bot_env(api: FakeBotApi, database: Database, **extra: str) -> dict[str, str]:
+def bot_env(api: LocalTelegram, database: Database, **extra: str) -> dict[str, str]:
     """Only what Oprit needs; defaults everywhere else (OPRIT_SCHEDULER_TICK stays 15s)."""
     env = {key: value for key, value in os.environ.items() if not key.startswith("OPRIT_")}
     env.update(

@@ -5,7 +5,7 @@ OPRIT_REMINDER_OFFSETS=2h) so that the reminders fall due spread over one minute
 starts about two and a half minutes after the bot has started (the bot uses real time; a
 running bot would see the peak coming up to `bot.reminders.MAX_LEAD` ahead). Lateness is
 measured twice: when the scheduler queued the reminder (reminders.sent_at − due_at) and
-when it reached the fake Bot API (arrival − due_at); negative means early. Telegram takes
+when it reached the local Telegram (arrival − due_at); negative means early. Telegram takes
 about 30 messages a second from one bot, so 5,000 reminders need at least 167 s: sent
 from their due time, the last would arrive about 110 s late whatever the scheduler does.
 """

@@ -120,7 +120,7 @@ def headline(document: dict[str, Any], baseline: dict[str, Any] | None) -> list[
     target = _get(document, "reminders", "target_p99_s")
     for key, what in (
         ("queued_lateness_s", "queued by the scheduler"),
-        ("delivered_lateness_s", "arrived at the fake Bot API"),
+        ("delivered_lateness_s", "arrived at the local Telegram"),
     ):
         add(
             f"5,000 reminders, p99 lateness {what} (s)",
@@ -328,7 +328,7 @@ METHOD = """\
 ## Method and limits
 
 - The bot runs as `python -m bot run` with the defaults (OPRIT_SCHEDULER_TICK 15 s,
-  OPRIT_BROADCAST_RATE 25) and the test key; the fake Bot API runs in a thread of the
+  OPRIT_BROADCAST_RATE 25) and the test key; the local Telegram runs in a thread of the
   benchmark process. Bot and fake share the 2 CPUs (with PostgreSQL, when it runs), so
   the figures are what one small machine does, not what Telegram's servers would allow.
 - Databases are fresh per scenario. Participants are inserted in bulk
@@ -392,7 +392,7 @@ def markdown(document: dict[str, Any], baseline: dict[str, Any] | None = None) -
         "",
         "Written by `make bench` (`python -m benchmarks`); the JSON is `results.json`. "
         "Every figure is end to end: the real bot (`python -m bot run`) as a process against "
-        "the loopback fake Bot API of the tests.",
+        "the loopback local Telegram (`bot/localtelegram`).",
         "",
         f"Machine: {machine.get('cpus')} CPUs ({machine.get('cpu_model')}), "
         f"{_fmt(machine.get('memory_mb'))} MB RAM, Python {machine.get('python')}; "

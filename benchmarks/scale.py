@@ -1,7 +1,7 @@
 """Scenario 5: a national roll-out's database (SQLite): 50,000 participants, 5 million
 messages (see `benchmarks.generate`).
 
-Timed end to end at the fake Bot API (from the command being handed out in getUpdates
+Timed end to end at the local Telegram (from the command being handed out in getUpdates
 to the bot's answer arriving): `/participants` for an officer with 40 participants, and
 `/case` for a typical participant and for the heavy one (20,000 messages). Timed as a
 command (wall time, including the ~1 s a Python process needs to start, shown as

@@ -7,6 +7,7 @@ import contextlib
 import gc
 import logging
 import signal
+from collections.abc import Callable, Coroutine
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -256,10 +257,17 @@ def signal_channel(runtime: Runtime) -> SignalDaemon | None:
 
 
 async def serve(
-    settings: Settings, *, webhook: bool = False, reset: bool = False, clock: Clock | None = None
+    settings: Settings,
+    *,
+    webhook: bool = False,
+    reset: bool = False,
+    clock: Clock | None = None,
+    alongside: Callable[[Runtime], Coroutine[Any, Any, None]] | None = None,
 ) -> None:
     """`oprit run` (long polling) or `oprit webhook`: migrate, then receive, process and
-    send until SIGTERM/SIGINT. A webhook worker never deletes the webhook on the way out."""
+    send until SIGTERM/SIGINT. A webhook worker never deletes the webhook on the way out.
+    `alongside` runs beside the bot once it receives (a command that embeds the bot, such as
+    `oprit demo`, gets the runtime there); it is cancelled when the bot stops."""
     runtime = await open_runtime(settings, clock)
     application = build_application(settings, runtime)
     stop = asyncio.Event()
@@ -328,6 +336,7 @@ async def serve(
         notice = asyncio.create_task(
             _downtime_notice(runtime, processor, first_round, started), name="downtime"
         )
+        beside = asyncio.create_task(alongside(runtime)) if alongside is not None else None
         stopper = asyncio.create_task(stop.wait())
         done, _pending = await asyncio.wait([*tasks, stopper], return_when=asyncio.FIRST_COMPLETED)
         stop.set()
@@ -337,6 +346,9 @@ async def serve(
             if task not in done:
                 task.cancel()
         notice.cancel()
+        if beside is not None:  # it may be in a transaction: let it roll back first
+            beside.cancel()
+            await asyncio.gather(beside, return_exceptions=True)
         results = await asyncio.gather(*tasks, return_exceptions=True)
         await application.stop()
     if signal_daemon is not None:

@@ -1,4 +1,4 @@
-"""An in-process Oprit driven step by step against the fake Bot API.
+"""An in-process Oprit driven step by step against the local Telegram.
 
 `pump()` does what the running bot does, but deterministically: one getUpdates round
 (through the real polling code), processing of every stored update through the real
@@ -19,6 +19,7 @@ from bot.delivery import sender as sender_module
 from bot.delivery.sender import OutboxSender
 from bot.engine import scheduler
 from bot.engine.inbox import InboxProcessor
+from bot.localtelegram import LocalTelegram
 from bot.runtime import Runtime
 from bot.services import admin, broadcasts
 from bot.services.invites import create_invite
@@ -27,14 +28,13 @@ from db.enums import Channel
 from tests.clock import ManualClock
 from tests.conftest import TEST_TOKEN, make_settings
 from tests.e2e.conversation import TelegramUser
-from tests.e2e.fake_bot_api import FakeBotApi
 
 
 class Harness:
     """The real application wired to a fake Telegram, a real database and a manual clock."""
 
     def __init__(
-        self, api: FakeBotApi, runtime: Runtime, application: AnyApplication, clock: ManualClock
+        self, api: LocalTelegram, runtime: Runtime, application: AnyApplication, clock: ManualClock
     ) -> None:
         self.api = api
         self.runtime = runtime
@@ -141,7 +141,7 @@ class Harness:
 
 
 # Telegram allows 20 messages a minute into a group; tests keep the 20 but shrink the
-# minute (for the fake Bot API and the bot alike) so forum tests run in seconds.
+# minute (for the local Telegram and the bot alike) so forum tests run in seconds.
 TEST_GROUP_WINDOW = 2.0
 
 
@@ -163,7 +163,7 @@ async def running_harness(
 async def _running_harness(
     database_url: str, clock: ManualClock, **settings: Any
 ) -> AsyncIterator[Harness]:
-    with FakeBotApi(token=TEST_TOKEN, group_window_seconds=TEST_GROUP_WINDOW) as api:
+    with LocalTelegram(token=TEST_TOKEN, group_window_seconds=TEST_GROUP_WINDOW) as api:
         config = make_settings(database_url=database_url, telegram_api_url=api.base_url, **settings)
         runtime = await open_runtime(config, clock)
         application = build_application(config, runtime)

@@ -1,5 +1,5 @@
 """The `oprit` command line (also `python -m bot`): a parser here, the commands in one
-module per job (serve, setup, people, plans, records).
+module per job (serve, demo, setup, people, plans, records).
 
 Every command that prints data accepts --json and then prints exactly one JSON document.
 Expected errors print one sentence to stderr and exit non-zero, without a traceback.
@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from bot.cli import people, plan, plans, records, serve, setup
+from bot.cli import demo, people, plan, plans, records, serve, setup
 from bot.cli.common import EXIT_FAILURE, EXIT_USAGE, CliError, Handler, Parser
 from bot.config import ConfigError, load_settings
 from bot.crypto import EncryptionKeyError
@@ -55,7 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
         sub.set_defaults(handler=handler)
         return sub
 
-    for module in (serve, setup, people, plans, plan, records):
+    for module in (serve, demo, setup, people, plans, plan, records):
         module.register(commands, command)
     return parser
 

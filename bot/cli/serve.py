@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import sys
 from typing import Any
 
 from bot import logs
+from bot.cli import demo
 from bot.cli.common import EXIT_USAGE, AddCommand, CliError
 from bot.config import Settings
 
@@ -20,7 +22,15 @@ REFUSED_HELP = "Telegram refused OPRIT_BOT_TOKEN; check it with @BotFather (/myb
 
 
 def run(settings: Settings, args: argparse.Namespace) -> int:
-    """Long polling until stopped."""
+    """Long polling until stopped; with --demo-without-token (`make run`) the demo when no
+    token is configured."""
+    if args.demo_without_token and not settings.bot_token:
+        print(
+            "oprit: no OPRIT_BOT_TOKEN, so this starts the demo (a local Telegram with "
+            "invented people). To run the real bot, see the README.",
+            file=sys.stderr,
+        )
+        return demo.demo(settings, args)
     return _serve(settings, webhook=False, reset=False)
 
 
@@ -59,7 +69,19 @@ def _serve(settings: Settings, *, webhook: bool, reset: bool) -> int:
 
 def register(commands: Any, command: AddCommand) -> None:
     """`oprit run`, `oprit webhook`."""
-    command(commands, "run", run, "run the bot with long polling (migrates first)")
+    polling = command(commands, "run", run, "run the bot with long polling (migrates first)")
+    polling.add_argument(
+        "--demo-without-token",
+        action="store_true",
+        help="start `oprit demo` instead when OPRIT_BOT_TOKEN is not set (what `make run` does)",
+    )
+    polling.add_argument(
+        "--listen",
+        type=demo.listen_address,
+        default=demo.listen_address(demo.LISTEN_DEFAULT),
+        help=f"with --demo-without-token: where the demo's page is served "
+        f"(default {demo.LISTEN_DEFAULT})",
+    )
     hook = command(commands, "webhook", webhook, "run a webhook worker")
     hook.add_argument(
         "--reset", action="store_true", help="drop the updates Telegram kept (never by default)"

@@ -1,4 +1,4 @@
-"""Start `oprit` as a real process (the way the README says) against the fake Bot API."""
+"""Start `oprit` as a real process (the way the README says) against the local Telegram."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Fixtures every end-to-end test shares: the fake Bot API (checked for violations at the
+"""Fixtures every end-to-end test shares: the local Telegram (checked for violations at the
 end of each test) and a fresh PostgreSQL database."""
 
 from __future__ import annotations
@@ -7,15 +7,15 @@ from collections.abc import Iterator
 
 import pytest
 
+from bot.localtelegram import LocalTelegram
 from tests.conftest import TEST_TOKEN
-from tests.e2e.fake_bot_api import FakeBotApi
 from tests.postgres_server import ThrowawayPostgres
 
 
 @pytest.fixture
-def api() -> Iterator[FakeBotApi]:
+def api() -> Iterator[LocalTelegram]:
     """The fake Telegram; any call that breaks the spec or a limit fails the test."""
-    with FakeBotApi(token=TEST_TOKEN) as fake:
+    with LocalTelegram(token=TEST_TOKEN) as fake:
         yield fake
         fake.assert_no_violations()
 

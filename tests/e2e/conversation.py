@@ -1,4 +1,4 @@
-"""Conversation-level helpers over the fake Bot API, so e2e tests read like a chat.
+"""Conversation-level helpers over the local Telegram, so e2e tests read like a chat.
 
     alice = TelegramUser(api, 1001, "Alice")
     alice.send("/checkin")
@@ -19,7 +19,7 @@ import itertools
 import time
 from typing import Any
 
-from tests.e2e.fake_bot_api import ChatId, FakeBotApi, JsonDict, utf16_len
+from bot.localtelegram import ChatId, JsonDict, LocalTelegram, utf16_len
 
 _ids = itertools.count(1)
 
@@ -47,7 +47,7 @@ def _labels(rows: list[list[Any]]) -> list[str]:
 class _ChatView:
     """What the bot sent into one chat, and pressing its inline buttons."""
 
-    def __init__(self, api: FakeBotApi, chat_id: ChatId) -> None:
+    def __init__(self, api: LocalTelegram, chat_id: ChatId) -> None:
         self.api = api
         self.chat_id = chat_id
         self._cursor = 0  # replies are bot messages with a higher message id than this
@@ -147,7 +147,7 @@ class TelegramUser(_ChatView):
 
     def __init__(
         self,
-        api: FakeBotApi,
+        api: LocalTelegram,
         user_id: int,
         first_name: str = "Sam",
         language_code: str = "nl",
@@ -313,7 +313,7 @@ class TelegramUser(_ChatView):
 class TelegramGroup(_ChatView):
     """A staff forum supergroup: one topic per participant."""
 
-    def __init__(self, api: FakeBotApi, chat_id: int, title: str = "Oprit officers") -> None:
+    def __init__(self, api: LocalTelegram, chat_id: int, title: str = "Oprit officers") -> None:
         super().__init__(api, chat_id)
         self.title = title
 

@@ -7,10 +7,10 @@ import asyncio
 from pathlib import Path
 
 from bot.app import open_runtime
+from bot.localtelegram import LocalTelegram
 from db import people
 from db.models import Participant
 from tests.conftest import TEST_KEY, make_settings
-from tests.e2e.fake_bot_api import FakeBotApi
 
 FIRST_TELEGRAM_ID = 8_000_001
 
@@ -26,10 +26,10 @@ def seed_participants(
     languages: tuple[str, ...] = ("nl",),
     url: str | None = None,
     officer_telegram_id: int | None = None,
-    api: FakeBotApi | None = None,
+    api: LocalTelegram | None = None,
 ) -> list[int]:
     """Create `count` active participants (of one officer, if given); returns their
-    Telegram ids. With `api`, their chats are open at the fake Bot API (they signed up
+    Telegram ids. With `api`, their chats are open at the local Telegram (they signed up
     through it earlier)."""
 
     async def run() -> list[int]:

@@ -6,15 +6,15 @@ import json
 import time
 from pathlib import Path
 
+from bot.localtelegram import LocalTelegram, max_calls_in_window
 from tests.conftest import TEST_KEY
 from tests.e2e.botprocess import bot_env, oprit, oprit_json, running_bot
-from tests.e2e.fake_bot_api import FakeBotApi, max_calls_in_window
 from tests.e2e.seed import seed_participants
 
 RATE = 25
 
 
-def test_broadcast_to_300_at_the_limit(api: FakeBotApi, tmp_path: Path) -> None:
+def test_broadcast_to_300_at_the_limit(api: LocalTelegram, tmp_path: Path) -> None:
     people = seed_participants(tmp_path, 300, languages=("nl", "en"), api=api)
     blocked = people[17]
     env = bot_env(

@@ -8,10 +8,10 @@ import sqlite3
 import time
 from pathlib import Path
 
+from bot.localtelegram import LocalTelegram
 from tests.conftest import TEST_KEY
 from tests.e2e.botprocess import bot_env, oprit_json, running_bot
 from tests.e2e.conversation import TelegramUser
-from tests.e2e.fake_bot_api import FakeBotApi
 from tests.e2e.seed import seed_participants
 
 PEOPLE, EACH = 20, 10
@@ -23,7 +23,7 @@ def _count(database: Path, query: str) -> int:
         return int(connection.execute(query).fetchone()[0])
 
 
-def test_kill_9_mid_burst_loses_nothing(api: FakeBotApi, tmp_path: Path) -> None:
+def test_kill_9_mid_burst_loses_nothing(api: LocalTelegram, tmp_path: Path) -> None:
     people = seed_participants(tmp_path, PEOPLE)
     database = tmp_path / "data" / "oprit.db"
     env = bot_env(api.base_url, tmp_path, OPRIT_ENCRYPTION_KEY=TEST_KEY)
@@ -70,7 +70,7 @@ def test_kill_9_mid_burst_loses_nothing(api: FakeBotApi, tmp_path: Path) -> None
     assert set(per_person.values()) == {1}  # one acknowledgement per burst, never two
 
 
-def test_kill_9_mid_broadcast_never_sends_a_copy_twice(api: FakeBotApi, tmp_path: Path) -> None:
+def test_kill_9_mid_broadcast_never_sends_a_copy_twice(api: LocalTelegram, tmp_path: Path) -> None:
     """The production recovery path: rows the dead process claimed are sent again only if
     their request never started; the ones that may have arrived end as `unknown`."""
     recipients = 60

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
+from bot.localtelegram import LocalTelegram
 from tests.conftest import TEST_KEY
 from tests.e2e.botprocess import bot_env, free_port, oprit_json, running_bot
 from tests.e2e.conversation import TelegramUser
-from tests.e2e.fake_bot_api import FakeBotApi
 from tests.e2e.seed import seed_participants
 from tests.postgres_server import ThrowawayPostgres, server_or_skip
 
@@ -54,7 +54,7 @@ def _status(url: str) -> int:
 
 
 def test_a_database_restart_mid_burst_loses_nothing(
-    api: FakeBotApi, restartable: ThrowawayPostgres, tmp_path: Path
+    api: LocalTelegram, restartable: ThrowawayPostgres, tmp_path: Path
 ) -> None:
     database = restartable.create_database()
     port = free_port()

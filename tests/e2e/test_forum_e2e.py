@@ -1,5 +1,5 @@
 """End to end in forum mode, with Telegram's 20 messages a minute into the officer group
-enforced by the fake Bot API (the minute shrunk to TEST_GROUP_WINDOW for speed): a burst
+enforced by the local Telegram (the minute shrunk to TEST_GROUP_WINDOW for speed): a burst
 from many new participants makes one topic each, loses nothing, goes out most urgent first
 and never trips the group's flood control."""
 
@@ -9,9 +9,9 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from bot.localtelegram import max_calls_in_window
 from tests.clock import ManualClock
 from tests.e2e.conversation import TelegramGroup
-from tests.e2e.fake_bot_api import max_calls_in_window
 from tests.harness import TEST_GROUP_WINDOW, Harness, running_harness
 
 FORUM = -1001234567890

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from bot.localtelegram import LocalTelegram
 from tests.e2e.botprocess import bot_env, free_port, oprit, running_bot
 from tests.e2e.conversation import TelegramUser
-from tests.e2e.fake_bot_api import FakeBotApi
 
 
 def _get(port: int, path: str) -> tuple[int, str]:
@@ -28,7 +28,7 @@ def _get(port: int, path: str) -> tuple[int, str]:
             time.sleep(0.2)
 
 
-def test_polling_serves_health_and_metrics(api: FakeBotApi, tmp_path: Path) -> None:
+def test_polling_serves_health_and_metrics(api: LocalTelegram, tmp_path: Path) -> None:
     port = free_port()
     env = bot_env(api.base_url, tmp_path, OPRIT_METRICS_LISTEN=f"127.0.0.1:{port}")
     with running_bot(env, tmp_path):

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from bot.localtelegram import LocalTelegram
 from tests.e2e.botprocess import bot_env, oprit, oprit_json, running_bot
 from tests.e2e.conversation import TelegramUser
-from tests.e2e.fake_bot_api import FakeBotApi
 
 
-def test_checkin_help_request_and_export(api: FakeBotApi, tmp_path: Path) -> None:
+def test_checkin_help_request_and_export(api: LocalTelegram, tmp_path: Path) -> None:
     env = bot_env(api.base_url, tmp_path)
     invite = oprit_json(
         env, tmp_path, "invite", "create", "--name", "Test Deelnemer", "--language", "en"
@@ -85,7 +85,7 @@ def test_checkin_help_request_and_export(api: FakeBotApi, tmp_path: Path) -> Non
     assert [a["kind"] for a in exported["alerts"]] == ["help_request"]
 
 
-def test_appointment_add_rejects_garbage(api: FakeBotApi, tmp_path: Path) -> None:
+def test_appointment_add_rejects_garbage(api: LocalTelegram, tmp_path: Path) -> None:
     env = bot_env(api.base_url, tmp_path)
     for at in ("next tuesday", "2026-02-30T10:00", ""):
         result = oprit(

@@ -11,14 +11,14 @@ from pathlib import Path
 import pypdfium2
 import zxingcpp
 
+from bot.localtelegram import LocalTelegram
 from tests.e2e.botprocess import bot_env, oprit_json, running_bot
 from tests.e2e.conversation import TelegramUser
-from tests.e2e.fake_bot_api import FakeBotApi
 
 OFFICER = 7_300_900
 
 
-def test_from_prison_to_the_plan(api: FakeBotApi, tmp_path: Path) -> None:
+def test_from_prison_to_the_plan(api: LocalTelegram, tmp_path: Path) -> None:
     env = bot_env(api.base_url, tmp_path)
     api.open_chat(OFFICER, "Officer")
     oprit_json(

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from bot.localtelegram import LocalTelegram
 from tests.e2e.botprocess import bot_env, oprit, oprit_json, running_bot
 from tests.e2e.conversation import TelegramUser
-from tests.e2e.fake_bot_api import FakeBotApi
 
 
-def test_participant_registers_with_an_invite(api: FakeBotApi, tmp_path: Path) -> None:
+def test_participant_registers_with_an_invite(api: LocalTelegram, tmp_path: Path) -> None:
     env = bot_env(api.base_url, tmp_path)
     officer_id = 6_100_001
     oprit_json(
@@ -109,7 +109,7 @@ def test_bad_input_is_one_clear_line(
     assert len(result.stderr.strip().splitlines()) == 1
 
 
-def test_json_output_is_one_document(api: FakeBotApi, tmp_path: Path) -> None:
+def test_json_output_is_one_document(api: LocalTelegram, tmp_path: Path) -> None:
     env = bot_env(api.base_url, tmp_path)
     for args in (["staff", "list"], ["participants", "list"], ["db", "current"], ["db", "upgrade"]):
         result = oprit(env, tmp_path, *args, "--json")

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from bot.localtelegram import LocalTelegram
 from tests.e2e.botprocess import bot_env, oprit_json, running_bot
 from tests.e2e.conversation import TelegramGroup, TelegramUser
-from tests.e2e.fake_bot_api import FakeBotApi
 from tests.signal_daemon import FakeSignalDaemon, SignalUser
 
 BOT_NUMBER = "+31600000099"
@@ -36,7 +36,7 @@ def _count(database: Path, query: str) -> int:
 
 
 def signal_env(
-    api: FakeBotApi, daemon: FakeSignalDaemon, tmp_path: Path, **extra: str
+    api: LocalTelegram, daemon: FakeSignalDaemon, tmp_path: Path, **extra: str
 ) -> dict[str, str]:
     """The bot's environment with an officer on Telegram."""
     env = bot_env(
@@ -72,7 +72,7 @@ def sign_up(daemon: FakeSignalDaemon, code: str, number: str, language: str) -> 
 
 
 def test_register_checkin_crisis_and_officer_reply(
-    api: FakeBotApi, daemon: FakeSignalDaemon, tmp_path: Path
+    api: LocalTelegram, daemon: FakeSignalDaemon, tmp_path: Path
 ) -> None:
     env = signal_env(api, daemon, tmp_path)
     invite = oprit_json(
@@ -146,7 +146,7 @@ def test_register_checkin_crisis_and_officer_reply(
 
 
 def test_unknown_code_and_hostile_input(
-    api: FakeBotApi, daemon: FakeSignalDaemon, tmp_path: Path
+    api: LocalTelegram, daemon: FakeSignalDaemon, tmp_path: Path
 ) -> None:
     env = signal_env(api, daemon, tmp_path)
     invite = oprit_json(
@@ -200,7 +200,7 @@ def officer_relays(officer: TelegramUser, text: str) -> None:
     officer.send(text)
 
 
-def test_daemon_faults(api: FakeBotApi, daemon: FakeSignalDaemon, tmp_path: Path) -> None:
+def test_daemon_faults(api: LocalTelegram, daemon: FakeSignalDaemon, tmp_path: Path) -> None:
     env = signal_env(api, daemon, tmp_path)
     codes = [
         oprit_json(
@@ -261,7 +261,7 @@ def test_daemon_faults(api: FakeBotApi, daemon: FakeSignalDaemon, tmp_path: Path
 
 
 def test_reminder_and_broadcast_to_a_mixed_cohort(
-    api: FakeBotApi, daemon: FakeSignalDaemon, tmp_path: Path
+    api: LocalTelegram, daemon: FakeSignalDaemon, tmp_path: Path
 ) -> None:
     env = signal_env(api, daemon, tmp_path)
     env["OPRIT_REMINDER_OFFSETS"] = "1m"
@@ -311,7 +311,7 @@ def test_reminder_and_broadcast_to_a_mixed_cohort(
     assert appointment["confirmation"] == "confirmed"
 
 
-def test_kill_9_mid_burst(api: FakeBotApi, daemon: FakeSignalDaemon, tmp_path: Path) -> None:
+def test_kill_9_mid_burst(api: LocalTelegram, daemon: FakeSignalDaemon, tmp_path: Path) -> None:
     """Nothing is handled twice; every message with a read receipt is stored; every
     message the killed process had not taken from the daemon arrives after the restart.
     What it had taken but not stored is the window signal-cli leaves open (docs/deploy.md):
@@ -376,7 +376,7 @@ def test_kill_9_mid_burst(api: FakeBotApi, daemon: FakeSignalDaemon, tmp_path: P
     print(f"kill -9: {stored_at_kill} stored at the kill, {len(lost)} lost in the window")
 
 
-def test_forum_mode_and_files(api: FakeBotApi, daemon: FakeSignalDaemon, tmp_path: Path) -> None:
+def test_forum_mode_and_files(api: LocalTelegram, daemon: FakeSignalDaemon, tmp_path: Path) -> None:
     """With an officer group, a Signal participant gets their topic like anyone else: their
     text in it, a note for a file (it cannot cross messengers), and what the officer writes
     in the topic goes back over Signal."""
@@ -402,7 +402,7 @@ def test_forum_mode_and_files(api: FakeBotApi, daemon: FakeSignalDaemon, tmp_pat
 
 
 def test_on_postgresql(
-    api: FakeBotApi, daemon: FakeSignalDaemon, pg_database: str, tmp_path: Path
+    api: LocalTelegram, daemon: FakeSignalDaemon, pg_database: str, tmp_path: Path
 ) -> None:
     """The same channel on the production database: a burst stored in one statement, a
     redelivery in the same burst stored once, the crisis answered."""

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from bot.localtelegram import LocalTelegram
 from tests.e2e.botprocess import bot_env, oprit, oprit_json, running_bot
 from tests.e2e.conversation import TelegramUser
-from tests.e2e.fake_bot_api import FakeBotApi
 
 
 @pytest.mark.parametrize(
@@ -21,7 +21,7 @@ from tests.e2e.fake_bot_api import FakeBotApi
     ],
 )
 def test_crisis_gets_113_first_and_an_alert(
-    api: FakeBotApi, tmp_path: Path, text: str, language: str, button: str
+    api: LocalTelegram, tmp_path: Path, text: str, language: str, button: str
 ) -> None:
     env = bot_env(api.base_url, tmp_path)
     officer_id = 6_300_001

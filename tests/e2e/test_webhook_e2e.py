@@ -13,9 +13,9 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from bot.localtelegram import LocalTelegram
 from tests.conftest import TEST_KEY
 from tests.e2e.botprocess import assert_log_is_clean, bot_env, free_port, oprit_json
-from tests.e2e.fake_bot_api import FakeBotApi
 from tests.e2e.seed import seed_participants
 
 SECRET = "test-webhook-secret-0123456789"
@@ -55,7 +55,9 @@ def _metric(text: str, name: str, labels: str = "") -> float:
     return 0.0
 
 
-def test_two_workers_share_1000_updates(api: FakeBotApi, pg_database: str, tmp_path: Path) -> None:
+def test_two_workers_share_1000_updates(
+    api: LocalTelegram, pg_database: str, tmp_path: Path
+) -> None:
     database = pg_database
     ports = [free_port(), free_port()]
     env = bot_env(

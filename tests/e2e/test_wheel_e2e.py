@@ -19,10 +19,10 @@ from pathlib import Path
 
 import pytest
 
+from bot.localtelegram import LocalTelegram
 from db.migrate import head
 from tests.e2e.botprocess import bot_env, oprit, oprit_json, running_bot
 from tests.e2e.conversation import TelegramUser
-from tests.e2e.fake_bot_api import FakeBotApi
 
 pytestmark = pytest.mark.slow
 
@@ -69,7 +69,7 @@ def install_locked_dependencies(python: Path) -> None:
         run(*offline)
 
 
-def test_the_installed_wheel_runs_without_the_source(api: FakeBotApi, tmp_path: Path) -> None:
+def test_the_installed_wheel_runs_without_the_source(api: LocalTelegram, tmp_path: Path) -> None:
     started = time.monotonic()
     source = source_copy(tmp_path / "source")
     run(sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps",

@@ -1,4 +1,4 @@
-"""Tests of the fake Bot API itself, driven by a real python-telegram-bot client."""
+"""Tests of the local Telegram itself, driven by a real python-telegram-bot client."""
 
 from __future__ import annotations
 
@@ -31,30 +31,24 @@ from telegram.error import (
 )
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
 
+from bot.localtelegram import Call, LocalTelegram, UploadedFile, max_calls_in_window
+from bot.localtelegram.markup import parse_html, parse_markdown_v2
 from tests.e2e.conversation import TelegramGroup, TelegramUser
-from tests.e2e.fake_bot_api import (
-    Call,
-    FakeBotApi,
-    UploadedFile,
-    max_calls_in_window,
-    parse_html,
-    parse_markdown_v2,
-)
 
 ALICE = 5001
 GROUP = -1001234567890
 
 
 @pytest.fixture
-def api() -> Iterator[FakeBotApi]:
-    with FakeBotApi() as fake:
+def api() -> Iterator[LocalTelegram]:
+    with LocalTelegram() as fake:
         fake.open_chat(ALICE, "Alice")
         fake.open_chat(ALICE + 1, "Bob")
         yield fake
 
 
 @pytest.fixture
-async def bot(api: FakeBotApi) -> AsyncIterator[Bot]:
+async def bot(api: LocalTelegram) -> AsyncIterator[Bot]:
     async with Bot(api.token, base_url=api.base_url) as client:
         yield client
 
@@ -64,7 +58,7 @@ def keyboard(*buttons: tuple[str, str]) -> InlineKeyboardMarkup:
 
 
 def raw_call(
-    api: FakeBotApi, method: str, body: dict[str, object], token: str | None = None
+    api: LocalTelegram, method: str, body: dict[str, object], token: str | None = None
 ) -> tuple[int, Any]:
     """A JSON-body request without PTB, the way a sync test or another client would do it."""
     request = urllib.request.Request(
@@ -82,7 +76,7 @@ def raw_call(
 # --- basics ----------------------------------------------------------------------------------
 
 
-async def test_get_me(api: FakeBotApi, bot: Bot) -> None:
+async def test_get_me(api: LocalTelegram, bot: Bot) -> None:
     me = await bot.get_me()
     assert (me.id, me.is_bot, me.first_name, me.username) == (
         900000001,
@@ -93,7 +87,7 @@ async def test_get_me(api: FakeBotApi, bot: Bot) -> None:
     assert api.base_url.startswith("http://127.0.0.1:") and api.base_url.endswith("/bot")
 
 
-async def test_send_message_is_recorded_and_parsed(api: FakeBotApi, bot: Bot) -> None:
+async def test_send_message_is_recorded_and_parsed(api: LocalTelegram, bot: Bot) -> None:
     sent = await bot.send_message(
         ALICE, "Hallo <b>Sam</b> 👋", parse_mode="HTML", reply_markup=keyboard(("Goed", "m:g"))
     )
@@ -115,7 +109,7 @@ async def test_send_message_is_recorded_and_parsed(api: FakeBotApi, bot: Bot) ->
     api.assert_no_violations()
 
 
-def test_sync_client_json_body_and_case_insensitive_method(api: FakeBotApi) -> None:
+def test_sync_client_json_body_and_case_insensitive_method(api: LocalTelegram) -> None:
     status, body = raw_call(api, "sendmessage", {"chat_id": ALICE, "text": "hoi"})
     assert status == 200 and body["result"]["text"] == "hoi"
     assert api.calls()[-1].method == "sendMessage"
@@ -127,7 +121,7 @@ def test_sync_client_json_body_and_case_insensitive_method(api: FakeBotApi) -> N
     )
 
 
-def test_push_update_rejects_unrealistic_updates(api: FakeBotApi) -> None:
+def test_push_update_rejects_unrealistic_updates(api: LocalTelegram) -> None:
     with pytest.raises(ValueError, match=r"needs field"):
         api.push_update({"message": {"text": "no chat, no id"}})
 
@@ -137,7 +131,7 @@ def test_push_update_rejects_unrealistic_updates(api: FakeBotApi) -> None:
 
 # do_api_request("sendMessage") warns that bot.send_message exists; here that is the point.
 @pytest.mark.filterwarnings("ignore:Please use")
-async def test_unknown_and_missing_parameters_are_violations(api: FakeBotApi, bot: Bot) -> None:
+async def test_unknown_and_missing_parameters_are_violations(api: LocalTelegram, bot: Bot) -> None:
     with pytest.raises(BadRequest, match=r'(?i)unknown parameter "chat_idd"'):
         await bot.do_api_request("sendMessage", api_kwargs={"chat_idd": ALICE, "text": "x"})
     with pytest.raises(EndPointNotFound):
@@ -149,7 +143,7 @@ async def test_unknown_and_missing_parameters_are_violations(api: FakeBotApi, bo
     assert [c.status for c in api.calls()[-2:]] == [400, 404]
 
 
-async def test_text_and_caption_limits(api: FakeBotApi, bot: Bot) -> None:
+async def test_text_and_caption_limits(api: LocalTelegram, bot: Bot) -> None:
     await bot.send_message(ALICE, "x" * 4096)
     with pytest.raises(BadRequest, match=r"(?i)message is too long"):
         await bot.send_message(ALICE, "x" * 4097)
@@ -163,7 +157,7 @@ async def test_text_and_caption_limits(api: FakeBotApi, bot: Bot) -> None:
 
 
 @pytest.mark.filterwarnings("ignore:Please use")
-async def test_inline_keyboard_checks(api: FakeBotApi, bot: Bot) -> None:
+async def test_inline_keyboard_checks(api: LocalTelegram, bot: Bot) -> None:
     await bot.send_message(ALICE, "ok", reply_markup=keyboard(("a", "x" * 64)))
     with pytest.raises(BadRequest, match=r"(?i)BUTTON_DATA_INVALID"):
         await bot.send_message(ALICE, "too long", reply_markup=keyboard(("a", "é" * 33)))
@@ -182,7 +176,7 @@ async def test_inline_keyboard_checks(api: FakeBotApi, bot: Bot) -> None:
     assert len(api.violations) == 4
 
 
-async def test_parse_errors(api: FakeBotApi, bot: Bot) -> None:
+async def test_parse_errors(api: LocalTelegram, bot: Bot) -> None:
     for text in ("<b>unclosed", "a < b", "line<br>break", "<i>x</b>"):
         with pytest.raises(BadRequest, match=r"(?i)can't parse entities"):
             await bot.send_message(ALICE, text, parse_mode="HTML")
@@ -214,7 +208,9 @@ def test_parsers_report_telegram_entities() -> None:
 # --- faults ----------------------------------------------------------------------------------
 
 
-async def test_injected_faults(api: FakeBotApi, bot: Bot, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_injected_faults(
+    api: LocalTelegram, bot: Bot, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("PTB_TIMEDELTA", "true")
     api.fail_next("sendMessage", retry_after=3, count=2)
     for _ in range(2):
@@ -244,7 +240,7 @@ async def test_injected_faults(api: FakeBotApi, bot: Bot, monkeypatch: pytest.Mo
     assert api.violations == []
 
 
-async def test_blocked_and_never_started_chats(api: FakeBotApi, bot: Bot) -> None:
+async def test_blocked_and_never_started_chats(api: LocalTelegram, bot: Bot) -> None:
     api.block_chat(ALICE)
     with pytest.raises(Forbidden, match=r"bot was blocked by the user"):
         await bot.send_message(ALICE, "hi")
@@ -260,7 +256,7 @@ async def test_blocked_and_never_started_chats(api: FakeBotApi, bot: Bot) -> Non
 
 async def test_group_flood_limit(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PTB_TIMEDELTA", "true")
-    with FakeBotApi() as strict:
+    with LocalTelegram() as strict:
         async with Bot(strict.token, base_url=strict.base_url) as flooder:
             for n in range(20):
                 await flooder.send_message(GROUP, f"alert {n}")
@@ -272,7 +268,7 @@ async def test_group_flood_limit(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 async def test_a_chat_that_never_opened_the_bot_is_refused(bot: Bot) -> None:
-    with FakeBotApi() as fresh:
+    with LocalTelegram() as fresh:
         async with Bot(fresh.token, base_url=fresh.base_url) as client:
             with pytest.raises(Forbidden, match=r"can't initiate conversation"):
                 await client.send_message(ALICE + 7, "hi")
@@ -281,7 +277,7 @@ async def test_a_chat_that_never_opened_the_bot_is_refused(bot: Bot) -> None:
         assert fresh.violations == []
 
 
-async def test_a_thread_that_does_not_exist_is_refused(api: FakeBotApi, bot: Bot) -> None:
+async def test_a_thread_that_does_not_exist_is_refused(api: LocalTelegram, bot: Bot) -> None:
     with pytest.raises(BadRequest, match=r"(?i)message thread not found"):
         await bot.send_message(GROUP, "into nowhere", message_thread_id=999)
     topic = await bot.create_forum_topic(GROUP, "Sam")
@@ -291,7 +287,7 @@ async def test_a_thread_that_does_not_exist_is_refused(api: FakeBotApi, bot: Bot
     assert api.topics(GROUP) == {topic.message_thread_id: "Sam"}
 
 
-async def test_a_lost_answer_still_delivers_the_message(api: FakeBotApi, bot: Bot) -> None:
+async def test_a_lost_answer_still_delivers_the_message(api: LocalTelegram, bot: Bot) -> None:
     api.fail_next("sendMessage", lose_answer=True)
     with pytest.raises(NetworkError):
         await bot.send_message(ALICE, "arrives, but the answer is lost")
@@ -302,7 +298,7 @@ async def test_a_lost_answer_still_delivers_the_message(api: FakeBotApi, bot: Bo
 
 async def test_flood_limits_are_enforced_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PTB_TIMEDELTA", "true")
-    with FakeBotApi() as strict:
+    with LocalTelegram() as strict:
         for chat in range(ALICE, ALICE + 31):
             strict.open_chat(chat)
         async with Bot(strict.token, base_url=strict.base_url) as flooder:
@@ -327,7 +323,7 @@ def test_max_calls_in_window() -> None:
 # --- updates ---------------------------------------------------------------------------------
 
 
-async def test_get_updates_offset_semantics(api: FakeBotApi, bot: Bot) -> None:
+async def test_get_updates_offset_semantics(api: LocalTelegram, bot: Bot) -> None:
     alice = TelegramUser(api, ALICE)
     ids = [alice.send(f"bericht {n}") for n in range(3)]
     assert ids == [1000, 1001, 1002]
@@ -349,7 +345,7 @@ async def test_get_updates_offset_semantics(api: FakeBotApi, bot: Bot) -> None:
     assert [u["update_id"] for u in api.pending_updates()] == [1003]
 
 
-async def test_get_updates_long_poll_wakes_up_and_times_out(api: FakeBotApi, bot: Bot) -> None:
+async def test_get_updates_long_poll_wakes_up_and_times_out(api: LocalTelegram, bot: Bot) -> None:
     started = time.monotonic()
     assert await bot.get_updates(timeout=1) == ()
     assert 0.9 < time.monotonic() - started < 3
@@ -362,7 +358,7 @@ async def test_get_updates_long_poll_wakes_up_and_times_out(api: FakeBotApi, bot
     assert len(updates) == 1 and time.monotonic() - started < 1
 
 
-async def test_allowed_updates_and_webhook_conflict(api: FakeBotApi, bot: Bot) -> None:
+async def test_allowed_updates_and_webhook_conflict(api: LocalTelegram, bot: Bot) -> None:
     alice = TelegramUser(api, ALICE)
     alice.send("text")
     api.push_update(
@@ -383,7 +379,7 @@ async def test_allowed_updates_and_webhook_conflict(api: FakeBotApi, bot: Bot) -
 # --- files, topics, edits --------------------------------------------------------------------
 
 
-async def test_multipart_document_upload(api: FakeBotApi, bot: Bot) -> None:
+async def test_multipart_document_upload(api: LocalTelegram, bot: Bot) -> None:
     ics = b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n"
     sent = await bot.send_document(
         ALICE, InputFile(ics, filename="afspraak.ics"), caption="Je afspraak"
@@ -400,7 +396,7 @@ async def test_multipart_document_upload(api: FakeBotApi, bot: Bot) -> None:
     api.assert_no_violations()
 
 
-async def test_forum_topics(api: FakeBotApi, bot: Bot) -> None:
+async def test_forum_topics(api: LocalTelegram, bot: Bot) -> None:
     topic = await bot.create_forum_topic(GROUP, "Sam de Vries")
     assert topic.icon_color == 7322096 and topic.name == "Sam de Vries"
     in_topic = await bot.send_message(GROUP, "Alert", message_thread_id=topic.message_thread_id)
@@ -414,7 +410,7 @@ async def test_forum_topics(api: FakeBotApi, bot: Bot) -> None:
     assert api.violations == []
 
 
-async def test_edit_message(api: FakeBotApi, bot: Bot) -> None:
+async def test_edit_message(api: LocalTelegram, bot: Bot) -> None:
     sent = await bot.send_message(ALICE, "Hoe gaat het?", reply_markup=keyboard(("Goed", "g")))
     with pytest.raises(BadRequest, match=r"(?i)message is not modified"):
         await bot.edit_message_text(
@@ -430,7 +426,7 @@ async def test_edit_message(api: FakeBotApi, bot: Bot) -> None:
     assert api.violations == []
 
 
-async def test_copy_user_message_into_topic(api: FakeBotApi, bot: Bot) -> None:
+async def test_copy_user_message_into_topic(api: LocalTelegram, bot: Bot) -> None:
     alice = TelegramUser(api, ALICE, "Alice")
     alice.send("Ik heb hulp nodig")
     group = TelegramGroup(api, GROUP)
@@ -456,7 +452,7 @@ async def test_copy_user_message_into_topic(api: FakeBotApi, bot: Bot) -> None:
 # --- conversation helper ---------------------------------------------------------------------
 
 
-async def test_conversation_against_a_real_application(api: FakeBotApi) -> None:
+async def test_conversation_against_a_real_application(api: LocalTelegram) -> None:
     async def checkin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         assert update.effective_chat
         await context.bot.send_message(
@@ -501,7 +497,7 @@ async def test_conversation_against_a_real_application(api: FakeBotApi) -> None:
     assert api.calls("answerCallbackQuery")[0].ok
 
 
-def test_conversation_updates_look_like_telegram(api: FakeBotApi) -> None:
+def test_conversation_updates_look_like_telegram(api: LocalTelegram) -> None:
     sam = TelegramUser(api, ALICE)
     sam.send("/start abc123")
     message = api.pending_updates()[-1]["message"]

@@ -1,12 +1,12 @@
-"""A local fake Telegram Bot API server for end-to-end tests.
+"""A local Telegram: a Bot API server on 127.0.0.1 that keeps its chats in memory.
 
-Oprit's e2e tests drive the real application (in-process with ``base_url`` or as the ``oprit
-run`` subprocess with ``OPRIT_TELEGRAM_API_URL``) over real HTTP, so what is tested is what
-python-telegram-bot actually puts on the wire. The fake is stricter than Telegram where
-Telegram is silently forgiving: every call is checked against the Bot API specification (the
-vendored ``telegram-bot-api.json`` next to this module) and Telegram's documented limits, and
-anything wrong is answered with a 400 *and* recorded as a violation, so a misspelled parameter
-or an over-long callback_data fails a test instead of misbehaving in production.
+The tests, the benchmarks and `oprit demo` all run the real bot against it over real HTTP
+(``OPRIT_TELEGRAM_API_URL``), so what is exercised is what python-telegram-bot actually
+puts on the wire. It is stricter than Telegram where Telegram is silently forgiving: every
+call is checked against the Bot API specification (the vendored ``telegram-bot-api.json``
+in this package) and Telegram's documented limits, and anything wrong is answered with a
+400 *and* recorded as a violation, so a misspelled parameter or an over-long callback_data
+fails a test instead of misbehaving in production.
 
 The server runs in a background thread with its own event loop, so sync tests, async tests on
 any loop and subprocesses can all use it; every public method is thread-safe.
@@ -17,31 +17,35 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import copy
-import functools
 import itertools
 import json
 import math
-import os
-import re
 import socket
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
 from aiohttp import web
 
-T = TypeVar("T")
-ChatId = int | str
-JsonDict = dict[str, Any]
+from bot.localtelegram.markup import PARSE_MODES, format_text
+from bot.localtelegram.spec import (
+    ApiError,
+    BotApiSpec,
+    Call,
+    ChatId,
+    JsonDict,
+    UploadedFile,
+    bad_request,
+)
 
-SPEC_ENV = "OPRIT_BOT_API_SPEC"
-# Vendored: see tests/e2e/telegram-bot-api.md for its source and licence.
-DEFAULT_SPEC_PATH = Path(__file__).with_name("telegram-bot-api.json")
+T = TypeVar("T")
+# Not a secret: the local server accepts only the token it was started with.
+LOCAL_TOKEN = "123456:LOCAL-token"  # noqa: S105
 
 BOT_ID = 900000001
 FIRST_UPDATE_ID = 1000
@@ -52,7 +56,6 @@ MAX_CALLBACK_ANSWER_LENGTH = 200
 MAX_CALLBACK_DATA_BYTES = 64
 MAX_SENDS_PER_SECOND = 30
 MAX_GROUP_SENDS_PER_MINUTE = 20
-PARSE_MODES = {"html": "HTML", "markdownv2": "MarkdownV2", "markdown": "Markdown"}
 
 BLOCKED = "Forbidden: bot was blocked by the user"
 NEVER_STARTED = "Forbidden: bot can't initiate conversation with a user"
@@ -89,560 +92,6 @@ ENVELOPE_KEYS = frozenset(
 )
 
 
-@dataclass(frozen=True)
-class UploadedFile:
-    """A file that arrived as a multipart/form-data part."""
-
-    field: str
-    filename: str
-    content_type: str
-    data: bytes
-
-    @property
-    def size(self) -> int:
-        """Size in bytes."""
-        return len(self.data)
-
-
-@dataclass(frozen=True)
-class Call:
-    """One request the fake answered, successful or not."""
-
-    method: str
-    params: JsonDict
-    at: float
-    wall: float
-    status: int
-    response: JsonDict
-    files: dict[str, UploadedFile] = field(default_factory=dict)
-
-    @property
-    def ok(self) -> bool:
-        """Whether Telegram would have accepted the call."""
-        return self.status == 200
-
-    @property
-    def chat_id(self) -> ChatId | None:
-        """The ``chat_id`` parameter, if any."""
-        value = self.params.get("chat_id")
-        return value if isinstance(value, int | str) else None
-
-    @property
-    def result(self) -> Any:
-        """The ``result`` of a successful response (None otherwise)."""
-        return self.response.get("result")
-
-
-class ApiError(Exception):
-    """An error answer; ``violation`` marks it as a bug in the caller rather than a fault."""
-
-    def __init__(
-        self,
-        status: int,
-        description: str,
-        *,
-        retry_after: int | None = None,
-        violation: bool = False,
-    ) -> None:
-        super().__init__(description)
-        self.status = status
-        self.description = description
-        self.retry_after = retry_after
-        self.violation = violation
-
-    def body(self) -> JsonDict:
-        """The JSON body Telegram would answer with."""
-        body: JsonDict = {"ok": False, "error_code": self.status, "description": self.description}
-        if self.retry_after is not None:
-            body["parameters"] = {"retry_after": self.retry_after}
-        return body
-
-
-def bad_request(description: str) -> ApiError:
-    """A 400 for a call that breaks the specification or a documented limit."""
-    return ApiError(400, f"Bad Request: {description}", violation=True)
-
-
-def max_calls_in_window(calls: Iterable[Call], window_seconds: float = 1.0) -> int:
-    """The largest number of calls whose ``at`` falls within any window of that length."""
-    times = sorted(call.at for call in calls)
-    best = 0
-    start = 0
-    for end, at in enumerate(times):
-        while at - times[start] >= window_seconds:
-            start += 1
-        best = max(best, end - start + 1)
-    return best
-
-
-# --- specification ---------------------------------------------------------------------------
-
-_INTEGER = re.compile(r"-?\d+")
-_PRIMITIVES: dict[str, Callable[[Any], bool]] = {
-    "Integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
-    "Float": lambda v: isinstance(v, int | float) and not isinstance(v, bool),
-    "String": lambda v: isinstance(v, str),
-    "Boolean": lambda v: isinstance(v, bool),
-    "True": lambda v: v is True,
-    "InputFile": lambda v: isinstance(v, UploadedFile),
-}
-
-
-class BotApiSpec:
-    """The machine-readable Bot API description: method names, parameters and object types."""
-
-    def __init__(self, data: JsonDict) -> None:
-        self.version: str = data.get("version", "Bot API")
-        self.methods: dict[str, dict[str, JsonDict]] = {
-            name: {f["name"]: f for f in method.get("fields", [])}
-            for name, method in data["methods"].items()
-        }
-        self.returns: dict[str, list[str]] = {
-            name: method.get("returns", []) for name, method in data["methods"].items()
-        }
-        self.types: dict[str, JsonDict] = data["types"]
-        self._canonical = {name.lower(): name for name in self.methods}
-        # Methods that put a new message into a chat: these are "sends" for limits and blocking.
-        self.sending_methods = frozenset(
-            name
-            for name, returns in self.returns.items()
-            if name.startswith(("send", "copy", "forward"))
-            and any(r.removeprefix("Array of ") in ("Message", "MessageId") for r in returns)
-        )
-        button = self.types["InlineKeyboardButton"]["fields"]
-        self.inline_button_actions = frozenset(
-            f["name"] for f in button if f["name"] not in ("text", "icon_custom_emoji_id", "style")
-        )
-
-    @classmethod
-    def load(cls, path: Path | None = None) -> BotApiSpec:
-        """Load the spec from ``path``, ``$OPRIT_BOT_API_SPEC`` or the vendored copy."""
-        return _load_spec(str(path or os.environ.get(SPEC_ENV) or DEFAULT_SPEC_PATH))
-
-    def canonical(self, method: str) -> str | None:
-        """The method's canonical name (Telegram matches names case-insensitively)."""
-        return self._canonical.get(method.lower())
-
-    def decode(self, method: str, raw: JsonDict) -> JsonDict:
-        """Turn form-encoded strings back into the values the spec says they are."""
-        fields = self.methods[method]
-        return {
-            name: self._decode_value(value, fields[name]["types"]) if name in fields else value
-            for name, value in raw.items()
-        }
-
-    def _decode_value(self, value: Any, types: list[str]) -> Any:
-        if not isinstance(value, str):
-            return value
-        if "Integer" in types and _INTEGER.fullmatch(value):
-            return int(value)
-        if "Float" in types:
-            try:
-                return float(value)
-            except ValueError:
-                pass
-        if "Boolean" in types and value in ("true", "false"):
-            return value == "true"
-        structured = any(t not in _PRIMITIVES for t in types)
-        if structured and value.lstrip()[:1] in ("[", "{"):
-            try:
-                return json.loads(value)
-            except ValueError:
-                return value
-        return value
-
-    def check_call(self, method: str, params: JsonDict) -> list[str]:
-        """Unknown, missing and ill-typed parameters of one call."""
-        fields = self.methods[method]
-        problems = [f'unknown parameter "{name}"' for name in params if name not in fields]
-        problems += [
-            f'parameter "{name}" is required'
-            for name, spec in fields.items()
-            if spec["required"] and name not in params
-        ]
-        for name, value in params.items():
-            if name in fields:
-                problems += self.check_value(value, fields[name]["types"], name)
-        return problems
-
-    def check_value(self, value: Any, types: list[str], path: str) -> list[str]:
-        """Problems of ``value`` against a union of spec types (empty when it fits one)."""
-        best: list[str] | None = None
-        for type_name in types:
-            problems = self._check_one(value, type_name, path)
-            if problems == []:
-                return []
-            if problems is not None and (best is None or len(problems) < len(best)):
-                best = problems
-        return best if best is not None else [f"{path} must be {' or '.join(types)}"]
-
-    def _check_one(self, value: Any, type_name: str, path: str) -> list[str] | None:
-        """Problems against one type, or None when the value is not even of its kind."""
-        if type_name.startswith("Array of "):
-            if not isinstance(value, list):
-                return None
-            item_type = type_name.removeprefix("Array of ")
-            return [
-                problem
-                for index, item in enumerate(value)
-                for problem in self.check_value(item, [item_type], f"{path}[{index}]")
-            ]
-        if type_name in _PRIMITIVES:
-            return [] if _PRIMITIVES[type_name](value) else None
-        spec = self.types.get(type_name)
-        if spec is None:
-            return []
-        if spec.get("subtypes"):
-            return self.check_value(value, spec["subtypes"], path)
-        if not isinstance(value, dict):
-            return None
-        fields = {f["name"]: f for f in spec.get("fields", [])}
-        problems = [
-            f'{path}: unknown field "{key}" in {type_name}' for key in value if key not in fields
-        ]
-        problems += [
-            f'{path}: {type_name} needs field "{name}"'
-            for name, f in fields.items()
-            if f["required"] and name not in value
-        ]
-        for key, item in value.items():
-            if key in fields:
-                problems += self.check_value(item, fields[key]["types"], f"{path}.{key}")
-        return problems
-
-
-@functools.lru_cache(maxsize=4)
-def _load_spec(path: str) -> BotApiSpec:
-    return BotApiSpec(json.loads(Path(path).read_text(encoding="utf-8")))
-
-
-# --- formatted text --------------------------------------------------------------------------
-
-
-class EntityParseError(ValueError):
-    """Text that Telegram answers with "can't parse entities"."""
-
-
-def utf16_len(text: str) -> int:
-    """Length in UTF-16 code units, the unit of Telegram's entity offsets."""
-    return len(text.encode("utf-16-le")) // 2
-
-
-def _byte_offset(text: str, index: int) -> int:
-    return len(text[:index].encode("utf-8"))
-
-
-class _Builder:
-    """Accumulates plain text and the entities found while parsing markup."""
-
-    def __init__(self) -> None:
-        self.parts: list[str] = []
-        self.pos = 0
-        self.entities: list[JsonDict] = []
-
-    def emit(self, text: str) -> None:
-        self.parts.append(text)
-        self.pos += utf16_len(text)
-
-    def entity(self, kind: str, start: int, **extra: Any) -> None:
-        if self.pos > start:
-            self.entities.append(
-                {"type": kind, "offset": start, "length": self.pos - start, **extra}
-            )
-
-    def result(self) -> tuple[str, list[JsonDict]]:
-        return "".join(self.parts), sorted(self.entities, key=lambda e: (e["offset"], -e["length"]))
-
-
-_HTML_TAGS = {
-    "a": "text_link",
-    "b": "bold",
-    "strong": "bold",
-    "i": "italic",
-    "em": "italic",
-    "u": "underline",
-    "ins": "underline",
-    "s": "strikethrough",
-    "strike": "strikethrough",
-    "del": "strikethrough",
-    "span": "spoiler",
-    "tg-spoiler": "spoiler",
-    "tg-emoji": "custom_emoji",
-    "tg-time": "date_time",
-    "code": "code",
-    "pre": "pre",
-    "blockquote": "blockquote",
-}
-_HTML_CHAR_REF = re.compile(r"&(?:(lt|gt|amp|quot)|#(\d+)|#[xX]([0-9a-fA-F]+));")
-_HTML_NAMED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
-_HTML_START = re.compile(r"<([^\s>/]*)")
-_HTML_END = re.compile(r"</([^\s>]*)\s*>")
-_HTML_ATTR = re.compile(r"""([\w-]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+)))?""")
-
-
-def _html_entity(builder: _Builder, tag: str, attrs: dict[str, str], start: int) -> None:
-    kind = _HTML_TAGS[tag]
-    if tag == "a":
-        if "href" in attrs:
-            builder.entity(kind, start, url=attrs["href"])
-    elif tag == "pre" and "language" in attrs:
-        builder.entity(kind, start, language=attrs["language"])
-    elif tag == "blockquote" and "expandable" in attrs:
-        builder.entity("expandable_blockquote", start)
-    elif tag == "tg-emoji":
-        builder.entity(kind, start, custom_emoji_id=attrs.get("emoji-id", ""))
-    elif tag == "tg-time":
-        builder.entity(kind, start, unix_time=int(attrs.get("unix", "0") or 0))
-    else:
-        builder.entity(kind, start)
-
-
-def parse_html(text: str) -> tuple[str, list[JsonDict]]:
-    """Telegram's HTML parse mode, with tdlib's error messages for bad markup."""
-    builder = _Builder()
-    stack: list[tuple[str, dict[str, str], int]] = []
-    i = 0
-    while i < len(text):
-        char = text[i]
-        if char == "&":
-            ref = _HTML_CHAR_REF.match(text, i)
-            if ref is None:
-                builder.emit("&")
-                i += 1
-                continue
-            named, decimal, hexadecimal = ref.groups()
-            builder.emit(
-                _HTML_NAMED[named]
-                if named
-                else chr(int(decimal or hexadecimal, 16 if hexadecimal else 10))
-            )
-            i = ref.end()
-            continue
-        if char != "<":
-            builder.emit(char)
-            i += 1
-            continue
-        offset = _byte_offset(text, i)
-        if text.startswith("</", i):
-            end = _HTML_END.match(text, i)
-            if end is None:
-                raise EntityParseError(f"Can't find end of the tag at byte offset {offset}")
-            name = end.group(1).lower()
-            if not stack:
-                raise EntityParseError(f"Unexpected end tag at byte offset {offset}")
-            tag, attrs, start = stack.pop()
-            if name != tag:
-                raise EntityParseError(
-                    f'Unmatched end tag at byte offset {offset}, expected "</{tag}>", '
-                    f'found "</{name}>"'
-                )
-            language = attrs.get("class", "").removeprefix("language-")
-            if tag == "code" and stack and stack[-1][0] == "pre" and "class" in attrs:
-                stack[-1][1]["language"] = language
-            else:
-                _html_entity(builder, tag, attrs, start)
-            i = end.end()
-            continue
-        start_tag = _HTML_START.match(text, i)
-        name = start_tag.group(1).lower() if start_tag else ""
-        if start_tag is None or name not in _HTML_TAGS:
-            raise EntityParseError(f'Unsupported start tag "{name}" at byte offset {offset}')
-        close = text.find(">", start_tag.end())
-        if close < 0:
-            raise EntityParseError(f"Can't find end of the tag at byte offset {offset}")
-        attrs = {
-            m.group(1).lower(): m.group(2) or m.group(3) or m.group(4) or ""
-            for m in _HTML_ATTR.finditer(text, start_tag.end(), close)
-        }
-        if name == "span" and attrs.get("class") != "tg-spoiler":
-            raise EntityParseError(
-                f'Tag "span" must have class "tg-spoiler" at byte offset {offset}'
-            )
-        stack.append((name, attrs, builder.pos))
-        i = close + 1
-    if stack:
-        raise EntityParseError(f'Can\'t find end tag corresponding to start tag "{stack[-1][0]}"')
-    return builder.result()
-
-
-_MDV2_RESERVED = frozenset("_*[]()~`>#+-=|{}.!")
-_MDV2_PAIRS = (
-    ("```", "pre"),
-    ("__", "underline"),
-    ("||", "spoiler"),
-    ("![", "custom_emoji"),
-    ("_", "italic"),
-    ("*", "bold"),
-    ("~", "strikethrough"),
-    ("`", "code"),
-    ("[", "text_link"),
-)
-
-
-def parse_markdown_v2(text: str) -> tuple[str, list[JsonDict]]:
-    """Telegram's MarkdownV2 parse mode; a reserved character must be escaped with a backslash.
-
-    Blockquote markers (``>`` at the start of a line) are accepted but make no entity.
-    """
-    builder = _Builder()
-    stack: list[tuple[str, int, int]] = []  # (kind, start position, byte offset of the marker)
-    i = 0
-    while i < len(text):
-        char = text[i]
-        if char == "\\" and i + 1 < len(text) and 0 < ord(text[i + 1]) <= 126:
-            builder.emit(text[i + 1])
-            i += 2
-            continue
-        open_kind = stack[-1][0] if stack else None
-        if open_kind in ("code", "pre"):
-            marker = "```" if open_kind == "pre" else "`"
-            if text.startswith(marker, i):
-                kind, start, _ = stack.pop()
-                builder.entity(kind, start)
-                i += len(marker)
-            else:
-                builder.emit(char)
-                i += 1
-            continue
-        if char not in _MDV2_RESERVED:
-            builder.emit(char)
-            i += 1
-            continue
-        offset = _byte_offset(text, i)
-        if char == ">" and (i == 0 or text[i - 1] == "\n"):
-            i += 1
-            continue
-        if char == "]" and open_kind in ("text_link", "custom_emoji"):
-            i = _close_markdown_v2_link(text, i + 1, builder, stack.pop())
-            continue
-        marker, kind = next(((m, k) for m, k in _MDV2_PAIRS if text.startswith(m, i)), ("", ""))
-        if not kind:
-            raise EntityParseError(
-                f"Character '{char}' is reserved and must be escaped with the preceding '\\'"
-            )
-        i += len(marker)
-        if any(open_ == kind for open_, _, _ in stack) and kind not in (
-            "text_link",
-            "custom_emoji",
-        ):
-            if open_kind != kind:
-                raise EntityParseError(
-                    f"Can't find end of {open_kind} entity at byte offset {stack[-1][2]}"
-                )
-            _, start, _ = stack.pop()
-            builder.entity(kind, start)
-            continue
-        if kind == "pre":
-            newline = text.find("\n", i)
-            if newline >= 0 and re.fullmatch(r"[\w+#.-]*", text[i:newline]):
-                i = newline + 1
-        stack.append((kind, builder.pos, offset))
-    if stack:
-        kind, _, offset = stack[-1]
-        raise EntityParseError(f"Can't find end of {kind} entity at byte offset {offset}")
-    return builder.result()
-
-
-def _close_markdown_v2_link(
-    text: str, i: int, builder: _Builder, opened: tuple[str, int, int]
-) -> int:
-    """Parse the ``(url)`` after a link's ``]``; returns the index after it."""
-    kind, start, _ = opened
-    if not text.startswith("(", i):
-        return i
-    url: list[str] = []
-    j = i + 1
-    while j < len(text) and text[j] != ")":
-        if text[j] == "\\" and j + 1 < len(text):
-            j += 1
-        url.append(text[j])
-        j += 1
-    if j >= len(text):
-        raise EntityParseError(f"Can't find end of a URL at byte offset {_byte_offset(text, i)}")
-    target = "".join(url)
-    if kind == "custom_emoji":
-        builder.entity(kind, start, custom_emoji_id=target.rpartition("id=")[2])
-    else:
-        builder.entity(kind, start, url=target)
-    return j + 1
-
-
-_MD_ENTITIES = {"*": "bold", "_": "italic", "`": "code"}
-
-
-def parse_markdown(text: str) -> tuple[str, list[JsonDict]]:
-    """Telegram's legacy Markdown parse mode (no nesting, unclosed entities are errors)."""
-    builder = _Builder()
-    i = 0
-    while i < len(text):
-        char = text[i]
-        if char == "\\" and i + 1 < len(text) and text[i + 1] in "_*`[":
-            builder.emit(text[i + 1])
-            i += 2
-            continue
-        if char not in "_*`[":
-            builder.emit(char)
-            i += 1
-            continue
-        unclosed = EntityParseError(
-            f"Can't find end of the entity starting at byte offset {_byte_offset(text, i)}"
-        )
-        start = builder.pos
-        if char == "[":
-            end = text.find("]", i + 1)
-            if end < 0:
-                raise unclosed
-            builder.emit(text[i + 1 : end])
-            i = end + 1
-            if text.startswith("(", i):
-                url_end = text.find(")", i)
-                if url_end < 0:
-                    raise unclosed
-                builder.entity("text_link", start, url=text[i + 1 : url_end])
-                i = url_end + 1
-            continue
-        marker, kind = ("```", "pre") if text.startswith("```", i) else (char, _MD_ENTITIES[char])
-        end = text.find(marker, i + len(marker))
-        if end < 0:
-            raise unclosed
-        builder.emit(text[i + len(marker) : end])
-        builder.entity(kind, start)
-        i = end + len(marker)
-    return builder.result()
-
-
-_PARSERS: dict[str, Callable[[str], tuple[str, list[JsonDict]]]] = {
-    "HTML": parse_html,
-    "MarkdownV2": parse_markdown_v2,
-    "Markdown": parse_markdown,
-}
-
-
-def format_text(
-    text: str, parse_mode: str | None, entities: list[JsonDict] | None
-) -> tuple[str, list[JsonDict]]:
-    """The text and entities Telegram would store: markup parsed, outer whitespace trimmed."""
-    if entities is None and parse_mode:
-        try:
-            text, entities = _PARSERS[PARSE_MODES[parse_mode.lower()]](text)
-        except EntityParseError as exc:
-            raise bad_request(f"can't parse entities: {exc}") from exc
-    entities = entities or []
-    lead = utf16_len(text) - utf16_len(text.lstrip())
-    stripped = text.strip()
-    size = utf16_len(stripped)
-    trimmed = []
-    for entity in entities:
-        begin = max(0, entity["offset"] - lead)
-        end = min(size, entity["offset"] + entity["length"] - lead)
-        if end > begin:
-            trimmed.append({**entity, "offset": begin, "length": end - begin})
-    return stripped, trimmed
-
-
-# --- the server ------------------------------------------------------------------------------
-
-
 @dataclass
 class _Fault:
     method: str | None
@@ -655,17 +104,17 @@ class LostAnswer(Exception):
     """The call was carried out, but the connection closes before the answer is sent."""
 
 
-class FakeBotApi:
+class LocalTelegram:
     """A fake Telegram Bot API server on 127.0.0.1 (see the module docstring).
 
-    Use as ``with FakeBotApi() as api:`` or ``api.start()`` / ``api.stop()``; point the bot at
+    Use as ``with LocalTelegram() as api:`` or ``api.start()`` / ``api.stop()``; point the bot at
     ``api.base_url``. State (updates, messages, topics) lives until ``stop``; ``clear`` only
     forgets the recorded calls and violations.
     """
 
     def __init__(
         self,
-        token: str = "123456:TEST-token",
+        token: str = LOCAL_TOKEN,
         *,
         bot_username: str = "oprit_test_bot",
         enforce_flood_limits: bool = True,
@@ -710,6 +159,9 @@ class FakeBotApi:
         self._commands: dict[str, list[JsonDict]] = {}
         self._menu_buttons: dict[ChatId | None, JsonDict] = {}
         self._files: dict[str, JsonDict] = {}
+        self._file_data: dict[str, tuple[bytes, str]] = {}
+        self._reply_keyboards: dict[tuple[ChatId, int], JsonDict] = {}
+        self._reactions: dict[tuple[ChatId, int], list[JsonDict]] = {}
         self._file_ids = itertools.count(1)
         self._send_log: deque[tuple[float, ChatId]] = deque()
         self._closing = False
@@ -734,7 +186,7 @@ class FakeBotApi:
     def start(self) -> Self:
         """Start serving in a background thread; returns once the port accepts connections."""
         if self._thread is not None:
-            raise RuntimeError("FakeBotApi already started")
+            raise RuntimeError("LocalTelegram already started")
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.bind(("127.0.0.1", 0))
         self._port = sock.getsockname()[1]
@@ -755,16 +207,17 @@ class FakeBotApi:
             loop.run_forever()
             loop.close()
 
-        self._thread = threading.Thread(target=serve, name="fake-bot-api", daemon=True)
+        self._thread = threading.Thread(target=serve, name="local-telegram", daemon=True)
         self._thread.start()
         ready.wait(timeout=10)
         if failure:
-            raise RuntimeError("FakeBotApi failed to start") from failure[0]
+            raise RuntimeError("LocalTelegram failed to start") from failure[0]
         return self
 
     async def _serve(self, sock: socket.socket) -> None:
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
+        app.router.add_get("/file/bot{token}/files/{file_id}", self._download)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=2.0)
         await self._runner.setup()
         self._updates_event = asyncio.Event()
@@ -945,6 +398,53 @@ class FakeBotApi:
                 and (thread_id is None or m.get("message_thread_id") == thread_id)
             ]
 
+    def messages(self, chat_id: ChatId) -> list[JsonDict]:
+        """Every message in a chat as it is now (users' and the bot's), oldest first."""
+        with self._cond:
+            return [copy.deepcopy(m) for _, m in sorted(self._messages.get(chat_id, {}).items())]
+
+    def reply_keyboard(self, chat_id: ChatId, message_id: int) -> JsonDict | None:
+        """The reply keyboard (or its removal) a bot message was sent with, if any."""
+        with self._cond:
+            return copy.deepcopy(self._reply_keyboards.get((chat_id, message_id)))
+
+    def reactions(self, chat_id: ChatId, message_id: int) -> list[JsonDict]:
+        """The reactions on a message (ReactionType objects)."""
+        with self._cond:
+            return copy.deepcopy(self._reactions.get((chat_id, message_id), []))
+
+    def react(self, chat_id: ChatId, message_id: int, emoji: str) -> None:
+        """A person puts a reaction on a message (shown like Telegram shows it)."""
+        with self._cond:
+            self._stored(chat_id, message_id, "message to react not found")
+            self._reactions[(chat_id, message_id)] = [{"type": "emoji", "emoji": emoji}]
+            self._cond.notify_all()
+
+    def upload(self, data: bytes, kind: str, content_type: str, **extra: Any) -> JsonDict:
+        """A file a person sends: stored like Telegram stores it; returns its file object."""
+        with self._cond:
+            return self._keep_file(data, kind, content_type, **extra)
+
+    def file_bytes(self, file_id: str) -> tuple[bytes, str] | None:
+        """The bytes and MIME type of a stored file, or None."""
+        with self._cond:
+            return self._file_data.get(file_id)
+
+    def add_group(self, chat_id: int, title: str) -> None:
+        """A forum supergroup the bot is a member of (the staff group)."""
+        with self._cond:
+            self._chats[chat_id] = {
+                "id": chat_id,
+                "type": "supergroup",
+                "title": title,
+                "is_forum": True,
+            }
+
+    def chat(self, chat_id: ChatId) -> JsonDict:
+        """The Chat object of a chat (known or made up from its id)."""
+        with self._cond:
+            return self._chat(chat_id)
+
     def topics(self, chat_id: ChatId) -> dict[int, str]:
         """Forum topics the bot created in a chat and that still exist: thread id → name."""
         with self._cond:
@@ -1085,7 +585,7 @@ class FakeBotApi:
         self,
         method: str,
         count: int = 1,
-        timeout: float = 10,
+        timeout: float = 10,  # noqa: ASYNC109 (the same arguments as wait_for_calls)
         chat_id: ChatId | None = None,
         predicate: Callable[[Call], bool] | None = None,
         *,
@@ -1115,6 +615,16 @@ class FakeBotApi:
         return "\n".join(lines)
 
     # -- HTTP --
+
+    async def _download(self, request: web.Request) -> web.Response:
+        """The file download URL of getFile's file_path, as api.telegram.org/file/ serves it."""
+        if request.match_info["token"] != self.token:
+            raise web.HTTPUnauthorized()
+        stored = self.file_bytes(request.match_info["file_id"])
+        if stored is None:
+            raise web.HTTPNotFound()
+        data, mime_type = stored
+        return web.Response(body=data, content_type=mime_type)
 
     async def _handle(self, request: web.Request) -> web.Response:
         at, wall = time.monotonic(), time.time()
@@ -1398,6 +908,8 @@ class FakeBotApi:
         if isinstance(markup, dict) and "inline_keyboard" in markup:
             # Telegram only echoes inline keyboards; reply keyboards are not part of a Message.
             message["reply_markup"] = markup
+        elif isinstance(markup, dict) and ("keyboard" in markup or "remove_keyboard" in markup):
+            self._reply_keyboards[(chat_id, message["message_id"])] = markup
         self._store(chat_id, message)
         return copy.deepcopy(message)
 
@@ -1416,14 +928,7 @@ class FakeBotApi:
     def _file(self, value: Any, kind: str, **extra: Any) -> JsonDict:
         """A file object for an upload or a reused file_id."""
         if isinstance(value, UploadedFile):
-            number = next(self._file_ids)
-            info: JsonDict = {
-                "file_id": f"FAKE-{kind}-{number}",
-                "file_unique_id": f"fake{kind}{number}",
-                "file_size": value.size,
-                **extra,
-            }
-            self._files[info["file_id"]] = info
+            info = self._keep_file(value.data, kind, value.content_type, **extra)
             return info
         known = self._files.get(str(value))
         return (
@@ -1431,6 +936,20 @@ class FakeBotApi:
             if known
             else {"file_id": str(value), "file_unique_id": str(value)[-16:], **extra}
         )
+
+    def _keep_file(self, data: bytes, kind: str, content_type: str, **extra: Any) -> JsonDict:
+        """Store uploaded bytes under a new file_id (under the lock); `extra` goes into the
+        file object (a document's file_name and mime_type, a photo's size)."""
+        number = next(self._file_ids)
+        info: JsonDict = {
+            "file_id": f"LOCAL-{kind}-{number}",
+            "file_unique_id": f"local{kind}{number}",
+            "file_size": len(data),
+            **extra,
+        }
+        self._files[info["file_id"]] = info
+        self._file_data[info["file_id"]] = (data, content_type or "application/octet-stream")
+        return dict(info)
 
     def _media(self, method: str, params: JsonDict) -> JsonDict:
         """Message content for sendX methods other than sendMessage."""
@@ -1540,6 +1059,14 @@ class FakeBotApi:
     def _m_deleteMessage(self, params: JsonDict) -> bool:
         self._stored(params["chat_id"], params["message_id"], "message to delete not found")
         del self._messages[params["chat_id"]][params["message_id"]]
+        self._cond.notify_all()
+        return True
+
+    def _m_setMessageReaction(self, params: JsonDict) -> bool:
+        self._stored(params["chat_id"], params["message_id"], "message to react not found")
+        self._reactions[(params["chat_id"], params["message_id"])] = list(
+            params.get("reaction") or []
+        )
         self._cond.notify_all()
         return True
 

@@ -1,0 +1,2 @@
+"""`oprit demo`: the whole product on this machine, with a local Telegram and a web page of
+phones; only the demo command imports it."""
