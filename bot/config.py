@@ -21,6 +21,7 @@ from sqlalchemy.exc import ArgumentError
 from bot.timeparse import parse_duration
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+DEFAULT_WEB_LISTEN = "127.0.0.1:8081"  # `oprit web` without OPRIT_WEB_LISTEN
 
 
 class ConfigError(ValueError):
@@ -127,8 +128,19 @@ class Settings(BaseSettings):
     webhook_secret: str | None = None
     webhook_listen: Listen = None
     metrics_listen: Listen = None
+    # The dashboard (bot.web): `oprit web` listens on web_listen or DEFAULT_WEB_LISTEN; `oprit
+    # run` and `oprit webhook` serve it too only when web_listen is set.
+    web_listen: Listen = None
+    web_public_url: str | None = None
 
-    @field_validator("bot_token", "encryption_key", "webhook_url", "webhook_secret", mode="before")
+    @field_validator(
+        "bot_token",
+        "encryption_key",
+        "webhook_url",
+        "webhook_secret",
+        "web_public_url",
+        mode="before",
+    )
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
@@ -151,6 +163,13 @@ class Settings(BaseSettings):
         if value is not None and not re.match(r"^https?://[^/\s]+/\S*$", value):
             raise ValueError("must be a URL like https://bot.example.nl/telegram/<random>")
         return value
+
+    @field_validator("web_public_url")
+    @classmethod
+    def _public_url(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^https?://[^/\s]+(/\S*)?$", value):
+            raise ValueError("must be a URL like https://bot.example.nl")
+        return value.rstrip("/") if value is not None else None
 
     @field_validator("database_url")
     @classmethod

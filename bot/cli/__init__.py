@@ -23,6 +23,7 @@ from bot.services.appointments import AppointmentError
 from bot.services.broadcasts import BroadcastError
 from bot.services.invites import InviteError
 from bot.services.privacy import PrivacyError
+from bot.services.web_login import LoginError
 
 __all__ = ["EXIT_FAILURE", "EXIT_USAGE", "build_parser", "main"]
 
@@ -35,6 +36,7 @@ EXPECTED_ERRORS = (
     AppointmentError,
     BroadcastError,
     PrivacyError,
+    LoginError,
 )
 
 
