@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.enums import (
@@ -36,6 +36,12 @@ CASE_READ = "case_read"  # the audit action of opening a case: what was read, an
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 SORTS = ("attention", "name", "contact", "checkin", "appointment", "unread")
 FILTERS = ("all", "attention", "paused", "unreachable")
+NOT_WRITTEN = ("command", "callback", "edit")
+SEVERITY_ORDER = ("critical", "high", "medium", "low")
+SEVERITY_RANK = case(
+    *((Alert.severity == name, rank) for rank, name in enumerate(SEVERITY_ORDER)),
+    else_=len(SEVERITY_ORDER),
+)
 
 
 @dataclass(frozen=True)
@@ -98,8 +104,13 @@ def _columns(reader_telegram_id: int, now: datetime) -> dict[str, Any]:
         .scalar_subquery()
     )
     inbound = and_(Message.participant_id == me, Message.direction == Direction.IN)
+    # Unread: what the participant wrote or sent, not their commands and button presses.
+    written = and_(inbound, Message.kind.not_in(NOT_WRITTEN))
     return {
         "open_alerts": select(func.count())
+        .where(Alert.participant_id == me, Alert.status == AlertStatus.OPEN)
+        .scalar_subquery(),
+        "worst_rank": select(func.min(SEVERITY_RANK))
         .where(Alert.participant_id == me, Alert.status == AlertStatus.OPEN)
         .scalar_subquery(),
         "oldest_alert_at": select(func.min(Alert.created_at))
@@ -117,7 +128,7 @@ def _columns(reader_telegram_id: int, now: datetime) -> dict[str, Any]:
         )
         .scalar_subquery(),
         "unread": select(func.count())
-        .where(inbound, Message.at > func.coalesce(last_read, EPOCH))
+        .where(written, Message.at > func.coalesce(last_read, EPOCH))
         .scalar_subquery(),
     }
 
@@ -206,10 +217,10 @@ def _order(query: CaseloadQuery, columns: dict[str, Any]) -> list[Any]:
         return by(columns["next_appointment_at"])
     if query.sort == "unread":
         return [columns["unread"].asc() if query.descending else columns["unread"].desc()]
-    # Needs attention first: open alerts (oldest first), then open help requests.
+    # Needs attention first: the worst open alert, the oldest first, then open help requests.
     return [
-        columns["open_alerts"].asc() if query.descending else columns["open_alerts"].desc(),
-        columns["oldest_alert_at"].is_(None),
+        columns["worst_rank"].is_(None),
+        columns["worst_rank"].desc() if query.descending else columns["worst_rank"].asc(),
         columns["oldest_alert_at"].asc(),
         columns["open_requests"].desc(),
     ]
@@ -246,8 +257,6 @@ async def recent_moods(
         moods.setdefault(participant_id, []).append((number, str(mood)))
     return {key: [mood for _n, mood in sorted(value, reverse=True)] for key, value in moods.items()}
 
-
-SEVERITY_ORDER = ("critical", "high", "medium", "low")
 
 
 async def _worst_severities(session: AsyncSession, ids: Sequence[int]) -> dict[int, str]:

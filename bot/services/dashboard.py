@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from bot.conversation import outbox
 from bot.conversation.replies import Reply
 from bot.runtime import Tx
-from bot.services import alert_handling, relay
+from bot.services import alert_handling, relay, staff_alerts
 from bot.services.access import may_see, officer_scope
 from db import audit, cases, people
 from db import dashboard as queries
@@ -34,6 +34,8 @@ from db.models import (
 HISTORY = timedelta(days=182)  # how far back a participant's page reaches
 NEWEST_MESSAGES = 200  # messages on a participant's page (`oprit export` has everything)
 PAGE_SIZE = 100
+# Button presses are answers inside a flow (the check-in shows its answers itself).
+HIDDEN_KINDS = ("callback",)
 
 
 def _audit(tx: Tx, staff: Staff, action: str, participant_id: int | None, **detail: object) -> None:
@@ -111,12 +113,14 @@ class ParticipantPage:
     participant: Participant
     officer: str | None
     timeline: Sequence[TimelineItem]
-    messages: int
+    messages: int  # in the period
+    loaded: int  # the newest ones read for the page
     checkins: Sequence[Checkin]
     help_requests: Sequence[HelpRequest]
     appointments: Sequence[Appointment]
     alerts: Sequence[Alert]
     undelivered: Sequence[OutboxItem]
+    reasons: dict[int, str]  # alert id: why it was raised, in the reader's language
     reachable: bool = field(default=True)
 
 
@@ -140,18 +144,37 @@ async def participant_page(tx: Tx, staff: Staff, participant_id: int) -> Partici
         session, participant.id, address.chat if address else None, since, NEWEST_MESSAGES
     )
     officer = await session.get(Staff, participant.officer_id) if participant.officer_id else None
+    alerts = await queries.participant_alerts(session, participant.id)
     return ParticipantPage(
         participant=participant,
         officer=officer.name if officer else None,
-        timeline=[_item(message, alert, writer) for message, alert, writer in events.conversation],
+        timeline=[
+            _item(message, alert, writer)
+            for message, alert, writer in events.conversation
+            if message.kind not in HIDDEN_KINDS and (message.text or message.kind != "text")
+        ],
         messages=events.messages,
+        loaded=len(events.conversation),
         checkins=await queries.completed_checkins(session, participant.id, since),
         help_requests=events.help_requests,
         appointments=events.appointments,
-        alerts=await queries.participant_alerts(session, participant.id),
+        alerts=alerts,
         undelivered=await queries.undelivered_replies(session, participant.id, tx.now - HISTORY),
+        reasons=await _reasons(tx, alerts),
         reachable=participant.status != ParticipantStatus.UNREACHABLE and address is not None,
     )
+
+
+async def _reasons(tx: Tx, alerts: Sequence[Alert]) -> dict[int, str]:
+    found = {}
+    for alert in alerts:
+        request = (
+            await tx.session.get(HelpRequest, alert.help_request_id)
+            if alert.help_request_id
+            else None
+        )
+        found[alert.id] = staff_alerts.reason(alert, request)
+    return found
 
 
 def _item(message: Message, alert: Alert | None, writer: str | None) -> TimelineItem:
@@ -247,12 +270,14 @@ class QueuedAlert:
     alert: Alert
     participant: Participant
     escalates_at: datetime | None
+    reason: str
 
 
 async def alert_queue(tx: Tx, staff: Staff) -> list[QueuedAlert]:
     """Alerts not resolved across the caseload, most severe and oldest first."""
     rows = await cases.open_alerts(tx.session, officer_scope(staff), limit=100)
     after = tx.settings.escalation_after
+    reasons = await _reasons(tx, [alert for alert, _participant in rows])
     queued = [
         QueuedAlert(
             alert,
@@ -262,6 +287,7 @@ async def alert_queue(tx: Tx, staff: Staff) -> list[QueuedAlert]:
             and alert.severity in ("high", "critical")
             and alert.escalated_at is None
             else None,
+            reasons[alert.id],
         )
         for alert, participant in rows
     ]

@@ -89,9 +89,12 @@ async def redeem(session: AsyncSession, token: str, now: datetime) -> str | None
     return session_token
 
 
-async def staff_of(session: AsyncSession, session_token: str, now: datetime) -> Staff | None:
-    """The active staff member whose session this is, read from the database now; the
-    session's idle clock restarts (at most once a minute, to spare the database)."""
+async def staff_of(
+    session: AsyncSession, session_token: str, now: datetime, *, active_use: bool = True
+) -> Staff | None:
+    """The active staff member whose session this is, read from the database now. A
+    request the person made (`active_use`; not the page's own polling) restarts the idle
+    clock, at most once a minute to spare the database."""
     if not session_token or len(session_token) > 100:
         return None
     found = await web_sessions.session_staff(session, hash_token(session_token), now - IDLE_TIMEOUT)
@@ -100,7 +103,7 @@ async def staff_of(session: AsyncSession, session_token: str, now: datetime) -> 
     web_session, staff = found
     if not staff.active:
         return None
-    if now - web_session.last_seen_at > timedelta(minutes=1):
+    if active_use and now - web_session.last_seen_at > timedelta(minutes=1):
         web_session.last_seen_at = now
     return staff
 

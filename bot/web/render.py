@@ -23,6 +23,8 @@ from db.models import Staff
 RUNTIME = web.AppKey("runtime", Runtime)
 ENVIRONMENT = web.AppKey("jinja", jinja2.Environment)
 HTML = "text/html"
+JUST_NOW = 60  # seconds
+LIVE_HEADER = "X-Oprit-Live"  # sent by the page's own refreshes: they do not count as use
 
 
 def environment() -> jinja2.Environment:
@@ -84,6 +86,9 @@ def render(
     def ago(moment: datetime | None) -> str:
         if moment is None:
             return "—"
+        if abs((moment - now).total_seconds()) < JUST_NOW:
+            # Translators: how long ago something happened, when it was less than a minute
+            return _("just now")
         return format_timedelta(moment - now, add_direction=True, locale=language)
 
     page = (
@@ -118,7 +123,12 @@ def staff_page(handler: Page) -> Callable[[web.Request], Awaitable[web.StreamRes
         token = auth.session_token(request)
         async with runtime.sessions() as session, session.begin():
             tx = runtime.tx(session)
-            staff = await web_login.staff_of(session, token, tx.now) if token else None
+            polled = request.path.startswith("/dashboard/api/") or LIVE_HEADER in request.headers
+            staff = (
+                await web_login.staff_of(session, token, tx.now, active_use=not polled)
+                if token
+                else None
+            )
             if staff is None:
                 if request.method != "GET" or request.path.startswith("/dashboard/api/"):
                     raise web.HTTPUnauthorized(text="log in again")

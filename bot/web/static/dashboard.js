@@ -7,10 +7,10 @@
   var participant = document.body.getAttribute("data-live-participant");
   if (participant === null) { return; }
   var url = "/dashboard/api/changes" + (participant ? "?participant=" + encodeURIComponent(participant) : "");
-  var mark = null;
+  var mark = document.body.getAttribute("data-mark");  // the state the page was made from
 
   function refresh() {
-    fetch(window.location.href, { credentials: "same-origin" })
+    fetch(window.location.href, { credentials: "same-origin", headers: { "X-Oprit-Live": "1" } })
       .then(function (response) { return response.ok ? response.text() : null; })
       .then(function (html) {
         if (!html) { return; }
@@ -32,7 +32,7 @@
       })
       .then(function (data) {
         if (!data) { return; }
-        if (mark !== null && data.mark !== mark) { refresh(); }
+        if (data.mark !== mark) { refresh(); }
         mark = data.mark;
       })
       .catch(function () { /* offline for a moment: try again at the next round */ })

@@ -12,4 +12,9 @@ from bot.web.render import Context, staff_page
 async def alerts(ctx: Context) -> web.StreamResponse:
     """GET /dashboard/alerts."""
     queue = await dashboard.alert_queue(ctx.tx, ctx.staff)
-    return ctx.render("alerts.html", queue=queue, live=None)
+    return ctx.render(
+        "alerts.html",
+        queue=queue,
+        live=None,
+        mark=await dashboard.change_mark(ctx.tx, ctx.staff, None),
+    )

@@ -42,4 +42,5 @@ async def caseload(ctx: Context) -> web.StreamResponse:
         descending=descending,
         filters=FILTERS,
         live=None,
+        mark=await dashboard.change_mark(ctx.tx, ctx.staff, None),
     )

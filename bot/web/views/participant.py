@@ -30,6 +30,7 @@ async def _show(
         heat=heat_map(page.checkins, ctx.runtime.settings.tz, ctx.tx.now),
         highlight=dashboard.highlight,
         live=page.participant.id,
+        mark=await dashboard.change_mark(ctx.tx, ctx.staff, page.participant.id),
         **{"notice": None, "draft": "", **extra},
     )
 
