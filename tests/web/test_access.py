@@ -254,3 +254,21 @@ async def test_case_views_and_actions_are_audited(h: Harness) -> None:
     assert ("web_reply", sam_id) in entries
     assert ("participant_paused", sam_id) in entries
     assert ("web_login", None) in entries
+
+
+async def test_pages_speak_the_staff_members_language(h: Harness) -> None:
+    _olga, _piet, sam_id, _kim = await _setup(h)
+    anna = h.user(first_name="Anna")
+    await h.add_staff(anna, name="Anna", language="nl", role="coordinator")
+    async with served(h) as base, browser() as client:
+        await log_in(client, base, h, anna.chat_id)
+        async with client.get(f"{base}/dashboard/") as page:
+            text = await page.text()
+        assert "Uitloggen" in text and "Deelnemer" in text and 'lang="nl"' in text
+        assert "Kim Testpersoon" in text  # a coordinator sees everyone
+        async with client.get(f"{base}/dashboard/participants/{sam_id}") as page:
+            assert "Gesprek" in await page.text()
+    async with served(h) as base, browser() as client:
+        headers = {"Accept-Language": "en-GB,en;q=0.9"}
+        async with client.get(f"{base}/dashboard/login", headers=headers) as page:
+            assert "You are not logged in." in await page.text()
