@@ -115,6 +115,8 @@ async def seed(h: Harness) -> dict[str, Any]:
     await h.pump()
     people["Daan Smit"].send("Mijn DigiD werkt niet meer en ik moet mijn toeslag aanvragen.")
     await h.pump()
+    people["Daan Smit"].press("Send")
+    await h.pump()
     async with h.runtime.sessions() as session, session.begin():
         await appointments.create(
             session,
@@ -158,6 +160,7 @@ def test_an_officers_day_in_the_browser(live: Live, page: Any, tmp_path: Path) -
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url(live.base + "/dashboard/")
 
+    assert page.locator("tr", has_text="Daan Smit").locator(".badge.attention").count() == 1
     row = page.locator("tr", has_text="Sam de Vries")
     assert row.locator(".sev-critical").count() == 1
     assert row.locator("svg.spark circle").count() == 5
