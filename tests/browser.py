@@ -43,9 +43,13 @@ def chromium_path() -> str | None:
     return None
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def chromium() -> Iterator[Any]:
-    """One headless Chromium per test process; skips with the reason when none exists."""
+    """A headless Chromium for one test; skips with the reason when none exists.
+
+    Not shared across tests: while Playwright's sync API is running it leaves an event loop
+    marked as running on the main thread, and every async test after it in the same
+    process would then fail with "cannot be called from a running event loop"."""
     executable = chromium_path()
     if executable is None:
         pytest.skip("no chromium on PATH: `apt-get install chromium` (bash .ci/run does this)")
