@@ -130,10 +130,10 @@ def _columns(reader_telegram_id: int, now: datetime) -> dict[str, Any]:
     }
 
 
-def _open_alerts() -> Any:
+def _open_alerts(within: Any) -> Any:
     """Per participant with open alerts: how many, the worst rank, the oldest (a few rows:
-    only open alerts, through the status index)."""
-    return (
+    only open alerts, of the participants `within` when that is not None)."""
+    statement = (
         select(
             Alert.participant_id.label("participant_id"),
             func.count().label("count"),
@@ -142,17 +142,21 @@ def _open_alerts() -> Any:
         )
         .where(Alert.status == AlertStatus.OPEN)
         .group_by(Alert.participant_id)
-        .subquery()
     )
+    if within is not None:
+        statement = statement.where(Alert.participant_id.in_(within))
+    return statement.subquery()
 
 
-def _open_requests() -> Any:
-    return (
+def _open_requests(within: Any) -> Any:
+    statement = (
         select(HelpRequest.participant_id.label("participant_id"), func.count().label("count"))
         .where(HelpRequest.status != HelpStatus.RESOLVED)
         .group_by(HelpRequest.participant_id)
-        .subquery()
     )
+    if within is not None:
+        statement = statement.where(HelpRequest.participant_id.in_(within))
+    return statement.subquery()
 
 
 async def caseload(
@@ -164,12 +168,13 @@ async def caseload(
     filtered and sorted with only what the sort and filter need (open alerts and help
     requests joined as small grouped sets), then every number for those ids alone."""
     columns = _columns(query.reader_telegram_id, now)
-    alerts, requests = _open_alerts(), _open_requests()
     where: list[ColumnElement[bool]] = []
+    within = None
     if query.officer_id is not None:
-        where.append(
-            or_(Participant.officer_id == query.officer_id, Participant.officer_id.is_(None))
-        )
+        mine = or_(Participant.officer_id == query.officer_id, Participant.officer_id.is_(None))
+        where.append(mine)
+        within = select(Participant.id).where(mine)
+    alerts, requests = _open_alerts(within), _open_requests(within)
     if query.search:
         pattern = f"%{_escape_like(query.search)}%"
         where.append(Participant.name.ilike(pattern, escape="\\"))
@@ -189,19 +194,20 @@ async def caseload(
             )
         )
 
-    def joined(statement: Any) -> Any:
-        return (
-            statement.select_from(Participant)
-            .outerjoin(alerts, alerts.c.participant_id == Participant.id)
-            .outerjoin(requests, requests.c.participant_id == Participant.id)
-            .where(*where)
-        )
+    def joined(statement: Any, needed: bool = True) -> Any:
+        statement = statement.select_from(Participant)
+        if needed:
+            statement = statement.outerjoin(
+                alerts, alerts.c.participant_id == Participant.id
+            ).outerjoin(requests, requests.c.participant_id == Participant.id)
+        return statement.where(*where)
 
-    total = await session.scalar(joined(select(func.count())))
+    total = await session.scalar(joined(select(func.count()), query.show == "attention"))
+    sorted_by_attention = query.sort not in SORTS[1:]
     ids = list(
         (
             await session.scalars(
-                joined(select(Participant.id))
+                joined(select(Participant.id), sorted_by_attention or query.show == "attention")
                 .order_by(*_order(query, columns, alerts, requests), Participant.id)
                 .limit(query.limit)
                 .offset(query.offset)
