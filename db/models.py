@@ -79,7 +79,10 @@ class Participant(Base):
     name: Mapped[str] = mapped_column(String(200))
     language: Mapped[str] = mapped_column(String(8))
     status: Mapped[str] = mapped_column(String(16), default="registering", index=True)
-    officer_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), nullable=True)
+    # Indexed: every officer's view (the dashboard's caseload, /participants) starts here.
+    officer_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff.id"), nullable=True, index=True
+    )
     consent_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     last_checkin_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
