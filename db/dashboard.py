@@ -30,6 +30,7 @@ from db.models import (
     Message,
     OutboxItem,
     Participant,
+    Staff,
 )
 
 CASE_READ = "case_read"  # the audit action of opening a case: what was read, and when
@@ -434,3 +435,38 @@ async def change_mark(
     counted = (await session.execute(alerts)).one()
     latest = await session.scalar(newest)
     return f"{counted[0]}.{counted[1]}.{counted[2]}.{latest}.{waiting}.{last_queued}"
+
+
+@dataclass(frozen=True)
+class TeamRow:
+    """One staff member on the team page."""
+
+    staff: Staff
+    participants: int
+    open_alerts: int
+
+
+async def team(session: AsyncSession) -> list[TeamRow]:
+    """Every staff member (active first) with their caseload size and its open alerts."""
+    sizes = {
+        officer: count
+        for officer, count in await session.execute(
+            select(Participant.officer_id, func.count())
+            .where(Participant.officer_id.is_not(None))
+            .group_by(Participant.officer_id)
+        )
+    }
+    waiting = {
+        officer: count
+        for officer, count in await session.execute(
+            select(Participant.officer_id, func.count())
+            .join(Alert, Alert.participant_id == Participant.id)
+            .where(Alert.status == AlertStatus.OPEN, Participant.officer_id.is_not(None))
+            .group_by(Participant.officer_id)
+        )
+    }
+    members = (await session.scalars(select(Staff).order_by(Staff.active.desc(), Staff.name))).all()
+    return [
+        TeamRow(member, int(sizes.get(member.id, 0)), int(waiting.get(member.id, 0)))
+        for member in members
+    ]

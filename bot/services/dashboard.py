@@ -19,7 +19,7 @@ from bot.services import alert_handling, relay, staff_alerts
 from bot.services.access import may_see, officer_scope
 from db import audit, cases, people
 from db import dashboard as queries
-from db.enums import AlertStatus, Direction, ParticipantStatus
+from db.enums import AlertStatus, Direction, ParticipantStatus, Role
 from db.models import (
     Alert,
     Appointment,
@@ -293,6 +293,13 @@ async def alert_queue(tx: Tx, staff: Staff) -> list[QueuedAlert]:
     ]
     rank = {"critical": 0, "high": 1, "medium": 2, "low": 3}
     return sorted(queued, key=lambda q: (rank.get(q.alert.severity, 4), q.alert.created_at))
+
+
+async def team(tx: Tx, staff: Staff) -> list[queries.TeamRow] | None:
+    """The team page: coordinators only (None for anyone else)."""
+    if staff.role != Role.COORDINATOR:
+        return None
+    return await queries.team(tx.session)
 
 
 async def change_mark(tx: Tx, staff: Staff, participant_id: int | None) -> str | None:

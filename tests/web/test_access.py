@@ -272,3 +272,21 @@ async def test_pages_speak_the_staff_members_language(h: Harness) -> None:
         headers = {"Accept-Language": "en-GB,en;q=0.9"}
         async with client.get(f"{base}/dashboard/login", headers=headers) as page:
             assert "You are not logged in." in await page.text()
+
+
+async def test_team_page_is_for_coordinators(h: Harness) -> None:
+    olga, _piet, _sam_id, _kim = await _setup(h)
+    cora = h.user(first_name="Cora")
+    await h.add_staff(cora, name="Cora", role="coordinator")
+    async with served(h) as base, browser() as client:
+        await log_in(client, base, h, cora.chat_id)
+        async with client.get(f"{base}/dashboard/team") as page:
+            assert page.status == 200
+            text = await page.text()
+        assert "Olga" in text and "Piet" in text and 'href="/dashboard/team"' in text
+    async with served(h) as base, browser() as client:
+        await log_in(client, base, h, olga)
+        async with client.get(f"{base}/dashboard/team") as page:
+            assert page.status == 404
+        async with client.get(f"{base}/dashboard/") as page:
+            assert 'href="/dashboard/team"' not in await page.text()
