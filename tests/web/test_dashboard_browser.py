@@ -160,6 +160,8 @@ def test_an_officers_day_in_the_browser(live: Live, page: Any, tmp_path: Path) -
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url(live.base + "/dashboard/")
 
+    page.keyboard.press("Tab")  # the keyboard reaches the content first, then every link
+    assert page.evaluate("document.activeElement.textContent") == "Skip to content"
     assert page.locator("tr", has_text="Daan Smit").locator(".badge.attention").count() == 1
     row = page.locator("tr", has_text="Sam de Vries")
     assert row.locator(".sev-critical").count() == 1
