@@ -21,7 +21,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from benchmarks import alerts, broadcast, reminders, report, scale, throughput
+from benchmarks import alerts, broadcast, dashboard, reminders, report, scale, throughput
 from benchmarks.common import Context
 from benchmarks.harness import Databases, TimedFakeApi
 
@@ -32,6 +32,7 @@ SCENARIOS: dict[str, Callable[[Context], Awaitable[dict[str, Any]]]] = {
     "broadcast": broadcast.run,
     "reminders": reminders.run,
     "scale": scale.run,
+    "dashboard": dashboard.run,
 }
 
 

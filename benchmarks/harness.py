@@ -242,14 +242,18 @@ class BotProcess:
         self._spy: subprocess.Popen[bytes] | None = None
         self.peak_rss_mb = 0.0
 
-    def start(self, api: TimedFakeApi, ready_timeout: float = 60) -> None:
-        """Start and wait until the bot's first getUpdates arrives."""
-        since = time.monotonic()
+    def launch(self) -> None:
+        """Start the process (a bot, or `oprit web`, which never polls Telegram)."""
         self.cwd.mkdir(parents=True, exist_ok=True)
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
                 self.argv, env=self.env, cwd=self.cwd, stdout=log, stderr=log
             )
+
+    def start(self, api: TimedFakeApi, ready_timeout: float = 60) -> None:
+        """Start and wait until the bot's first getUpdates arrives."""
+        since = time.monotonic()
+        self.launch()
         api.wait_until(
             lambda: self._exited() or api.last_poll_started >= since,
             ready_timeout,

@@ -145,6 +145,22 @@ def headline(document: dict[str, Any], baseline: dict[str, Any] | None) -> list[
             lambda d, k=key: _get(d, "scale", k, "p50"),
             lambda v: v <= 200,
         )
+    for key, what in (
+        ()
+        if _get(document, "dashboard", "caseload_officer_ms") is None
+        else (
+            ("caseload_officer_ms", "caseload page, officer with 40"),
+            ("caseload_coordinator_ms", "caseload page, coordinator (50,000, first 100)"),
+            ("participant_typical_ms", "participant page, typical"),
+            ("participant_heavy_ms", "participant page, 20,000 messages"),
+        )
+    ):
+        add(
+            f"Dashboard, 5 M messages: {what}, p95 (ms)",
+            "≤ 200",
+            lambda d, k=key: _get(d, "dashboard", k, "p95"),
+            lambda v: v <= 200,
+        )
     add("Bot peak RSS, any scenario (MB)", "≤ 250", _max_rss, lambda v: v <= 250)
     return rows
 
@@ -321,6 +337,26 @@ def _details(document: dict[str, Any]) -> list[str]:
         out.append(_table(["command", "wall s", "ok"], rows))
         out.append("")
         out.append(f"Bot peak RSS: {_fmt(scale.get('peak_rss_mb'))} MB.")
+    dashboard = results.get("dashboard", {})
+    if "caseload_officer_ms" in dashboard:
+        out += ["", "### 6. Staff dashboard (SQLite, `oprit web`)", ""]
+        out.append(
+            f"{_fmt(dashboard.get('participants'))} participants, "
+            f"{_fmt(dashboard.get('messages'))} messages; whole page loads over HTTP on "
+            "127.0.0.1 after logging in through a one-time link."
+        )
+        out.append("")
+        rows = []
+        for key, name in (
+            ("caseload_officer_ms", "caseload, officer with 40 participants"),
+            ("caseload_coordinator_ms", "caseload, coordinator (50,000; first 100 rows)"),
+            ("caseload_coordinator_search_ms", "caseload, coordinator, search by name"),
+            ("participant_typical_ms", "participant page (100 messages)"),
+            ("participant_heavy_ms", "participant page (20,000 messages)"),
+        ):
+            d = dashboard[key]
+            rows.append([name, d["n"], d["p50"], d["p95"], d["max"]])
+        out.append(_table(["page", "n", "p50 ms", "p95 ms", "max ms"], rows))
     return out
 
 

@@ -37,6 +37,7 @@ from bot.engine.inbox import InboxProcessor
 from bot.i18n import available_languages, use_language
 from bot.runtime import Routing, Runtime, current_scope
 from bot.services import downtime
+from bot.web import app as dashboard_app
 from db import keycheck, migrate, staff_queries, state
 from db.enums import Channel
 from db.errors import is_outage
@@ -330,6 +331,9 @@ async def serve(
             )
         if settings.metrics_listen and settings.metrics_listen != settings.webhook_listen:
             servers.append(await web.serve(web.make_app(runtime), settings.metrics_listen))
+        dashboard = (
+            await dashboard_app.start(runtime, settings.web_listen) if settings.web_listen else None
+        )
         log.info(
             "started", extra={"worker": runtime.worker, "mode": "webhook" if webhook else "polling"}
         )
@@ -342,6 +346,8 @@ async def serve(
         stop.set()
         for server in servers:
             server.stop()
+        if dashboard is not None:
+            await dashboard.cleanup()
         for task in tasks:
             if task not in done:
                 task.cancel()

@@ -21,6 +21,7 @@ from sqlalchemy.exc import ArgumentError
 from bot.timeparse import parse_duration
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+DEFAULT_WEB_LISTEN = "127.0.0.1:8081"  # `oprit web` without OPRIT_WEB_LISTEN
 
 
 class ConfigError(ValueError):
@@ -130,6 +131,10 @@ class Settings(BaseSettings):
     signal_url: str | None = None
     signal_account: str | None = None
     signal_rate: float = 1.0
+    # The dashboard (bot.web): `oprit web` listens on web_listen or DEFAULT_WEB_LISTEN; `oprit
+    # run` and `oprit webhook` serve it too only when web_listen is set.
+    web_listen: Listen = None
+    web_public_url: str | None = None
 
     @field_validator(
         "bot_token",
@@ -138,6 +143,7 @@ class Settings(BaseSettings):
         "webhook_secret",
         "signal_url",
         "signal_account",
+        "web_public_url",
         mode="before",
     )
     @classmethod
@@ -183,6 +189,13 @@ class Settings(BaseSettings):
         if not 0 < value <= 10:
             raise ValueError("must be more than 0 and at most 10 messages a second")
         return value
+
+    @field_validator("web_public_url")
+    @classmethod
+    def _public_url(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^https?://[^/\s]+(/\S*)?$", value):
+            raise ValueError("must be a URL like https://bot.example.nl")
+        return value.rstrip("/") if value is not None else None
 
     @field_validator("database_url")
     @classmethod

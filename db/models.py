@@ -80,7 +80,10 @@ class Participant(Base):
     name: Mapped[str] = mapped_column(String(200))
     language: Mapped[str] = mapped_column(String(8))
     status: Mapped[str] = mapped_column(String(16), default="registering", index=True)
-    officer_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), nullable=True)
+    # Indexed: every officer's view (the dashboard's caseload, /participants) starts here.
+    officer_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff.id"), nullable=True, index=True
+    )
     consent_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     last_checkin_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
@@ -518,3 +521,30 @@ class SignalContact(Base):
         ForeignKey("participants.id", ondelete="CASCADE"), nullable=True, index=True
     )
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class WebLoginToken(Base):
+    """A one-time dashboard login link; only a hash of its token is kept."""
+
+    __tablename__ = "web_login_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+
+class WebSession(Base):
+    """A dashboard session: the cookie holds a random token, this row only its hash, so a
+    logout, a removal or the idle timeout ends it at once on every worker."""
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)

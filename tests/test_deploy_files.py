@@ -47,13 +47,19 @@ INSTALLED = {
     "oprit-admin": "/usr/local/bin/oprit-admin",
     "oprit-webhook@.service": "/etc/systemd/system/oprit-webhook@.service",
     "oprit-polling.service": "/etc/systemd/system/oprit-polling.service",
+    "oprit-web.service": "/etc/systemd/system/oprit-web.service",
     "nginx-oprit.conf": "/etc/nginx/sites-available/oprit",
     "Caddyfile": "/etc/caddy/Caddyfile",
     "prometheus-oprit.yml": "/etc/prometheus/prometheus.yml",
     "prometheus-oprit-rules.yml": "/etc/prometheus/prometheus-oprit-rules.yml",
     "signal-cli.service": "/etc/systemd/system/signal-cli.service",
 }
-UNITS = {"oprit-webhook@.service": "webhook", "oprit-polling.service": "run"}
+UNITS = {
+    "oprit-webhook@.service": "webhook",
+    "oprit-polling.service": "run",
+    "oprit-web.service": "web",
+}
+DASHBOARD_PREFIX = "/dashboard/"
 
 PLACEHOLDER = re.compile(r"REPLACE_WITH_[A-Z0-9_]+")
 # What an administrator puts in place of each placeholder (the guide's commands).
@@ -193,6 +199,23 @@ def test_polling_unit_serves_metrics_locally(monkeypatch: pytest.MonkeyPatch) ->
     assert listen.port not in worker_ports()
 
 
+def dashboard_port() -> int:
+    """Where oprit-web.service listens (127.0.0.1 only)."""
+    environment = unit_environment(read_unit("oprit-web.service"))
+    address = ListenAddress.parse(environment["OPRIT_WEB_LISTEN"])
+    assert address.host == "127.0.0.1"
+    return address.port
+
+
+def test_web_unit_serves_the_dashboard_on_its_own_port(monkeypatch: pytest.MonkeyPatch) -> None:
+    environment = unit_environment(read_unit("oprit-web.service"))
+    assert set(environment) == {"OPRIT_WEB_LISTEN"}
+    listen = settings_from(environment, monkeypatch).web_listen
+    assert listen is not None and listen.port == dashboard_port()
+    polling = unit_environment(read_unit("oprit-polling.service"))["OPRIT_METRICS_LISTEN"]
+    assert dashboard_port() not in (*worker_ports(), ListenAddress.parse(polling).port)
+
+
 def test_unit_environment_names_are_settings() -> None:
     assert set(all_unit_environment()) <= setting_names()
 
@@ -230,7 +253,7 @@ def test_units_pass_systemd_analyze_verify(tmp_path: Path) -> None:
     if reason:
         pytest.skip(reason + " (the unit files were still parsed and validated above)")
     _stand_in_units(tmp_path)
-    for instance in ("oprit-webhook@1.service", "oprit-polling.service"):
+    for instance in ("oprit-webhook@1.service", "oprit-polling.service", "oprit-web.service"):
         result = subprocess.run(
             ["systemd-analyze", "verify", f"./{instance}"],
             cwd=tmp_path,
@@ -247,7 +270,7 @@ def test_units_are_well_hardened(tmp_path: Path) -> None:
     if reason:
         pytest.skip(reason)
     _stand_in_units(tmp_path)
-    for instance in ("oprit-webhook@1.service", "oprit-polling.service"):
+    for instance in ("oprit-webhook@1.service", "oprit-polling.service", "oprit-web.service"):
         result = subprocess.run(
             ["systemd-analyze", "security", "--offline=true", f"./{instance}"],
             cwd=tmp_path,
@@ -518,7 +541,10 @@ def test_nginx_spreads_the_webhook_over_the_workers() -> None:
 def test_nginx_keeps_metrics_and_health_off_the_internet() -> None:
     for directive, parents in walk(nginx_config()):
         if directive.name == "proxy_pass":
-            assert [p.args for p in parents if p.name == "location"] == [[WEBHOOK_PREFIX]]
+            where = [p.args for p in parents if p.name == "location"]
+            assert where in ([[WEBHOOK_PREFIX]], [[DASHBOARD_PREFIX]])
+            if where == [[DASHBOARD_PREFIX]]:
+                assert directive.args == [f"http://127.0.0.1:{dashboard_port()}"]
     for server in [d.block or [] for d in nginx_config() if d.name == "server"]:
         locations = {tuple(d.args): d.block or [] for d in server if d.name == "location"}
         catch_all = [d.args for d in locations[("/",)] if d.name == "return"]
@@ -638,8 +664,10 @@ def test_caddyfile_proxies_only_the_webhook_to_the_workers() -> None:
     site = top[1]
     matchers = {c.tokens[0]: c for c in site.children if c.tokens[0].startswith("@")}
     proxies = [(b, parents) for b, parents in caddy_walk(top) if b.tokens[:1] == ["reverse_proxy"]]
-    assert len(proxies) == 1, "only the webhook may be proxied"
-    proxy, parents = proxies[0]
+    dashboard = [(b, p) for b, p in proxies if p[-1].tokens == ["handle", DASHBOARD_PREFIX + "*"]]
+    assert len(dashboard) == 1 and len(proxies) == 2, "only the webhook and the dashboard"
+    assert dashboard[0][0].tokens[1:] == [f"127.0.0.1:{dashboard_port()}"]
+    proxy, parents = next(pair for pair in proxies if pair not in dashboard)
     assert parents[-1].tokens[0] == "handle"
     matcher = matchers[parents[-1].tokens[1]]
     conditions = {c.tokens[0]: c.tokens[1:] for c in matcher.children}

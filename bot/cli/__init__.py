@@ -26,6 +26,7 @@ from bot.services.invites import InviteError
 from bot.services.letter import LetterError
 from bot.services.plan import PlanError
 from bot.services.privacy import PrivacyError
+from bot.services.web_login import LoginError
 
 __all__ = ["EXIT_FAILURE", "EXIT_USAGE", "build_parser", "main"]
 
@@ -41,6 +42,7 @@ EXPECTED_ERRORS = (
     EnrolmentError,
     PlanError,
     LetterError,
+    LoginError,
 )
 
 

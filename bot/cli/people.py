@@ -23,7 +23,7 @@ from bot.cli.common import (
 )
 from bot.config import Settings
 from bot.runtime import Runtime
-from bot.services import admin, enrolment
+from bot.services import admin, enrolment, web_login
 from bot.services.invites import InviteError, create_invite
 from db import state
 from db.enums import Channel
@@ -80,6 +80,20 @@ def staff_remove(settings: Settings, args: argparse.Namespace) -> int:
 
     data = asyncio.run(with_database(settings, work))
     out(data, args.json, lambda d: f"staff {d['id']} removed; their access ended now")
+    return 0
+
+
+def staff_login_link(settings: Settings, args: argparse.Namespace) -> int:
+    """A one-time dashboard login link for a staff member."""
+
+    async def work(runtime: Runtime, session: AsyncSession) -> dict[str, Any]:
+        link = await web_login.link_for_telegram_id(
+            session, args.telegram_id, runtime.clock.now(), settings
+        )
+        return {"url": link.url, "expires_at": link.expires_at.isoformat()}
+
+    data = asyncio.run(with_database(settings, work))
+    out(data, args.json, lambda d: f"{d['url']}\nvalid once, until {d['expires_at']}")
     return 0
 
 
@@ -257,6 +271,8 @@ def register(commands: Any, command: AddCommand) -> None:
     command(staff, "list", staff_list, "list staff and whether the bot can reach them")
     remove = command(staff, "remove", staff_remove, "take away a staff member's access")
     remove.add_argument("--telegram-id", type=positive_int, required=True)
+    link = command(staff, "login-link", staff_login_link, "a one-time dashboard login link")
+    link.add_argument("--telegram-id", type=positive_int, required=True)
 
     invite = group(commands, "invite", "invite codes")
     create = command(invite, "create", invite_create, "make a single-use invite link")

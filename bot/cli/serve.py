@@ -10,7 +10,7 @@ from typing import Any
 from bot import logs
 from bot.cli import demo
 from bot.cli.common import EXIT_USAGE, AddCommand, CliError
-from bot.config import Settings
+from bot.config import DEFAULT_WEB_LISTEN, ListenAddress, Settings
 
 BOTFATHER_HELP = (
     "OPRIT_BOT_TOKEN is not set. Create a bot by talking to @BotFather in Telegram "
@@ -67,8 +67,27 @@ def _serve(settings: Settings, *, webhook: bool, reset: bool) -> int:
     return 0
 
 
+def web(settings: Settings, args: argparse.Namespace) -> int:
+    """The dashboard on its own, on OPRIT_WEB_LISTEN (default 127.0.0.1:8081)."""
+    from bot.app import open_runtime
+    from bot.web.app import serve_alone
+
+    listen = settings.web_listen or ListenAddress.parse(DEFAULT_WEB_LISTEN)
+
+    async def main() -> None:
+        runtime = await open_runtime(settings)
+        try:
+            await serve_alone(runtime, listen)
+        finally:
+            await runtime.engine.dispose()
+
+    logs.configure()
+    asyncio.run(main())
+    return 0
+
+
 def register(commands: Any, command: AddCommand) -> None:
-    """`oprit run`, `oprit webhook`."""
+    """`oprit run`, `oprit webhook`, `oprit web`."""
     polling = command(commands, "run", run, "run the bot with long polling (migrates first)")
     polling.add_argument(
         "--demo-without-token",
@@ -82,6 +101,7 @@ def register(commands: Any, command: AddCommand) -> None:
         help=f"with --demo-without-token: where the demo's page is served "
         f"(default {demo.LISTEN_DEFAULT})",
     )
+    command(commands, "web", web, "serve the staff dashboard (OPRIT_WEB_LISTEN)")
     hook = command(commands, "webhook", webhook, "run a webhook worker")
     hook.add_argument(
         "--reset", action="store_true", help="drop the updates Telegram kept (never by default)"

@@ -3,18 +3,15 @@ participant), *Acknowledge* and *Resolved* (a help request's participant is told
 
 from __future__ import annotations
 
-from bot.conversation import outbox
 from bot.conversation.choices import ChoiceId
 from bot.conversation.flow import Audience, Flow, FlowContext
 from bot.conversation.replies import Reply
-from bot.i18n import _, use_language
-from bot.services import relay, staff_alerts, threads
+from bot.i18n import _
+from bot.services import alert_handling, relay
 from bot.services.access import may_see, not_allowed
-from bot.services.labels import help_reference
 from bot.services.staff_alerts import FLOW_ID
 from db import people
-from db.enums import AlertStatus, HelpStatus
-from db.models import Alert, HelpRequest, Participant
+from db.models import Alert
 
 
 async def act(ctx: FlowContext, choice: ChoiceId) -> list[Reply]:
@@ -33,59 +30,17 @@ async def act(ctx: FlowContext, choice: ChoiceId) -> list[Reply]:
         chat = ctx.address.chat if ctx.address is not None else staff.telegram_id
         await relay.start(ctx.session, staff, participant, chat, now)
         return [relay.prompt(participant)]
-    request = (
-        await session.get(HelpRequest, alert.help_request_id) if alert.help_request_id else None
-    )
     if choice.value == "ack":
-        if alert.status != AlertStatus.OPEN:
+        if not await alert_handling.acknowledge(ctx.tx, staff, alert, participant):
             return []  # pressed twice, or someone else was first: the alert shows who
-        alert.status = AlertStatus.ACKNOWLEDGED
-        alert.acknowledged_at, alert.acknowledged_by = now, staff.id
-        if request is not None and request.status == HelpStatus.OPEN:
-            request.status, request.acknowledged_at, request.handled_by = (
-                HelpStatus.ACKNOWLEDGED,
-                now,
-                staff.id,
-            )
-            _tell_participant(ctx, participant, request)
-        await threads.refresh_title(ctx.tx, participant)
-        await staff_alerts.show_handled(ctx.tx, alert, participant, request, staff)
         return [
             Reply(_("Acknowledged: {name}.").format(name=participant.name), about=participant.id)
         ]
     if choice.value == "done":
-        if alert.status == AlertStatus.RESOLVED:
+        if not await alert_handling.resolve(ctx.tx, staff, alert, participant):
             return []
-        alert.status = AlertStatus.RESOLVED
-        alert.acknowledged_at = alert.acknowledged_at or now
-        alert.acknowledged_by = alert.acknowledged_by or staff.id
-        if request is not None and request.status != HelpStatus.RESOLVED:
-            request.status, request.resolved_at, request.handled_by = (
-                HelpStatus.RESOLVED,
-                now,
-                staff.id,
-            )
-            _tell_participant(ctx, participant, request)
-        await threads.refresh_title(ctx.tx, participant)
-        await staff_alerts.show_handled(ctx.tx, alert, participant, request, staff)
         return [Reply(_("Resolved: {name}.").format(name=participant.name), about=participant.id)]
     return [not_allowed()]
-
-
-def status_change_reply(request: HelpRequest) -> Reply:
-    """What the participant hears when the officer acknowledges or resolves a request."""
-    reference = help_reference(request.id)
-    if request.status == HelpStatus.RESOLVED:
-        return Reply(_("Your request {reference} is resolved. ✅").format(reference=reference))
-    return Reply(
-        _("Your officer has picked up your request {reference}.").format(reference=reference)
-    )
-
-
-def _tell_participant(ctx: FlowContext, participant: Participant, request: HelpRequest) -> None:
-    with use_language(participant.language):
-        notice = status_change_reply(request)
-    outbox.to_participant(ctx.session, participant, [notice], now=ctx.now)
 
 
 FLOW = Flow(id=FLOW_ID, audience=Audience.STAFF, on_choice=act)

@@ -157,3 +157,19 @@ def referral_status_label(status: str) -> str:
         "closed": _("closed"),
         "declined": _("declined"),
     }.get(status, status)
+
+
+def alert_kind_label(kind: str) -> str:
+    """Why an alert was raised, as staff read it in a list."""
+    return {
+        "flag": _("Flagged message"),
+        "help_request": _("Help request"),
+        "checkin": _("Check-in answer"),
+        "missed_checkins": _("Missed check-ins"),
+        "cant_make_it": _("Cannot make an appointment"),
+        "no_confirmation": _("Appointment not confirmed"),
+        # Translators: alert: the participant paused automatic messages
+        "paused": _("Paused messages"),
+        "unreachable": _("Cannot be reached"),
+        "safety_check": _("Safety question"),
+    }.get(kind, kind)

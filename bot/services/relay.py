@@ -166,18 +166,9 @@ async def send(
     voice, ...): anything but text is copied as it is."""
     has_media = kind not in ("text", "command")
     address = outbox.address_of(participant)
-    if participant.status == ParticipantStatus.UNREACHABLE or address is None:
-        return [
-            Reply(
-                _("Not sent: {name} cannot be reached (blocked the bot).").format(
-                    name=participant.name
-                )
-            )
-        ]
-    if not has_media and not (text or "").strip():
-        return [Reply(_("Not sent: the message is empty."))]
-    if text is not None and len(text) > MAX_RELAY:
-        return [Reply(_("Not sent: the message is too long (at most 4000 characters)."))]
+    refused = refusal(participant, text, has_media=has_media)
+    if refused is not None or address is None:
+        return [refused or not_allowed()]
     confirm: dict[str, object] = {
         "chat_id": source_chat_id,
         "message_id": source_message_id,
@@ -205,6 +196,37 @@ async def send(
         return []
     _queue_text(session, staff, participant, address, label, confirm, now, said=text or "")
     return []
+
+
+def refusal(participant: Participant, text: str | None, *, has_media: bool = False) -> Reply | None:
+    """Why a staff message cannot go to this participant, or None when it can."""
+    if (
+        participant.status == ParticipantStatus.UNREACHABLE
+        or outbox.address_of(participant) is None
+    ):
+        return Reply(
+            _("Not sent: {name} cannot be reached (blocked the bot).").format(name=participant.name)
+        )
+    if not has_media and not (text or "").strip():
+        return Reply(_("Not sent: the message is empty."))
+    if text is not None and len(text) > MAX_RELAY:
+        return Reply(_("Not sent: the message is too long (at most 4000 characters)."))
+    return None
+
+
+def send_text(
+    session: AsyncSession, staff: Staff, participant: Participant, text: str, now: datetime
+) -> Reply | None:
+    """A text written outside Telegram (the dashboard) to a participant, through the outbox
+    like a chat reply; the refusal, or None once it is queued (the page shows its state)."""
+    refused = refusal(participant, text)
+    address = outbox.address_of(participant)
+    if refused is not None or address is None:
+        return refused or not_allowed()
+    with use_language(participant.language):
+        label = sender_label(staff)
+    _queue_text(session, staff, participant, address, f"{label}\n{text}", None, now)
+    return None
 
 
 def _queue_text(

@@ -58,7 +58,8 @@ async def responsible_staff(session: AsyncSession, participant: Participant) -> 
     return await staff_queries.coordinators(session) or await staff_queries.officers(session)
 
 
-def _reason(alert: Alert, request: HelpRequest | None) -> str:
+def reason(alert: Alert, request: HelpRequest | None) -> str:
+    """Why an alert was raised, in one line in the current language."""
     categories = ", ".join(category_label(category) for category in alert.categories or [])
     if alert.kind == "flag":
         matched = ", ".join(f"“{m}”" for m in (alert.matches or []))
@@ -168,7 +169,7 @@ def render(
     mark = SEVERITY_MARK.get(alert.severity, "⚪")
     head = f"{mark} {severity_label(alert.severity)} · {participant.name}"
     lines = [_escalation_line(alert, escalated) if escalated else "", head]
-    lines.append(_reason(alert, request))
+    lines.append(reason(alert, request))
     if alert.excerpt:
         excerpt = alert.excerpt if len(alert.excerpt) <= EXCERPT else alert.excerpt[:EXCERPT] + "…"
         lines.append(f"“{excerpt}”")

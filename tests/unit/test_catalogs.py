@@ -22,7 +22,10 @@ def _code_messages() -> set[str]:
     found: set[str] = set()
     for folder in ("bot", "handlers"):
         for _file, _line, message, _comments, _context in extract_from_dir(
-            ROOT / folder, method_map=[("**.py", "python")], keywords=KEYWORDS
+            ROOT / folder,
+            # the dashboard's Jinja2 templates call _() and ngettext() like the code
+            method_map=[("**.py", "python"), ("**/templates/**.html", "jinja2")],
+            keywords=KEYWORDS,
         ):
             found.add(message if isinstance(message, str) else message[0])
     return found

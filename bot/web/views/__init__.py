@@ -1,0 +1,1 @@
+"""One module per page: login, caseload, participant, alerts."""
