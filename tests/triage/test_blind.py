@@ -33,8 +33,8 @@ class Floors:
 
 
 FLOORS = {
-    "blind-a.jsonl": Floors(self_harm=0.68, violence=0.88, precision=0.88, everyday_flagged=0.03),
-    "blind-b.jsonl": Floors(self_harm=0.76, violence=0.88, precision=0.87, everyday_flagged=0.03),
+    "blind-a.jsonl": Floors(self_harm=0.75, violence=0.86, precision=0.91, everyday_flagged=0.03),
+    "blind-b.jsonl": Floors(self_harm=0.83, violence=0.88, precision=0.91, everyday_flagged=0.03),
 }
 # A typical week of everyday messages (greetings, plans, small talk, no crisis).
 WEEK_MAX_FLAGGED = 0.04
