@@ -55,7 +55,8 @@ def test_the_officer_sees_the_group_with_its_topics(page: Any, demo: RunningDemo
 def test_arabic_is_right_to_left(page: Any, demo: RunningDemo) -> None:
     _open(page, demo)
     _choose(page, demo, "ar")
-    bubble = page.locator("#phone-participant .row:not(.mine) .bubble", has_text="مرحب").first
+    # The bot's answers to Yusuf, whatever their wording: Arabic script, right to left.
+    bubble = page.locator("#phone-participant .row:not(.mine) .bubble", has_text="مرشدك").first
     bubble.wait_for()
     assert bubble.evaluate("e => getComputedStyle(e).direction") == "rtl"
     dutch = page.locator("#phone-officer .bubble").first
