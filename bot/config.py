@@ -93,6 +93,8 @@ class ListenAddress:
 
 
 def _listen(value: object) -> object:
+    if isinstance(value, ListenAddress):
+        return value
     return ListenAddress.parse(value) if isinstance(value, str) and value.strip() else None
 
 

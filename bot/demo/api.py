@@ -10,6 +10,7 @@
                                          | "tomorrow 10:00" | "before next appointment"}
     POST /api/participants               {"name", "language"}
     GET  /api/status                     {"ready", "dashboard"} (bot.demo.server)
+    GET  /dashboard?as=officer|coordinator  a one-time dashboard login (bot.demo.server)
 
 Everything a person could not do in a Telegram client is refused with 400 (an empty or
 over-long text, a button that is not there, a reply to a message that does not exist), an

@@ -7,8 +7,6 @@ clock. Ctrl-C stops the bot first, then the page, then the local Telegram."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import signal
 import socket
@@ -25,14 +23,16 @@ from bot.config import CheckinSchedule, ListenAddress, Settings
 from bot.demo import api, page
 from bot.demo.clock import DemoClock
 from bot.demo.seed import seed
-from bot.demo.world import GROUP_ID, DemoWorld
+from bot.demo.world import COORDINATOR_ID, GROUP_ID, OFFICER_ID, DemoWorld
 from bot.localtelegram import LocalTelegram
 from bot.runtime import Runtime
+from bot.services import web_login
 
 log = logging.getLogger(__name__)
 
 DEFAULT_LISTEN = ListenAddress("127.0.0.1", 8080)
 DASHBOARD = ListenAddress("127.0.0.1", 8081)
+DASHBOARD_AS = {"officer": OFFICER_ID, "coordinator": COORDINATOR_ID}
 EVERY_DAY_AT_TEN = "mon,tue,wed,thu,fri,sat,sun 10:00"
 
 
@@ -48,8 +48,11 @@ def demo_files(data_dir: Path) -> tuple[Path, Path]:
     return database, key_file
 
 
-def demo_settings(telegram: LocalTelegram, database: Path, key_file: Path) -> Settings:
-    """The settings of `oprit run`, pointed at the local Telegram and the demo database."""
+def demo_settings(
+    telegram: LocalTelegram, database: Path, key_file: Path, dashboard: ListenAddress
+) -> Settings:
+    """The settings of `oprit run`, pointed at the local Telegram and the demo database,
+    serving the staff dashboard as `OPRIT_WEB_LISTEN` would."""
     return Settings(
         bot_token=telegram.token,
         telegram_api_url=telegram.base_url,
@@ -63,25 +66,44 @@ def demo_settings(telegram: LocalTelegram, database: Path, key_file: Path) -> Se
         webhook_secret=None,
         webhook_listen=None,
         metrics_listen=None,
+        web_listen=dashboard,
+        web_public_url=None,
     )
 
 
-def dashboard_running() -> bool:
-    """Whether something (the dashboard) listens on 127.0.0.1:8081."""
-    with (
-        contextlib.suppress(OSError),
-        socket.create_connection((DASHBOARD.host, DASHBOARD.port), timeout=0.2),
-    ):
-        return True
-    return False
+def dashboard_address() -> ListenAddress:
+    """127.0.0.1:8081 as `oprit web` would use, or any free port when that one is taken
+    (the demo must start whatever else runs on the machine)."""
+    with socket.socket() as probe:
+        try:
+            probe.bind((DASHBOARD.host, DASHBOARD.port))
+        except OSError:
+            probe.bind((DASHBOARD.host, 0))
+        return ListenAddress(DASHBOARD.host, probe.getsockname()[1])
 
 
 async def status(request: web.Request) -> web.Response:
-    """GET /api/status: whether the invented data is in place, and where the dashboard is
-    when one runs (the page links to it)."""
-    running = await asyncio.to_thread(dashboard_running)
-    url = f"http://{DASHBOARD.host}:{DASHBOARD.port}/" if running else None
-    return web.json_response({"ready": request.app[api.WORLD].ready.is_set(), "dashboard": url})
+    """GET /api/status: whether the invented data is in place, and where the page opens
+    the dashboard (as the officer; `?as=coordinator` for the coordinator)."""
+    ready = request.app[api.WORLD].ready.is_set()
+    return web.json_response({"ready": ready, "dashboard": "/dashboard" if ready else None})
+
+
+async def open_dashboard(request: web.Request) -> web.Response:
+    """GET /dashboard[?as=coordinator]: a one-time login link for the demo's officer (or
+    coordinator), exactly as `/dashboard` in the bot makes one, and on to it."""
+    world = request.app[api.WORLD]
+    telegram_id = DASHBOARD_AS.get(request.query.get("as", "officer"))
+    if telegram_id is None:
+        raise web.HTTPBadRequest(text="as: officer or coordinator")
+    runtime = world.runtime
+    if runtime is None or not world.ready.is_set():
+        raise web.HTTPServiceUnavailable(text="the demo is still starting")
+    async with runtime.sessions() as session, session.begin():
+        link = await web_login.link_for_telegram_id(
+            session, telegram_id, runtime.clock.now(), runtime.settings
+        )
+    raise web.HTTPFound(link.url)
 
 
 def make_app(world: DemoWorld) -> web.Application:
@@ -91,6 +113,7 @@ def make_app(world: DemoWorld) -> web.Application:
     api.add_routes(app)
     page.add_routes(app)
     app.router.add_get("/api/status", status)
+    app.router.add_get("/dashboard", open_dashboard)
     return app
 
 
@@ -135,8 +158,7 @@ async def run(
                     log.exception("demo data could not be made")
                 world.ready.set()
 
-            await serve(
-                demo_settings(telegram, database, key_file), clock=world.clock, alongside=started
-            )
+            settings = demo_settings(telegram, database, key_file, dashboard_address())
+            await serve(settings, clock=world.clock, alongside=started)
         finally:
             await runner.cleanup()

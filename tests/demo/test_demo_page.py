@@ -88,3 +88,24 @@ def test_a_new_participant_from_the_page(page: Any, demo: RunningDemo) -> None:
         timeout=20_000,
     )
     page.wait_for_selector("#phone-participant .keyboard button")
+
+
+def test_the_page_opens_the_dashboard_as_the_officer(
+    page: Any, demo: RunningDemo, tmp_path: Path
+) -> None:
+    """The demo serves the staff dashboard too; its link logs the demo's officer in once."""
+    _open(page, demo)
+    link = page.locator("#dashboard")
+    link.wait_for()
+    with page.context.expect_page() as opened:
+        link.click()
+    dashboard = opened.value
+    dashboard.wait_for_load_state()
+    dashboard.locator("form button.primary").click()
+    dashboard.wait_for_selector("text=Jordy Vermeulen")
+    assert "Kasia Nowak" in dashboard.content()
+    png = dashboard.screenshot(full_page=True)
+    (screenshot_dir(tmp_path) / "demo-dashboard.png").write_bytes(png)
+    assert_not_blank(png)
+    status, _ = demo.request("GET", "/dashboard?as=nobody")
+    assert status == 400

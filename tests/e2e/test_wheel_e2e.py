@@ -117,7 +117,7 @@ def test_the_installed_wheel_runs_without_the_source(api: LocalTelegram, tmp_pat
         sam.press("Kabul ediyorum")  # the Turkish catalog, compiled into the wheel
         welcome = sam.wait_reply()
         assert "all set" not in welcome
-        assert len(sam.keyboard()) == 4
+        assert len(sam.keyboard()) == 5  # check-in, help, appointments, plan, language
         assert process.poll() is None
     (participant,) = oprit_json(env, workdir, "participants", "list", command=command)
     assert (participant["language"], participant["status"]) == ("tr", "active")

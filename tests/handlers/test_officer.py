@@ -55,9 +55,8 @@ async def test_flagged_message_reaches_the_officer_and_a_reply_goes_back(h: Harn
                 select(Message).where(Message.staff_id.is_not(None), Message.chat_id == sam.chat_id)
             )
         ).all()
-    assert [m.text for m in out] == [
-        "💬 Officer Test, your officer:\nIk bel je over 5 minuten. Je bent niet alleen."
-    ]
+    # Stored as written; who wrote it is the staff_id, not a label line.
+    assert [m.text for m in out] == ["Ik bel je over 5 minuten. Je bent niet alleen."]
 
 
 @pytest.fixture

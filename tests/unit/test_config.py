@@ -110,3 +110,13 @@ def test_bad_values_name_the_variable(
     message = str(caught.value)
     assert variable in message
     assert "\n" not in message
+
+
+def test_an_address_given_by_code_is_kept() -> None:
+    """`oprit demo` builds its settings in code: an address object must not become unset."""
+    address = ListenAddress("127.0.0.1", 18081)
+    assert make_settings(web_listen=address).web_listen == address
+    assert make_settings(web_listen="127.0.0.1:18082").web_listen == ListenAddress(
+        "127.0.0.1", 18082
+    )
+    assert make_settings(web_listen=" ").web_listen is None

@@ -339,15 +339,26 @@ async function start() {
       notice(`Not signed up: ${error.message}`);
     }
   });
-  const status = await call("GET", "/api/status").catch(() => ({}));
-  if (status.dashboard) {
-    const link = document.getElementById("dashboard");
-    link.href = status.dashboard;
-    link.hidden = false;
-  }
+  showDashboardLinks();
   refreshClock();
   setInterval(refreshClock, 5000);
   poll();
+}
+
+// The dashboard links appear once the invented data is in place (each click makes a
+// one-time login link, as /dashboard in the bot does).
+async function showDashboardLinks() {
+  const status = await call("GET", "/api/status").catch(() => ({}));
+  if (!status.dashboard) {
+    setTimeout(showDashboardLinks, 2000);
+    return;
+  }
+  const officer = document.getElementById("dashboard");
+  officer.href = status.dashboard;
+  officer.hidden = false;
+  const coordinator = document.getElementById("dashboard-coordinator");
+  coordinator.href = `${status.dashboard}?as=coordinator`;
+  coordinator.hidden = false;
 }
 
 start();
