@@ -182,9 +182,7 @@ def _item(message: Message, alert: Alert | None, writer: str | None) -> Timeline
         direction = "in"
     else:
         direction = "out" if writer is not None else "bot"
-    text = message.text
-    if direction == "out" and text and text.startswith("💬") and "\n" in text:
-        text = text.split("\n", 1)[1]  # the line that says who wrote it: shown as `writer`
+    text = message.text  # a staff member's words are stored as written; `writer` says who
     matches = [str(m) for m in (alert.matches or []) if str(m)] if alert is not None else []
     return TimelineItem(message.at, direction, message.kind, text, writer, alert, matches)
 
