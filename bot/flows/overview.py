@@ -270,20 +270,29 @@ def _excerpt(text: str) -> str:
     return line if len(line) <= CASE_EXCERPT else line[:CASE_EXCERPT] + "…"
 
 
+async def _one_participant(ctx: FlowContext, args: str, usage: str) -> Participant | Reply:
+    """The one participant a staff command names (a name or #number this staff member may
+    see), or the reply that says why there is not exactly one."""
+    assert ctx.staff is not None
+    query = clean(args).strip()[:100]
+    if not query:
+        return Reply(usage)
+    found = await cases.find_participants(ctx.session, query.lstrip("#"), officer_scope(ctx.staff))
+    if not found:
+        return not_allowed()
+    if len(found) > 1:
+        names = "\n".join(f"#{p.id} {p.name}" for p in found)
+        return Reply(_("Several people match. Use the number:") + "\n" + names)
+    return found[0]
+
+
 async def staff_plan(ctx: FlowContext, args: str) -> list[Reply]:
     """/plan NAME_OR_ID: one participant's whole plan, per domain (audited)."""
     staff = ctx.staff
     assert staff is not None
-    query = clean(args).strip()[:100]
-    if not query:
-        return [Reply(_("Use: /plan NAME or /plan NUMBER"))]
-    found = await cases.find_participants(ctx.session, query.lstrip("#"), officer_scope(staff))
-    if not found:
-        return [not_allowed()]
-    if len(found) > 1:
-        names = "\n".join(f"#{p.id} {p.name}" for p in found)
-        return [Reply(_("Several people match. Use the number:") + "\n" + names)]
-    participant = found[0]
+    participant = await _one_participant(ctx, args, _("Use: /plan NAME or /plan NUMBER"))
+    if isinstance(participant, Reply):
+        return [participant]
     audit.add(
         ctx.session,
         "plan_viewed",
@@ -322,16 +331,9 @@ async def mute(ctx: FlowContext, args: str) -> list[Reply]:
     messages for this staff member; flagged messages and alerts always come."""
     staff = ctx.staff
     assert staff is not None
-    query = clean(args).strip()[:100]
-    if not query:
-        return [Reply(_("Use: /mute NAME or /mute NUMBER"))]
-    found = await cases.find_participants(ctx.session, query.lstrip("#"), officer_scope(staff))
-    if not found:
-        return [not_allowed()]
-    if len(found) > 1:
-        names = "\n".join(f"#{p.id} {p.name}" for p in found)
-        return [Reply(_("Several people match. Use the number:") + "\n" + names)]
-    participant = found[0]
+    participant = await _one_participant(ctx, args, _("Use: /mute NAME or /mute NUMBER"))
+    if isinstance(participant, Reply):
+        return [participant]
     if await mutes.toggle(ctx.session, staff.id, participant.id, ctx.now):
         text = _(
             "Muted: you no longer get copies of {name}'s everyday messages. Flagged messages "

@@ -157,3 +157,25 @@ async def test_a_dutch_officer_reads_no_english_ids_in_an_alert(h: Harness) -> N
     assert category in alert
     for english in ("CRITICAL", "self_harm", "(#", "Flagged"):
         assert english not in alert
+
+
+async def test_mute_and_plan_need_exactly_one_person(h: Harness) -> None:
+    """/mute and /plan name one participant: no name shows how, two matches list them,
+    a stranger is refused like anything the staff member may not see."""
+    officer = await _officer(h)
+    await _participant(h, officer, "Sam Bakker")
+    await _participant(h, officer, "Sam Visser")
+    officer.send("/plan")
+    await h.pump()
+    assert officer.last_reply() == "Use: /plan NAME or /plan NUMBER"
+    officer.send("/mute Sam")
+    await h.pump()
+    listed = officer.last_reply()
+    assert listed.startswith("Several people match. Use the number:")
+    assert "Sam Bakker" in listed and "Sam Visser" in listed
+    officer.send("/plan Nobody Here")
+    await h.pump()
+    assert "Nobody Here" not in officer.last_reply()
+    officer.send("/mute Visser")
+    await h.pump()
+    assert officer.last_reply().startswith("Muted:")
