@@ -54,7 +54,7 @@ BROADCAST_RATE = 15
 BROADCAST_TEXT = "Morgen is het loket dicht."
 
 
-def _probe_text(telegram_id: int) -> str:
+def probe_text(telegram_id: int) -> str:
     """A crisis message that says who sent it: the alert quotes it, so the alert's arrival
     can be matched to its probe (alerts name people, not ids)."""
     return f"{CRITICAL_TEXT} ref{telegram_id}"
@@ -66,7 +66,7 @@ def _probe_sender(call: Any) -> int | None:
     return int(found[1]) if found else None
 
 
-def _alert_arrivals(api: TimedFakeApi, since: float) -> dict[int, float]:
+def alert_arrivals(api: TimedFakeApi, since: float) -> dict[int, float]:
     """Telegram id → when the first alert about them reached the officer's chat."""
     arrivals: dict[int, float] = {}
     for call in api.sends(since):
@@ -84,9 +84,9 @@ async def _probe_latencies(
     wanted = set(probes.values())
     with contextlib.suppress(TimeoutError):
         await wait_for(
-            lambda: wanted <= set(_alert_arrivals(api, since)), timeout, "every alert", 0.2
+            lambda: wanted <= set(alert_arrivals(api, since)), timeout, "every alert", 0.2
         )
-    arrivals = _alert_arrivals(api, since)
+    arrivals = alert_arrivals(api, since)
     latencies = []
     for update_id, telegram_id in probes.items():
         arrived = arrivals.get(telegram_id)
@@ -101,7 +101,7 @@ async def _idle(api: TimedFakeApi, senders: list[int]) -> dict[str, Any]:
     missing = 0
     for telegram_id in senders:
         since = time.monotonic()
-        update_id = api.push_update(text_update(api, telegram_id, _probe_text(telegram_id)))
+        update_id = api.push_update(text_update(api, telegram_id, probe_text(telegram_id)))
         found, lost = await _probe_latencies(api, {update_id: telegram_id}, since, 10)
         latencies += found
         missing += lost
@@ -134,7 +134,7 @@ async def _loaded(
         if time.monotonic() >= next_probe:
             telegram_id = next(probe_iter, None)
             if telegram_id is not None:
-                probe = text_update(api, telegram_id, _probe_text(telegram_id))
+                probe = text_update(api, telegram_id, probe_text(telegram_id))
                 probes[api.push_update(probe)] = telegram_id
             next_probe += PROBE_EVERY
     pushed_for = time.monotonic() - since

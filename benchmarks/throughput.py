@@ -152,8 +152,14 @@ async def echo_throughput(ctx: Context, database: Database, messages: int) -> di
     bot.env["PYTHONPATH"] = str(REPO)
     with running(bot, api):
         since = time.monotonic()
-        api.push_many(_updates(api, senders[:1], WARM_UP))
-        await wait_for(lambda: len(api.sends(since)) >= WARM_UP, 60, "echo warm-up")
+        api.push_many(
+            [*_updates(api, senders[:1], WARM_UP), text_update(api, senders[0], DONE_TEXT)]
+        )
+        await wait_for(
+            lambda: any(DONE_TEXT in str(c.params.get("text")) for c in api.sends(since)),
+            60,
+            "echo warm-up",
+        )
         api.forget_history()
         since = time.monotonic()
         ids = api.push_many(
