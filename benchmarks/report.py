@@ -477,9 +477,9 @@ def _details(document: dict[str, Any]) -> list[str]:
             f"{_fmt(inbound.get('senders'))} senders: **{_fmt(inbound.get('per_second'))} "
             f"msg/s** ({_fmt(inbound.get('seconds'))} s until every update was processed and "
             f"every acknowledgement arrived; {_fmt(inbound.get('acknowledgements'))} "
-            "acknowledgements). Crisis alerts (from the start of the POST to the alert at the "
-            f"local Telegram) while {_fmt(alerts.get('burst_messages'))} everyday messages came "
-            f"in over {_fmt(alerts.get('burst_seconds'))} s:"
+            "acknowledgements). Crisis alerts (from handing the update to the poster to the "
+            f"alert at the local Telegram) while {_fmt(alerts.get('burst_messages'))} everyday "
+            f"messages came in over {_fmt(alerts.get('burst_seconds'))} s:"
         )
         out.append("")
         out.append(

@@ -6,7 +6,8 @@ turn (as a load balancer in front of them would), up to 40 at a time (Telegram's
 from the first POST until every update is processed and every acknowledgement arrived
 at the local Telegram (the same end as scenario 1). Alert latency: while 100 everyday
 messages a second come in, 1,000 crisis messages (four a second), each timed from the
-start of its POST to the officer's alert arriving at the local Telegram.
+moment it is handed to the poster (Telegram has it; with 40 POSTs under way it waits for
+a connection, as at Telegram) to the officer's alert arriving at the local Telegram.
 """
 
 from __future__ import annotations
