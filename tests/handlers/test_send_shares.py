@@ -71,9 +71,10 @@ async def test_a_broadcast_keeps_its_rate_behind_alerts_and_ahead_of_replies(h: 
     first = min(alerts_at + broadcast_at + replies_at)
     assert max(alerts_at) - first < 0.3  # urgent rows go before anything else
     # The broadcast ran at its rate while replies waited: 20 at 8 a second takes two
-    # windows (a second more for a loaded machine), long before 100 replies at under 30
-    # a second.
-    assert max(broadcast_at) - first < RECIPIENTS / RATE + 1.0
-    assert max(replies_at) > max(broadcast_at) + 1.5
+    # windows, while 100 replies at under 30 a second take four or more. Relative, so a
+    # loaded machine slows both alike; before, the broadcast went after every reply.
+    broadcast_took, replies_took = max(broadcast_at) - first, max(replies_at) - first
+    assert broadcast_took < RECIPIENTS / RATE + 3.0
+    assert broadcast_took < 0.75 * replies_took
     # The replies were not stopped either: they got the rest of the 30 meanwhile.
     assert sum(1 for at in replies_at if at < max(broadcast_at)) >= 5
