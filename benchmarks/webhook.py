@@ -5,7 +5,7 @@ turn (as a load balancer in front of them would), up to 40 at a time (Telegram's
 `max_connections`). Throughput: a backlog of 2,000 everyday messages from 100 senders,
 from the first POST until every update is processed and every acknowledgement arrived
 at the local Telegram (the same end as scenario 1). Alert latency: while 100 everyday
-messages a second come in, 1,000 crisis messages (four a second), each timed from the
+messages a second come in, 400 crisis messages (four a second), each timed from the
 moment it is handed to the poster (Telegram has it; with 40 POSTs under way it waits for
 a connection, as at Telegram) to the officer's alert arriving at the local Telegram.
 """
@@ -39,7 +39,7 @@ CONNECTIONS = 40
 SENDERS = 100
 ACK = "je bericht is bewaard"
 BURST_RATE = 100
-PROBES = 1_000
+PROBES = 400  # 100 s of load: the two workers took in about 25 POSTs a second here
 PROBE_EVERY = 0.25
 FIRST_PARTICIPANT = 8_300_001
 PER_OFFICER = 300
@@ -100,7 +100,7 @@ async def _throughput(
     async def done() -> bool:
         return await _processed(database, update_id) >= messages and len(acks()) >= len(senders)
 
-    await wait_for(done, max(120.0, messages / 10), "webhook backlog processed", 0.1)
+    await wait_for(done, max(600.0, messages / 2), "webhook backlog processed", 0.1)
     elapsed = time.monotonic() - since
     return {
         "messages": messages,
