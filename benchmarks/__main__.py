@@ -21,7 +21,17 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from benchmarks import alerts, broadcast, dashboard, reminders, report, scale, throughput
+from benchmarks import (
+    alerts,
+    broadcast,
+    dashboard,
+    forum,
+    reminders,
+    report,
+    scale,
+    throughput,
+    webhook,
+)
 from benchmarks.common import Context
 from benchmarks.harness import Databases, TimedFakeApi
 
@@ -33,6 +43,8 @@ SCENARIOS: dict[str, Callable[[Context], Awaitable[dict[str, Any]]]] = {
     "reminders": reminders.run,
     "scale": scale.run,
     "dashboard": dashboard.run,
+    "forum": forum.run,
+    "webhook": webhook.run,
 }
 
 

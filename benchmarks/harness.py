@@ -39,13 +39,25 @@ STOP_TIMEOUT = 20.0
 
 
 class TimedFakeApi(LocalTelegram):
-    """The test fake, plus: when each update was handed out in getUpdates, and bulk pushes."""
+    """The test fake, plus: when each update became available (pushed) and when it was
+    handed out in getUpdates, and bulk pushes."""
 
     def __init__(self) -> None:
         super().__init__(token=TEST_TOKEN, every_chat_open=True)
+        self.available: dict[int, float] = {}
+        self.available_wall: dict[int, float] = {}
         self.handed_out: dict[int, float] = {}
         self.handed_out_wall: dict[int, float] = {}
         self.last_poll_started = 0.0
+
+    def push_update(self, update: JsonDict) -> int:
+        """Queue one update; from now on a bot could have it (latencies start here)."""
+        with self._cond:  # held: no getUpdates can hand it out before it is timed
+            at, wall = time.monotonic(), time.time()
+            update_id = super().push_update(update)
+            self.available[update_id] = at
+            self.available_wall[update_id] = wall
+        return update_id
 
     async def _get_updates(self, params: JsonDict) -> list[JsonDict]:
         with self._cond:
@@ -91,6 +103,8 @@ class TimedFakeApi(LocalTelegram):
             self._calls.clear()
             self._violations.clear()
             self._messages.clear()
+            self.available.clear()
+            self.available_wall.clear()
             self.handed_out.clear()
             self.handed_out_wall.clear()
 

@@ -5,7 +5,8 @@ OPRIT_REMINDER_OFFSETS=2h) so that the reminders fall due spread over one minute
 starts about two and a half minutes after the bot has started (the bot uses real time; a
 running bot would see the peak coming up to `bot.reminders.MAX_LEAD` ahead). Lateness is
 measured twice: when the scheduler queued the reminder (reminders.sent_at − due_at) and
-when it reached the local Telegram (arrival − due_at); negative means early. Telegram takes
+when it reached the local Telegram (arrival − due_at); negative means early. Both ends
+count: none may arrive more than 10 minutes early, none more than 30 s late. Telegram takes
 about 30 messages a second from one bot, so 5,000 reminders need at least 167 s: sent
 from their due time, the last would arrive about 110 s late whatever the scheduler does.
 """
@@ -128,6 +129,8 @@ async def run(ctx: Context) -> dict[str, Any]:
         "queued_lateness_s": {k: round(v, 2) for k, v in distribution(queued).items()},
         "delivered_lateness_s": {k: round(v, 2) for k, v in distribution(delivered).items()},
         "telegram_floor_max_s": round(max(0.0, count / TELEGRAM_PER_SECOND - SPREAD.seconds), 1),
+        "early_over_600s": sum(1 for lateness in delivered if lateness < -600),
+        "late_over_30s": sum(1 for lateness in delivered if lateness > 30),
         "delivered": len(arrivals),
         "missing": len(wanted) - len(arrivals),
         "duplicates": sum(n - 1 for n in copies.values()),

@@ -51,7 +51,11 @@ CONNECTIONS = 32
 API_PING_AFTER = timedelta(seconds=30)
 
 
-async def open_runtime(settings: Settings, clock: Clock | None = None) -> Runtime:
+async def open_runtime(
+    settings: Settings,
+    clock: Clock | None = None,
+    migration_step: Callable[[int], object] | None = None,
+) -> Runtime:
     """Keys, database (checked against the keys, then migrated) and clock for one process.
 
     Refuses (EncryptionKeyError) when the configured keys cannot read the database, and
@@ -64,7 +68,7 @@ async def open_runtime(settings: Settings, clock: Clock | None = None) -> Runtim
         stored_check = await keycheck.stored_check(engine)
         keyring = await _usable_keyring(engine, keyring, stored_check, settings, key_file)
         bind_cipher(engine, keyring)
-        await migrate.upgrade(engine, keyring)
+        await migrate.upgrade(engine, keyring, on_step=migration_step)
         sessions = session_factory(engine)
         if stored_check is None:
             async with sessions() as session, session.begin():

@@ -10,9 +10,13 @@ gets the next free slot, so a crisis alert never queues behind acknowledgements.
 of that, `reserve` slots are kept for requests more urgent than `urgent_below`: everyday
 traffic never fills the window, so a crisis alert finds a free slot at once instead of
 waiting up to a window for one; while urgent requests are being sent (a wave of crisis
-messages), `reserve_while_urgent` slots are kept instead. Only the request that gets a
-slot is woken: with hundreds waiting, waking all of them on every change would cost more
-than the sending itself.
+messages), `reserve_while_urgent` slots are kept instead.
+
+A paced stream (a running broadcast, already held to its own rate) has `paced` slots of
+each window kept for it: while it is sending, routine requests leave it the slots it has
+not used yet in the window, so it keeps its rate however many replies wait, and it still
+yields to urgent requests. Only the request that gets a slot is woken: with hundreds
+waiting, waking all of them on every change would cost more than the sending itself.
 """
 
 from __future__ import annotations
@@ -40,18 +44,24 @@ class SlidingWindowLimiter:
         reserve: int = 0,
         urgent_below: int = 0,
         reserve_while_urgent: int | None = None,
+        paced: int = 0,
     ) -> None:
         self._full = (max(1, math.floor(rate)), max(0, reserve), reserve_while_urgent or 0)
+        self._paced_full = max(0, paced)
         self.urgent_below = urgent_below
         self._last_urgent = -math.inf
         self.window = window
         self._monotonic = monotonic
         self._finished: deque[float] = deque()
         self._in_flight = 0
-        self._waiting: list[tuple[int, int, asyncio.Future[None]]] = []  # a heap
+        self._paced_finished: deque[float] = deque()
+        self._paced_in_flight = 0
+        # Two heaps: a routine request held back for the paced stream must not hold it up.
+        self._waiting: list[tuple[int, int, asyncio.Future[None]]] = []
+        self._paced_waiting: list[tuple[int, int, asyncio.Future[None]]] = []
         self._arrivals = itertools.count()
         self._timer: asyncio.TimerHandle | None = None
-        self.capacity = self.reserve = self.reserve_while_urgent = 0
+        self.capacity = self.reserve = self.reserve_while_urgent = self.paced = 0
         self.share(1)
 
     def share(self, parts: int) -> None:
@@ -66,23 +76,36 @@ class SlidingWindowLimiter:
         self.reserve_while_urgent = min(
             max(self.reserve, reserve_while_urgent // parts), self.capacity - 1
         )
-        if self._waiting:
+        # Not shared: one process sends a bot's broadcasts (they hold a lock for it).
+        self.paced = min(self._paced_full, self.capacity - self.reserve_while_urgent)
+        if self._waiting or self._paced_waiting:
             self._grant()
 
     def _busy(self) -> int:
         now = self._monotonic()
-        while self._finished and now - self._finished[0] >= self.window:
-            self._finished.popleft()
+        for finished in (self._finished, self._paced_finished):
+            while finished and now - finished[0] >= self.window:
+                finished.popleft()
         return self._in_flight + len(self._finished)
 
-    def _wait_time(self, priority: int) -> float | None:
+    def _kept_for_paced(self) -> int:
+        """Slots routine requests leave free: what the paced stream has not used yet in
+        this window, while it is sending or waiting."""
+        used = self._paced_in_flight + len(self._paced_finished)
+        if not (used or self._paced_waiting):
+            return 0
+        return max(0, self.paced - used)
+
+    def _wait_time(self, priority: int, paced: bool = False) -> float | None:
         """0 when a slot is free for `priority`; else seconds until one frees up (None: when
         a send ends)."""
         limit = self.capacity
-        if priority >= self.urgent_below:
+        busy = self._busy()
+        if priority >= self.urgent_below or paced:
             recent = self._monotonic() - self._last_urgent < self.window
             limit -= self.reserve_while_urgent if recent else self.reserve
-        busy = self._busy()
+            if not paced:
+                limit -= self._kept_for_paced()
         if busy < limit:
             return 0.0
         leaving = busy - limit  # finished slots leave oldest first; this one must go too
@@ -95,50 +118,66 @@ class SlidingWindowLimiter:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-        while self._waiting:
-            wait = self._wait_time(self._waiting[0][0])
-            if wait is None:
-                return  # a send that ends calls us again
-            if wait > 0:
-                self._timer = asyncio.get_running_loop().call_later(wait, self._grant)
+        while True:
+            waits = [
+                (self._wait_time(heap[0][0], heap is self._paced_waiting), heap)
+                for heap in (self._waiting, self._paced_waiting)
+                if heap
+            ]
+            free = [heap for wait, heap in waits if wait == 0.0]
+            if not free:
+                later = [wait for wait, _heap in waits if wait is not None]
+                if later:  # else a send that ends calls us again
+                    self._timer = asyncio.get_running_loop().call_later(min(later), self._grant)
                 return
-            priority, _arrival, granted = heapq.heappop(self._waiting)
+            heap = min(free, key=lambda waiting: waiting[0][:2])
+            priority, _arrival, granted = heapq.heappop(heap)
             if not granted.done():
-                self._take(priority)
+                self._take(priority, heap is self._paced_waiting)
                 granted.set_result(None)
 
-    def _take(self, priority: int) -> None:
+    def _take(self, priority: int, paced: bool) -> None:
         self._in_flight += 1
+        self._paced_in_flight += paced
         if priority < self.urgent_below:
             self._last_urgent = self._monotonic()
 
-    async def _acquire(self, priority: int) -> None:
-        if not self._waiting and self._wait_time(priority) == 0.0:
-            self._take(priority)
+    def _give_back(self, paced: bool) -> None:
+        self._in_flight -= 1
+        self._paced_in_flight -= paced
+
+    async def _acquire(self, priority: int, paced: bool) -> None:
+        waiting = self._paced_waiting if paced else self._waiting
+        if not (self._waiting or self._paced_waiting) and self._wait_time(priority, paced) == 0:
+            self._take(priority, paced)
             return
         granted: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        heapq.heappush(self._waiting, (priority, next(self._arrivals), granted))
+        heapq.heappush(waiting, (priority, next(self._arrivals), granted))
         self._grant()
         try:
             await granted
         except asyncio.CancelledError:
             if granted.done() and not granted.cancelled():
-                self._in_flight -= 1  # granted in the same moment: give the slot back
+                self._give_back(paced)  # granted in the same moment: give the slot back
             else:
-                self._waiting = [entry for entry in self._waiting if entry[2] is not granted]
-                heapq.heapify(self._waiting)
+                waiting[:] = [entry for entry in waiting if entry[2] is not granted]
+                heapq.heapify(waiting)
             self._grant()
             raise
 
     @asynccontextmanager
-    async def slot(self, priority: int = 0) -> AsyncIterator[None]:
-        """Hold a slot while one request is sent; lower `priority` values go first."""
-        await self._acquire(priority)
+    async def slot(self, priority: int = 0, *, paced: bool = False) -> AsyncIterator[None]:
+        """Hold a slot while one request is sent; lower `priority` values go first. A
+        `paced` request belongs to the stream that has `paced` slots kept for it."""
+        await self._acquire(priority, paced)
         try:
             yield
         finally:
-            self._in_flight -= 1
-            self._finished.append(self._monotonic())
+            self._give_back(paced)
+            now = self._monotonic()
+            self._finished.append(now)
+            if paced:
+                self._paced_finished.append(now)
             self._grant()
 
 

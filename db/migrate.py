@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
@@ -24,11 +27,19 @@ def alembic_config(connection: Connection | None = None, keyring: object = None)
     return config
 
 
-async def upgrade(engine: AsyncEngine, keyring: object = None, revision: str = "head") -> None:
-    """Bring the schema to `revision` on the engine's database."""
+async def upgrade(
+    engine: AsyncEngine,
+    keyring: object = None,
+    revision: str = "head",
+    on_step: Callable[[int], object] | None = None,
+) -> None:
+    """Bring the schema to `revision` on the engine's database; `on_step(1)` after each
+    migration (a progress bar)."""
 
     def _run(connection: Connection) -> None:
-        command.upgrade(alembic_config(connection, keyring), revision)
+        config = alembic_config(connection, keyring)
+        config.attributes["on_step"] = on_step
+        command.upgrade(config, revision)
 
     async with engine.begin() as connection:
         await connection.run_sync(_run)
@@ -42,6 +53,14 @@ async def current(engine: AsyncEngine) -> str | None:
 
     async with engine.connect() as connection:
         return await connection.run_sync(_read)
+
+
+async def pending(engine: AsyncEngine) -> int:
+    """How many migrations an upgrade to the newest schema would run."""
+    at = await current(engine)
+    script = ScriptDirectory.from_config(alembic_config())
+    steps: list[Any] = list(script.iterate_revisions("heads", at or "base"))
+    return len([step for step in steps if step is not None and step.revision != at])
 
 
 def head() -> str | None:

@@ -88,39 +88,43 @@ async def claim_due(
     Candidates are read first (on PostgreSQL with FOR UPDATE SKIP LOCKED, so rows another
     worker is claiming are skipped), then taken with one UPDATE … WHERE status = 'pending'
     RETURNING: a row can only ever be taken once, whatever the backend. At most
-    `max_broadcasts` broadcast rows and `max_routine` rows with a priority of
-    `routine_priority` or more are taken: the sender claims only what it can send soon.
+    `max_broadcasts` broadcast rows (beyond `limit`) and `max_routine` other rows with a
+    priority of `routine_priority` or more are taken: the sender claims only what it can
+    send soon.
     Group chats (negative ids) get `per_group_chat` rows at most, and none without
     `include_groups`. Of the kinds in `one_per_chat` (copies for staff), a chat gets one.
     A chat in `busy_chats` (still sending what it was given) only gets rows more urgent than
     `urgent_below`, and those only while it is not in `urgent_busy_chats`.
     """
-    candidates = (
-        select(OutboxItem.id, OutboxItem.chat_id, OutboxItem.kind, OutboxItem.priority)
-        .where(OutboxItem.status == OutboxStatus.PENDING, OutboxItem.due_at <= now)
-        .order_by(OutboxItem.priority, OutboxItem.due_at, OutboxItem.id)
-        .limit(limit * 4)
-    )
+    filters: list[ColumnElement[bool]] = [
+        OutboxItem.status == OutboxStatus.PENDING,
+        OutboxItem.due_at <= now,
+    ]
     if kinds is not None:
-        candidates = candidates.where(OutboxItem.kind.in_(kinds))
+        filters.append(OutboxItem.kind.in_(kinds))
     if exclude_kinds:
-        candidates = candidates.where(OutboxItem.kind.not_in(exclude_kinds))
+        filters.append(OutboxItem.kind.not_in(exclude_kinds))
     if busy_chats:
         quiet: ColumnElement[bool] = OutboxItem.chat_id.not_in(list(busy_chats))
         if urgent_below is not None:
             quiet = or_(quiet, OutboxItem.priority < urgent_below)
-        candidates = candidates.where(quiet)
+        filters.append(quiet)
     if urgent_busy_chats:
-        candidates = candidates.where(OutboxItem.chat_id.not_in(list(urgent_busy_chats)))
+        filters.append(OutboxItem.chat_id.not_in(list(urgent_busy_chats)))
     if not include_groups:
-        candidates = candidates.where(OutboxItem.chat_id > 0)
-    if session.get_bind().dialect.name == "postgresql":
-        candidates = candidates.with_for_update(skip_locked=True)
+        filters.append(OutboxItem.chat_id > 0)
+    candidates = [*await _candidates(session, filters, limit * 4)]
+    if max_broadcasts:
+        # Broadcast rows are looked for on their own: behind a backlog of replies they
+        # would never be among the most urgent candidates, and the broadcast would stop.
+        candidates = [row for row in candidates if row[2] != "broadcast"]
+        own = [*filters, OutboxItem.kind == "broadcast"]
+        candidates += await _candidates(session, own, max_broadcasts)
     picked: list[int] = []
     taken_per_chat: dict[int, int] = {}
     copies_in_chat: set[int] = set()
     broadcasts = routine = 0
-    for item_id, chat_id, kind, priority in (await session.execute(candidates)).all():
+    for item_id, chat_id, kind, priority in candidates:
         most = per_group_chat if per_group_chat is not None and chat_id < 0 else per_chat
         if taken_per_chat.get(chat_id, 0) >= most:
             continue
@@ -133,15 +137,15 @@ async def claim_due(
         is_broadcast = kind == "broadcast" and max_broadcasts is not None
         if is_broadcast and broadcasts >= (max_broadcasts or 0):
             continue
-        is_routine = max_routine is not None and priority >= routine_priority
+        is_routine = max_routine is not None and priority >= routine_priority and not is_broadcast
         if is_routine and routine >= (max_routine or 0):
+            continue
+        if len(picked) - broadcasts >= limit and not is_broadcast:
             continue
         broadcasts += is_broadcast
         routine += is_routine
         taken_per_chat[chat_id] = taken_per_chat.get(chat_id, 0) + 1
         picked.append(item_id)
-        if len(picked) >= limit:
-            break
     if not picked:
         return []
     claimed = await session.scalars(
@@ -178,6 +182,22 @@ async def claim_due(
         .order_by(OutboxItem.priority, OutboxItem.due_at, OutboxItem.id)
     )
     return [ClaimedRow(**row._mapping) for row in rows.all()]
+
+
+async def _candidates(
+    session: AsyncSession, filters: Sequence[ColumnElement[bool]], limit: int
+) -> Sequence[Any]:
+    """Due rows most urgent first (id, chat, kind, priority); on PostgreSQL rows another
+    worker is claiming are skipped."""
+    query = (
+        select(OutboxItem.id, OutboxItem.chat_id, OutboxItem.kind, OutboxItem.priority)
+        .where(*filters)
+        .order_by(OutboxItem.priority, OutboxItem.due_at, OutboxItem.id)
+        .limit(limit)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    return (await session.execute(query)).all()
 
 
 async def finish(session: AsyncSession, item_id: int, **values: Any) -> None:

@@ -72,13 +72,15 @@ def table(rows: list[dict[str, Any]], columns: Sequence[str]) -> str:
 
 
 async def with_database(
-    settings: Settings, work: Callable[[Runtime, AsyncSession], Awaitable[Any]]
+    settings: Settings,
+    work: Callable[[Runtime, AsyncSession], Awaitable[Any]],
+    migration_step: Callable[[int], object] | None = None,
 ) -> Any:
-    """Open the database (migrating it to the newest schema) and run `work` in one
-    transaction."""
+    """Open the database (migrating it to the newest schema, `migration_step(1)` after
+    each migration) and run `work` in one transaction."""
     from bot.app import open_runtime
 
-    runtime = await open_runtime(settings)
+    runtime = await open_runtime(settings, migration_step=migration_step)
     try:
         async with runtime.sessions() as session, session.begin():
             return await work(runtime, session)

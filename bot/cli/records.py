@@ -29,13 +29,15 @@ from bot.runtime import Runtime
 from bot.services import admin, export, privacy
 from bot.timeparse import parse_duration, parse_local_time
 from db import audit, retention
+from db.personal_data import exported
 
 
 def export_participant(settings: Settings, args: argparse.Namespace) -> int:
     """Everything stored about one participant, decrypted (audited)."""
 
     async def work(runtime: Runtime, session: AsyncSession) -> dict[str, Any]:
-        document = await export.export_participant(session, args.participant)
+        with progress(args.json, len(exported()), "tables", "exporting") as done:
+            document = await export.export_participant(session, args.participant, done)
         if document is None:
             raise CliError(f"no participant with id {args.participant}")
         audit.add(

@@ -19,11 +19,21 @@ from bot.services import privacy
 def db_upgrade(settings: Settings, args: argparse.Namespace) -> int:
     """Bring the database schema to the newest version."""
     from db import migrate  # loaded when used: Alembic adds a tenth of a second
+    from db.session import create_engine
 
     async def work(runtime: Runtime, session: AsyncSession) -> str | None:
         return await migrate.current(runtime.engine)
 
-    revision = asyncio.run(with_database(settings, work))
+    async def pending() -> int:
+        engine = create_engine(settings.database_url)
+        try:
+            return await migrate.pending(engine)
+        finally:
+            await engine.dispose()
+
+    total = asyncio.run(pending()) if wanted(args.json) else 0
+    with progress(args.json or not total, total, "migrations", "upgrading") as step:
+        revision = asyncio.run(with_database(settings, work, step))
     out({"revision": revision}, args.json, lambda d: f"database is at revision {d['revision']}")
     return 0
 

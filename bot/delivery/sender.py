@@ -8,7 +8,10 @@ off exponentially with jitter; what an outcome means beyond its row (a block, a 
 confirm) is bot.delivery.outcomes.
 Broadcast rows pass a sliding-window limit of OPRIT_BROADCAST_RATE attempts per second,
 group chats Telegram's 20 a minute, and every row Telegram's limit of about 30 a second,
-where waiting rows go most urgent first.
+where waiting rows go most urgent first. Of those 30, safety answers and high or critical
+alerts always go first; a running broadcast has its rate kept for it (up to
+BROADCAST_KEPT_AT_MOST), and routine replies share the rest: lowest in priority, a
+broadcast would otherwise wait behind every acknowledgement of a busy hour.
 
 A broadcast row records when its request starts, so after a stop or a crash a row that
 was claimed but never attempted goes out again, and one that may have arrived is never
@@ -21,6 +24,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import math
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 
@@ -62,6 +66,10 @@ URGENT_RESERVE = 5
 # ... and this many while urgent messages went out within the last second: crisis
 # messages come in waves.
 URGENT_RESERVE_IN_A_WAVE = 12
+# A running broadcast keeps its rate ahead of routine replies, but at most this many of the
+# 30: the rest is the urgent reserve and at least 5 a second for replies, so a participant's
+# acknowledgement never waits for a whole broadcast.
+BROADCAST_KEPT_AT_MOST = 20
 UNDECRYPTABLE = "undecryptable"
 
 
@@ -95,6 +103,7 @@ class OutboxSender:
             reserve=URGENT_RESERVE,
             reserve_while_urgent=URGENT_RESERVE_IN_A_WAVE,
             urgent_below=outbox.PRIORITY_REPLY,
+            paced=min(math.floor(runtime.settings.broadcast_rate), BROADCAST_KEPT_AT_MOST),
         )
         if runtime.engine.dialect.name == "postgresql":
             # Telegram's 30 a second are per bot: until the heartbeats say how many
@@ -289,7 +298,7 @@ class OutboxSender:
     def _count_claimed(self, item: ClaimedRow, change: int) -> None:
         if item.kind == "broadcast":
             self._broadcasts_claimed += change
-        if item.priority >= outbox.PRIORITY_REPLY:
+        elif item.priority >= outbox.PRIORITY_REPLY:
             self._routine_claimed += change
 
     async def _finish_after_error(self, item: ClaimedRow) -> None:
@@ -349,7 +358,9 @@ class OutboxSender:
                 await slots.enter_async_context(self.broadcast_limit.slot())
             if is_group(item.chat_id):
                 await slots.enter_async_context(self._group_limit(item.chat_id).slot(item.priority))
-            await slots.enter_async_context(self.send_limit.slot(item.priority))
+            await slots.enter_async_context(
+                self.send_limit.slot(item.priority, paced=item.kind == "broadcast")
+            )
             if self._stopping:
                 return None  # stays unstarted: released by the stop
             if item.kind in NO_RESEND_AFTER_CRASH:

@@ -143,8 +143,13 @@ SHAPES: dict[type[Base], Shape] = {
 }
 
 
-async def export_participant(session: AsyncSession, participant_id: int) -> dict[str, Any] | None:
-    """The whole record of one participant, or None when there is no such participant."""
+async def export_participant(
+    session: AsyncSession,
+    participant_id: int,
+    table_done: Callable[[int], object] = lambda _count: None,
+) -> dict[str, Any] | None:
+    """The whole record of one participant, or None when there is no such participant;
+    `table_done(1)` after each table (a progress bar)."""
     participant = await people.participant_by_id(session, participant_id)
     if participant is None:
         return None
@@ -166,6 +171,7 @@ async def export_participant(session: AsyncSession, participant_id: int) -> dict
             document["staff_messages"] = [{"text": m.text, "at": _iso(m.at)} for m in about]
         else:
             document[table.exported_as] = [shape(row) for row in rows]
+        table_done(1)
     return document
 
 

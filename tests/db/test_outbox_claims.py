@@ -135,3 +135,42 @@ async def test_a_chat_gets_one_staff_copy_at_a_time_and_its_alert_first(runtime:
             session, "worker", now, 10, per_chat=5, one_per_chat=("mirror", "mirror_edit")
         )
     assert [row.kind for row in claimed] == ["alert", "reply", "mirror"]
+
+
+async def test_a_broadcast_is_claimed_behind_a_backlog_of_replies(runtime: Runtime) -> None:
+    """Broadcast rows are the least urgent: among the most urgent candidates of a busy
+    hour there would be none, and a running broadcast would stand still."""
+    now = runtime.clock.now()
+    rows = [("reply", 20, 20_000 + number) for number in range(600)]
+    rows += [("broadcast", 60, 30_000 + number) for number in range(12)]
+    async with runtime.sessions() as session, session.begin():
+        await session.execute(
+            insert(OutboxItem),
+            [
+                {
+                    "kind": kind,
+                    "priority": priority,
+                    "chat_id": chat,
+                    "payload": {"text": kind},
+                    "status": "pending",
+                    "attempts": 0,
+                    "due_at": now,
+                    "created_at": now,
+                }
+                for kind, priority, chat in rows
+            ],
+        )
+    async with runtime.sessions() as session, session.begin():
+        claimed = await outbox_db.claim_due(
+            session,
+            "worker",
+            now,
+            100,
+            per_chat=5,
+            max_broadcasts=10,
+            max_routine=60,
+            routine_priority=20,
+        )
+    kinds = [row.kind for row in claimed]
+    assert kinds.count("broadcast") == 10  # its own share, whatever waits before it
+    assert kinds.count("reply") == 60  # replies are not crowded out either

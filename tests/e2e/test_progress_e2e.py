@@ -90,3 +90,34 @@ def test_pipes_get_the_plain_output(workdir: Path, command: str) -> None:
     assert result.stderr == ""
     assert len(result.stdout.splitlines()) == 1
     assert COMMANDS[command] not in result.stdout
+
+
+def test_an_export_shows_progress_on_a_terminal_only(workdir: Path) -> None:
+    assert "exporting" in in_a_terminal(workdir, "export", "--participant", "1")
+    shown = in_a_terminal(workdir, "export", "--participant", "1", "--json")
+    assert "exporting" not in shown
+    assert json.loads(shown)["messages"]
+    piped = oprit(
+        bot_env("http://127.0.0.1:9/bot", workdir), workdir, "export", "--participant", "1"
+    )
+    assert piped.returncode == 0, piped.stderr
+    assert piped.stderr == ""
+    assert len(json.loads(piped.stdout)["messages"]) == 1_200
+
+
+def test_an_upgrade_of_a_new_database_shows_its_migrations_on_a_terminal_only(
+    tmp_path: Path,
+) -> None:
+    terminal, piped, as_json = tmp_path / "terminal", tmp_path / "piped", tmp_path / "json"
+    for place in (terminal, piped, as_json):
+        place.mkdir()
+    assert "upgrading" in in_a_terminal(terminal, "db", "upgrade")
+    shown = in_a_terminal(as_json, "db", "upgrade", "--json")
+    assert "upgrading" not in shown
+    assert json.loads(shown)["revision"]
+    result = oprit(bot_env("http://127.0.0.1:9/bot", piped), piped, "db", "upgrade")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    assert result.stdout.startswith("database is at revision") and "upgrading" not in result.stdout
+    # Nothing to do: no bar on a terminal either.
+    assert "upgrading" not in in_a_terminal(terminal, "db", "upgrade")

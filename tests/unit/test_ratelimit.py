@@ -112,3 +112,25 @@ async def test_a_wave_of_urgent_requests_keeps_more_slots_free() -> None:
     for task in routine:
         task.cancel()
     await asyncio.gather(*routine, return_exceptions=True)
+
+
+async def test_a_paced_stream_keeps_its_slots_behind_urgent_and_ahead_of_routine() -> None:
+    limiter = SlidingWindowLimiter(rate=10, window=0.5, reserve=2, urgent_below=10, paced=4)
+    granted: list[str] = []
+
+    async def send(name: str, priority: int, *, paced: bool = False) -> None:
+        async with limiter.slot(priority, paced=paced):
+            granted.append(name)
+            await asyncio.sleep(0.01)
+
+    routine = [asyncio.create_task(send(f"ack-{n}", 20)) for n in range(40)]
+    await asyncio.sleep(0)
+    stream = [asyncio.create_task(send(f"bc-{n}", 60, paced=True)) for n in range(8)]
+    urgent = [asyncio.create_task(send(f"alert-{n}", 5)) for n in range(3)]
+    await asyncio.gather(*stream, *urgent)
+    # The alerts take the next free slots; then each window of ten has four for the stream
+    # and four for the 40 routine requests that came first and are more urgent (2 reserved).
+    assert granted[8:11] == ["alert-0", "alert-1", "alert-2"]
+    assert sum(name.startswith("ack") for name in granted[: granted.index("bc-7")]) <= 8 + 4 + 4
+    await asyncio.gather(*routine)
+    assert len(granted) == 51
