@@ -201,3 +201,15 @@ async def test_hostile_texts_are_stored_as_text_and_shown_escaped(h: Harness) ->
             await session.scalars(select(OutboxItem).where(OutboxItem.kind == "broadcast"))
         ).all()
     assert sent and all(SCRIPT in str(row.payload["text"]) for row in sent)
+
+
+async def test_the_page_speaks_the_coordinators_language(h: Harness) -> None:
+    await _world(h)
+    anna = h.user(first_name="Anna")
+    await h.add_staff(anna, name="Anna", role="coordinator", language="nl")
+    async with served(h) as base, browser() as client:
+        await log_in(client, base, h, anna.chat_id)
+        async with client.get(base + PAGE) as page:
+            text = await page.text()
+    assert "Nieuw rondzendbericht" in text and "Wie krijgt het?" in text
+    assert 'lang="nl"' in text and "Engels" in text
