@@ -77,6 +77,8 @@ def test_compose_send_and_follow_a_broadcast(live: Live, page: Any, tmp_path: Pa
     assert_not_blank(shot)
     (shots / "dashboard-broadcasts.png").write_bytes(shot)
 
+    page.set_viewport_size({"width": 390, "height": 844})  # a phone: nothing sticks out
+    assert page.evaluate("document.documentElement.scrollWidth") <= 400
     page.locator(".broadcast-scheduled").get_by_role("button").click()
     page.wait_for_selector(".broadcast-cancelled")
     live.run(_deliver(live.h))
