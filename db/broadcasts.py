@@ -187,3 +187,20 @@ async def progress_message_id(session: AsyncSession, broadcast_id: int) -> int |
 async def by_id(session: AsyncSession, broadcast_id: int) -> Broadcast | None:
     """One broadcast."""
     return await session.get(Broadcast, broadcast_id)
+
+
+async def recent(session: AsyncSession, limit: int) -> Sequence[Broadcast]:
+    """The newest broadcasts in any state, newest first (the dashboard's history)."""
+    return (
+        await session.scalars(select(Broadcast).order_by(Broadcast.id.desc()).limit(limit))
+    ).all()
+
+
+async def count_by_language(session: AsyncSession) -> dict[str, int]:
+    """How many participants a broadcast would reach now, per language they read."""
+    rows = await session.execute(
+        select(Participant.language, func.count(Participant.id))
+        .where(*_in_cohort("all"))
+        .group_by(Participant.language)
+    )
+    return {str(language): int(count) for language, count in rows.all()}

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import false, func, or_, select
+from sqlalchemy import ColumnElement, and_, false, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.enums import AlertKind, AlertStatus, Direction
@@ -63,7 +63,12 @@ class Timeline:
 
 
 async def timeline(
-    session: AsyncSession, participant_id: int, chat_id: int | None, since: datetime, newest: int
+    session: AsyncSession,
+    participant_id: int,
+    chat_id: int | None,
+    since: datetime,
+    newest: int,
+    before: tuple[datetime, int] | None = None,
 ) -> Timeline:
     """Check-ins, help requests, appointments and the conversation since a moment: every
     message the participant sent (with its flag alert, if any) and every message sent to
@@ -104,7 +109,7 @@ async def timeline(
             select(Message, Alert, Staff.name)
             .outerjoin(Alert, flag)
             .outerjoin(Staff, Staff.id == Message.staff_id)
-            .where(*in_case)
+            .where(*in_case, *_older_than(before))
             .order_by(Message.at.desc(), Message.id.desc())
             .limit(newest)
         )
@@ -112,6 +117,14 @@ async def timeline(
     total = await session.scalar(select(func.count()).select_from(Message).where(*in_case))
     conversation = list(reversed(newest_first))
     return Timeline(checkins, requests, appointments, conversation, int(total or 0))
+
+
+def _older_than(before: tuple[datetime, int] | None) -> list[ColumnElement[bool]]:
+    """Messages older than (at, id) of one message: the page of a timeline before it."""
+    if before is None:
+        return []
+    at, message_id = before
+    return [or_(Message.at < at, and_(Message.at == at, Message.id < message_id))]
 
 
 async def unescalated(

@@ -32,7 +32,7 @@ from db.models import (
 )
 
 HISTORY = timedelta(days=182)  # how far back a participant's page reaches
-NEWEST_MESSAGES = 200  # messages on a participant's page (`oprit export` has everything)
+NEWEST_MESSAGES = 50  # messages per page of a participant's timeline ("Older" for more)
 PAGE_SIZE = 100
 # Button presses are answers inside a flow (the check-in shows its answers itself).
 HIDDEN_KINDS = ("callback",)
@@ -97,6 +97,7 @@ async def caseload(
 class TimelineItem:
     """One message on a participant's page."""
 
+    id: int
     at: datetime
     direction: str  # in, out (a staff member wrote it), bot
     kind: str
@@ -104,6 +105,7 @@ class TimelineItem:
     writer: str | None
     alert: Alert | None
     matches: Sequence[str] = ()
+    has_media: bool = False
 
 
 @dataclass(frozen=True)
@@ -114,7 +116,9 @@ class ParticipantPage:
     officer: str | None
     timeline: Sequence[TimelineItem]
     messages: int  # in the period
-    loaded: int  # the newest ones read for the page
+    loaded: int  # the ones read for the page
+    older: int | None  # the message to link "Older messages" before; None: no more
+    paged: bool  # an older page (not the newest messages)
     checkins: Sequence[Checkin]
     help_requests: Sequence[HelpRequest]
     appointments: Sequence[Appointment]
@@ -132,17 +136,31 @@ async def visible_participant(tx: Tx, staff: Staff, participant_id: int) -> Part
     return participant
 
 
-async def participant_page(tx: Tx, staff: Staff, participant_id: int) -> ParticipantPage | None:
-    """One participant's page (audited as a case read, like /case)."""
+async def participant_page(
+    tx: Tx, staff: Staff, participant_id: int, before: int | None = None
+) -> ParticipantPage | None:
+    """One participant's page (audited as a case read, like /case): the newest messages,
+    or with `before` (a message id) the ones older than that message."""
     participant = await visible_participant(tx, staff, participant_id)
     if participant is None:
         return None
     session, since = tx.session, tx.now - HISTORY
     _audit(tx, staff, queries.CASE_READ, participant.id)
     address = outbox.address_of(participant)
+    start = await session.get(Message, before) if before is not None else None
     events = await cases.timeline(
-        session, participant.id, address.chat if address else None, since, NEWEST_MESSAGES
+        session,
+        participant.id,
+        address.chat if address else None,
+        since,
+        NEWEST_MESSAGES + 1,  # one more than shown: whether an older page exists
+        (start.at, start.id)
+        if start is not None and start.participant_id == participant.id
+        else None,
     )
+    conversation = list(events.conversation)
+    more = len(conversation) > NEWEST_MESSAGES
+    conversation = conversation[1:] if more else conversation
     officer = await session.get(Staff, participant.officer_id) if participant.officer_id else None
     alerts = await queries.participant_alerts(session, participant.id)
     return ParticipantPage(
@@ -150,11 +168,13 @@ async def participant_page(tx: Tx, staff: Staff, participant_id: int) -> Partici
         officer=officer.name if officer else None,
         timeline=[
             _item(message, alert, writer)
-            for message, alert, writer in events.conversation
+            for message, alert, writer in conversation
             if message.kind not in HIDDEN_KINDS and (message.text or message.kind != "text")
         ],
         messages=events.messages,
-        loaded=len(events.conversation),
+        loaded=len(conversation),
+        older=conversation[0][0].id if more and conversation else None,
+        paged=start is not None,
         checkins=await queries.completed_checkins(session, participant.id, since),
         help_requests=events.help_requests,
         appointments=events.appointments,
@@ -184,7 +204,17 @@ def _item(message: Message, alert: Alert | None, writer: str | None) -> Timeline
         direction = "out" if writer is not None else "bot"
     text = message.text  # a staff member's words are stored as written; `writer` says who
     matches = [str(m) for m in (alert.matches or []) if str(m)] if alert is not None else []
-    return TimelineItem(message.at, direction, message.kind, text, writer, alert, matches)
+    return TimelineItem(
+        message.id,
+        message.at,
+        direction,
+        message.kind,
+        text,
+        writer,
+        alert,
+        matches,
+        has_media=bool(message.media_file_id),
+    )
 
 
 def highlight(text: str, words: Sequence[str]) -> list[tuple[str, bool]]:

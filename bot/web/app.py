@@ -19,7 +19,7 @@ from aiohttp import web
 from bot.config import ListenAddress
 from bot.runtime import Runtime
 from bot.web import render
-from bot.web.views import alerts, caseload, login, participant, team
+from bot.web.views import alerts, broadcasts, caseload, login, participant, team
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +80,16 @@ def make_app(runtime: Runtime) -> web.Application:
     app.router.add_post("/dashboard/participants/{id}/reply", participant.reply)
     app.router.add_post("/dashboard/participants/{id}/pause", participant.pause)
     app.router.add_post("/dashboard/participants/{id}/resume", participant.resume)
+    app.router.add_post("/dashboard/participants/{id}/appointments", participant.appointment)
+    app.router.add_post("/dashboard/participants/{id}/invite", participant.invite)
+    app.router.add_post("/dashboard/participants/{id}/export", participant.export)
+    app.router.add_post("/dashboard/participants/{id}/tasks/{task}/done", participant.task_done)
+    app.router.add_get("/dashboard/participants/{id}/media/{message}", participant.media_file)
+    app.router.add_get("/dashboard/broadcasts", broadcasts.broadcasts)
+    app.router.add_post("/dashboard/broadcasts", broadcasts.create)
+    app.router.add_post("/dashboard/broadcasts/{id}/cancel", broadcasts.cancel)
     app.router.add_get("/dashboard/api/changes", participant.changes)
+    app.router.add_get("/dashboard/api/broadcasts", broadcasts.changes)
     app.router.add_static("/dashboard/static/", STATIC, follow_symlinks=False)
     return app
 

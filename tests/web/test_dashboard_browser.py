@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 import pytest
 from sqlalchemy import select
 
-from bot.services import appointments
+from bot.services import appointments, conditions, partners, plan, referrals
 from db.models import Alert, Checkin
 from tests.browser import assert_not_blank, screenshot_dir
 from tests.clock import ManualClock
@@ -81,6 +81,25 @@ async def checkin(h: Harness, user: TelegramUser, mood: str, answers: dict[str, 
     await h.pump()
 
 
+async def _plan(session: Any, participant_id: int, h: Harness) -> None:
+    """Two tasks, a referral and a condition (invented)."""
+    now, zone = h.clock.now(), h.runtime.settings.tz
+    for domain, title, days in (("housing", "Inschrijven bij de woningcorporatie", 25),
+                                ("money", "Afspraak bij de schuldhulp maken", 30)):  # fmt: skip
+        await plan.add_task(
+            session, participant_id, domain=domain, title=title, owner="participant",
+            due=now.date() + timedelta(days=days), now=now, zone=zone,
+        )  # fmt: skip
+    partner = await partners.add(
+        session, name="Schuldhulp Voorbeeldstad", domain="money", contact=None, reach=None, now=now
+    )
+    await referrals.add(session, participant_id, partner.id, now=now, zone=zone)
+    await conditions.add(
+        session, participant_id, kind="reporting_duty",
+        text="Elke maandag melden bij de reclassering", now=now,
+    )  # fmt: skip
+
+
 async def seed(h: Harness) -> dict[str, Any]:
     """An officer with a small caseload in different states (invented names)."""
     olga = h.user(first_name="Olga")
@@ -129,6 +148,7 @@ async def seed(h: Harness) -> dict[str, Any]:
             now=h.clock.now(),
             zone=h.runtime.settings.tz,
         )
+        await _plan(session, ids["Sam de Vries"], h)
     await h.pump()
     async with h.runtime.sessions() as session:
         checkins = await session.scalar(
@@ -175,6 +195,10 @@ def test_an_officers_day_in_the_browser(live: Live, page: Any, tmp_path: Path) -
     assert page.locator("svg.moodplot circle.mood-point").count() == world["checkins"]
     assert page.locator("mark").first.inner_text().lower() in CRISIS
     assert page.locator(".heat-problem").count() >= 1
+    plan_card = page.locator("section", has=page.locator("#h-plan"))
+    assert plan_card.locator(".task").count() == 2
+    assert "Schuldhulp Voorbeeldstad" in plan_card.inner_text()
+    assert "Elke maandag melden" in plan_card.inner_text()
     shot = page.screenshot(full_page=True)
     assert_not_blank(shot)
     (shots / "dashboard-participant.png").write_bytes(shot)
@@ -209,6 +233,21 @@ def test_an_officers_day_in_the_browser(live: Live, page: Any, tmp_path: Path) -
             ]
 
     assert "acknowledged" in live.run(statuses())
+
+    plan_card.locator(".task", has_text="woningcorporatie").get_by_role("button").click()
+    page.wait_for_url(f"{live.base}/dashboard/participants/{world['sam_id']}#h-plan")
+    assert plan_card.locator(".task-done", has_text="woningcorporatie").count() == 1
+
+    page.get_by_text("Add an appointment").click()
+    moment = (live.h.clock.now() + timedelta(days=5)).astimezone(live.h.runtime.settings.tz)
+    page.get_by_label("Date and time").fill(moment.strftime("%Y-%m-%dT10:30"))
+    page.get_by_label("With (organisation or person)").fill("Gemeente, Werk en Inkomen")
+    page.get_by_label("Where (optional)").fill("Stadhuisplein 2")
+    page.get_by_role("button", name="Plan appointment").click()
+    page.wait_for_url(f"{live.base}/dashboard/participants/{world['sam_id']}#h-appt")
+    assert page.locator("#appointments", has_text="Gemeente, Werk en Inkomen").count() == 1
+    live.run(live.h.pump())
+    assert any("Gemeente, Werk en Inkomen" in text for text in world["sam"].replies())
 
     page.get_by_role("link", name="Alerts").click()
     page.wait_for_url(live.base + "/dashboard/alerts")

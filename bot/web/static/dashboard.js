@@ -6,7 +6,8 @@
   var EVERY_MS = 4000;
   var participant = document.body.getAttribute("data-live-participant");
   if (participant === null) { return; }
-  var url = "/dashboard/api/changes" + (participant ? "?participant=" + encodeURIComponent(participant) : "");
+  var url = document.body.getAttribute("data-live-url") ||
+    "/dashboard/api/changes" + (participant ? "?participant=" + encodeURIComponent(participant) : "");
   var mark = document.body.getAttribute("data-mark");  // the state the page was made from
 
   function refresh() {

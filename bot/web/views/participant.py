@@ -1,14 +1,19 @@
-"""One participant: the conversation, check-ins plotted, appointments, help requests, open
-alerts, and the actions (reply, acknowledge, resolve, pause, resume)."""
+"""One participant: the conversation (a page of it, with its media), check-ins plotted,
+appointments, help requests, open alerts, the plan, and the actions (reply, acknowledge,
+resolve, pause, resume, add an appointment, invite, export, mark a task done)."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from aiohttp import web
 
-from bot.i18n import _
-from bot.services import dashboard
+from bot.i18n import _, day_label
+from bot.services import conditions, dashboard, web_participant
+from bot.web import media
 from bot.web.plots import heat_map, mood_plot
 from bot.web.render import Context, local_path, not_found, see_other, staff_page
+from db.models import Participant
 
 
 def _id(ctx: Context, name: str = "id") -> int | None:
@@ -16,12 +21,49 @@ def _id(ctx: Context, name: str = "id") -> int | None:
     return int(value) if value.isdigit() and len(value) < 12 else None
 
 
+def kind_label(kind: str) -> str:
+    """What a message without text was, as staff read it."""
+    return {
+        # Translators: a message kind in the dashboard's timeline
+        "photo": _("photo"),
+        # Translators: a message kind in the dashboard's timeline
+        "voice": _("voice message"),
+        # Translators: a message kind in the dashboard's timeline
+        "sticker": _("sticker"),
+        # Translators: a message kind in the dashboard's timeline (a file, video or animation)
+        "document": _("file"),
+        # Translators: a message kind in the dashboard's timeline
+        "location": _("location"),
+    }.get(kind, _("other message"))
+
+
+def owner_label(owner: str) -> str:
+    """Who does a plan task, as staff read it."""
+    if owner.startswith("partner"):
+        # Translators: who does a plan task: a partner organisation
+        return _("partner organisation")
+    # Translators: who does a plan task: the participant or their officer
+    return _("participant") if owner == "participant" else _("officer")
+
+
+def _before(ctx: Context) -> int | None:
+    value = ctx.request.query.get("before", "")
+    return int(value) if value.isdigit() and len(value) < 12 else None
+
+
 async def _show(
     ctx: Context, participant_id: int, *, status: int = 200, **extra: object
 ) -> web.StreamResponse:
-    page = await dashboard.participant_page(ctx.tx, ctx.staff, participant_id)
+    page = await dashboard.participant_page(ctx.tx, ctx.staff, participant_id, _before(ctx))
     if page is None:
         return not_found(ctx)
+    defaults: dict[str, object] = {
+        "notice": None,
+        "draft": "",
+        "appointment": web_participant.AppointmentForm(),
+        "appointment_problems": {},
+        "invite": None,
+    }
     return ctx.render(
         "participant.html",
         status=status,
@@ -31,7 +73,13 @@ async def _show(
         highlight=dashboard.highlight,
         live=page.participant.id,
         mark=await dashboard.change_mark(ctx.tx, ctx.staff, page.participant.id),
-        **{"notice": None, "draft": "", **extra},
+        plan=await web_participant.plan_view(ctx.tx, page.participant),
+        may_invite=web_participant.may_invite(page.participant),
+        kind_label=kind_label,
+        owner_label=owner_label,
+        condition_kind=conditions.kind_label,
+        day=day_label,
+        **{**defaults, **extra},
     )
 
 
@@ -112,3 +160,118 @@ async def changes(ctx: Context) -> web.StreamResponse:
     if mark is None:
         return web.json_response({"error": _("Not found")}, status=404)
     return web.json_response({"mark": mark}, headers={"Cache-Control": "no-store"})
+
+
+async def _mine(ctx: Context) -> tuple[int, Participant] | None:
+    participant_id = _id(ctx)
+    if participant_id is None:
+        return None
+    found = await dashboard.visible_participant(ctx.tx, ctx.staff, participant_id)
+    return (participant_id, found) if found is not None else None
+
+
+def _field(form: object, name: str, limit: int = 4000) -> str:
+    value = form.get(name) if hasattr(form, "get") else None
+    return value[:limit] if isinstance(value, str) else ""
+
+
+@staff_page
+async def appointment(ctx: Context) -> web.StreamResponse:
+    """POST a new appointment: planned and told, or the page again saying why not."""
+    mine = await _mine(ctx)
+    if mine is None:
+        return not_found(ctx)
+    participant_id, participant = mine
+    form = await ctx.request.post()
+    typed = web_participant.AppointmentForm(
+        at=_field(form, "at", 40),
+        with_org=_field(form, "with_org"),
+        location=_field(form, "location"),
+        note=_field(form, "note"),
+    )
+    try:
+        local = datetime.fromisoformat(typed.at.strip())
+        zone = ctx.runtime.settings.tz
+        moment: datetime | None = local.replace(tzinfo=zone) if local.tzinfo is None else local
+    except ValueError:
+        moment = None
+    problems = web_participant.appointment_problems(typed, moment, ctx.tx)
+    if problems or moment is None:
+        return await _show(
+            ctx, participant_id, status=400, appointment=typed, appointment_problems=problems
+        )
+    await web_participant.add_appointment(ctx.tx, ctx.staff, participant, typed, moment)
+    return see_other(f"/dashboard/participants/{participant_id}#h-appt")
+
+
+@staff_page
+async def invite(ctx: Context) -> web.StreamResponse:
+    """POST: a single-use invite link for someone not yet in the chat, shown once."""
+    mine = await _mine(ctx)
+    if mine is None:
+        return not_found(ctx)
+    participant_id, participant = mine
+    made = await web_participant.invite(ctx.tx, ctx.staff, participant)
+    if made is None:
+        return await _show(ctx, participant_id, status=409)
+    new, link = made
+    return await _show(
+        ctx, participant_id, invite={"link": link, "code": new.code, "expires_at": new.expires_at}
+    )
+
+
+@staff_page
+async def export(ctx: Context) -> web.StreamResponse:
+    """POST: the participant's export as a JSON file (audited, like `oprit export`)."""
+    participant_id = _id(ctx)
+    data = (
+        await web_participant.export_bytes(ctx.tx, ctx.staff, participant_id)
+        if participant_id is not None
+        else None
+    )
+    if data is None:
+        return not_found(ctx)
+    return web.Response(
+        body=data,
+        content_type="application/json",
+        charset="utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="oprit-export-{participant_id}.json"'
+        },
+    )
+
+
+@staff_page
+async def task_done(ctx: Context) -> web.StreamResponse:
+    """POST /dashboard/participants/{id}/tasks/{task}/done."""
+    mine = await _mine(ctx)
+    task_id = _id(ctx, "task")
+    if mine is None or task_id is None:
+        return not_found(ctx)
+    participant_id, participant = mine
+    if not await web_participant.mark_done(ctx.tx, ctx.staff, participant, task_id):
+        return not_found(ctx)
+    return see_other(f"/dashboard/participants/{participant_id}#h-plan")
+
+
+@staff_page
+async def media_file(ctx: Context) -> web.StreamResponse:
+    """GET /dashboard/participants/{id}/media/{message}: a photo shown in the page, any
+    other file as a download; fetched from the channel when asked (404 when it cannot)."""
+    participant_id, message_id = _id(ctx), _id(ctx, "message")
+    message = (
+        await web_participant.media_message(ctx.tx, ctx.staff, participant_id, message_id)
+        if participant_id is not None and message_id is not None
+        else None
+    )
+    if message is None or not message.media_file_id:
+        return not_found(ctx)
+    found = await media.fetch(ctx.runtime.settings, message.media_file_id)
+    if found is None:
+        return not_found(ctx)
+    disposition = "inline" if found.inline else f'attachment; filename="oprit-{message_id}"'
+    return web.Response(
+        body=found.data,
+        content_type=found.mime_type if found.inline else "application/octet-stream",
+        headers={"Content-Disposition": disposition, "Cache-Control": "private, no-store"},
+    )
