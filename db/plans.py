@@ -8,8 +8,8 @@ from datetime import date, datetime
 from sqlalchemy import case, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.enums import ParticipantStatus, ReferralStatus, TaskOwner, TaskStatus
-from db.models import Condition, Invite, Participant, Partner, PlanTask, Referral
+from db.enums import AppointmentStatus, ParticipantStatus, ReferralStatus, TaskOwner, TaskStatus
+from db.models import Appointment, Condition, Invite, Participant, Partner, PlanTask, Referral
 
 # Statuses a task can still move from (a blocked task is still the participant's worry).
 UNFINISHED = (TaskStatus.OPEN, TaskStatus.BLOCKED)
@@ -210,5 +210,27 @@ async def conditions_of(session: AsyncSession, participant_id: int) -> Sequence[
             select(Condition)
             .where(Condition.participant_id == participant_id)
             .order_by(Condition.id)
+        )
+    ).all()
+
+
+async def condition_by_id(session: AsyncSession, condition_id: int) -> Condition | None:
+    """One condition."""
+    return await session.get(Condition, condition_id)
+
+
+async def planned_series(
+    session: AsyncSession, condition_id: int, after: datetime
+) -> Sequence[Appointment]:
+    """A reporting duty's appointments still planned after `after`, earliest first."""
+    return (
+        await session.scalars(
+            select(Appointment)
+            .where(
+                Appointment.condition_id == condition_id,
+                Appointment.status == AppointmentStatus.SCHEDULED,
+                Appointment.at > after,
+            )
+            .order_by(Appointment.at, Appointment.id)
         )
     ).all()

@@ -9,13 +9,22 @@ from collections.abc import AsyncIterator
 from datetime import date, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bot.engine import scheduler
-from bot.services import appointments, conditions, enrolment, plan
+from bot.services import appointments, conditions, enrolment, plan, reporting
 from bot.services.invites import create_invite
+from bot.services.plan import PlanError
 from db.enums import TaskStatus
-from db.models import Alert, Appointment, AuditEntry, HelpRequest, PlanTask
+from db.models import (
+    Alert,
+    Appointment,
+    AuditEntry,
+    Condition,
+    HelpRequest,
+    PlanTask,
+    Reminder,
+)
 from tests.clock import ManualClock
 from tests.e2e.conversation import TelegramUser
 from tests.harness import Harness, running_harness
@@ -224,3 +233,114 @@ async def test_another_officer_cannot_answer_for_someone_elses_participant(
     async with harness.runtime.sessions() as session:
         appointment = (await session.scalars(select(Appointment))).one()
     assert appointment.attendance is None
+
+
+async def _reporting_duty(h: Harness, pid: int, until: date | None) -> list[int]:
+    """Weekly on Tuesday 10:00 from 15 December; returns the appointments' ids."""
+    zone = h.runtime.settings.tz
+    schedule = reporting.parse_schedule(
+        weekday="tue", at="10:00", every_weeks=None, with_org="Reclassering", place="Spoorstraat 1"
+    )
+    async with h.runtime.sessions() as session, session.begin():
+        _condition, made = await conditions.add(
+            session,
+            pid,
+            kind="reporting_duty",
+            text="Elke week melden bij de reclassering",
+            now=h.clock.now(),
+            starts_on=date(2026, 12, 15),
+            ends_on=until,
+            schedule=schedule,
+            zone=zone,
+            offsets=h.runtime.settings.reminder_offsets,
+        )
+    return [appointment.id for appointment in made]
+
+
+async def test_a_reporting_duty_makes_weekly_appointments_with_reminders(
+    harness: Harness, clock: ManualClock
+) -> None:
+    officer = harness.user("Officer")
+    await harness.add_staff(officer)
+    sam, pid = await _enrolled_and_signed_up(harness, officer)
+    zone = harness.runtime.settings.tz
+    made = await _reporting_duty(harness, pid, until=date(2027, 1, 12))
+    await harness.pump()
+    async with harness.runtime.sessions() as session:
+        series = (await session.scalars(select(Appointment).where(Appointment.id.in_(made)))).all()
+        reminders = (
+            await session.scalars(select(Reminder).where(Reminder.appointment_id.in_(made)))
+        ).all()
+    days = sorted(a.at.astimezone(zone) for a in series)
+    assert [d.date() for d in days] == [
+        date(2026, 12, 15), date(2026, 12, 22), date(2026, 12, 29), date(2027, 1, 5),
+        date(2027, 1, 12),
+    ]  # fmt: skip
+    assert {(d.hour, d.minute) for d in days} == {(10, 0)}
+    assert len(reminders) == 2 * len(made)  # the day before and two hours before, each
+    told = sam.last_reply()
+    assert "You have a new appointment" in told and "Reclassering" in told
+    assert "every week, until 12 January" in told
+    assert "melden" not in told  # the condition's own words never reach the participant
+    clock.set(datetime(2026, 12, 14, 10, 0, tzinfo=zone))
+    await scheduler.send_reminders(harness.runtime)
+    await harness.pump()
+    assert "Reminder of your appointment" in sam.last_reply()
+    assert "Spoorstraat 1" in sam.last_reply()
+    clock.set(datetime(2026, 12, 15, 11, 0, tzinfo=zone))
+    await scheduler.plan_days(harness.runtime)
+    await harness.pump()
+    assert any("Did Test Deelnemer come" in text for text in officer.replies())
+
+
+async def test_ending_or_removing_a_reporting_duty_cancels_what_is_ahead(
+    harness: Harness, clock: ManualClock
+) -> None:
+    officer = harness.user("Officer")
+    await harness.add_staff(officer)
+    sam, pid = await _enrolled_and_signed_up(harness, officer)
+    zone = harness.runtime.settings.tz
+    made = await _reporting_duty(harness, pid, until=None)  # until the guidance year ends
+    assert len(made) == 52  # 15 Dec 2026 to 7 Dec 2027: a year after the release
+    clock.set(datetime(2026, 12, 16, 9, 0, tzinfo=zone))
+    async with harness.runtime.sessions() as session, session.begin():
+        condition = (await session.scalars(select(Condition))).one()
+        condition_id = condition.id
+        _ended, cancelled = await conditions.end(
+            session, condition_id, on=date(2026, 12, 29), now=clock.now(), zone=zone
+        )
+    assert len(cancelled) == 49  # 15, 22 and 29 December stay
+    await harness.pump()
+    assert "stop after 29 December" in sam.last_reply()
+    async with harness.runtime.sessions() as session, session.begin():
+        with pytest.raises(PlanError, match="in the past"):
+            await conditions.end(
+                session, condition_id, on=date(2026, 12, 1), now=clock.now(), zone=zone
+            )
+        with pytest.raises(PlanError, match="already ends"):
+            await conditions.end(
+                session, condition_id, on=date(2027, 3, 1), now=clock.now(), zone=zone
+            )
+        with pytest.raises(PlanError, match="no condition"):
+            await conditions.remove(session, 999, now=clock.now(), zone=zone)
+        cancelled = await conditions.remove(session, condition_id, now=clock.now(), zone=zone)
+    assert len(cancelled) == 2  # 22 and 29 December; the 15th has passed and stays
+    await harness.pump()
+    assert "have stopped" in sam.last_reply()
+    async with harness.runtime.sessions() as session:
+        left = (
+            await session.scalars(
+                select(Appointment).where(
+                    Appointment.status == "scheduled", Appointment.id.in_(made)
+                )
+            )
+        ).all()
+        pending = await session.scalar(
+            select(func.count())
+            .select_from(Reminder)
+            .where(Reminder.appointment_id.in_(made[1:]), Reminder.status == "pending")
+        )
+        actions = (await session.scalars(select(AuditEntry.action))).all()
+    assert [a.id for a in left] == [made[0]] and left[0].condition_id is None
+    assert pending == 0
+    assert {"condition_added", "condition_ended", "condition_removed"} <= set(actions)
