@@ -110,15 +110,17 @@ async def claim_release_greeting(session: AsyncSession, participant_id: int, now
     return bool(getattr(result, "rowcount", 0) == 1)
 
 
-async def participant_tasks_due_on(session: AsyncSession, day: date) -> Sequence[PlanTask]:
-    """Open tasks of participants themselves, due on `day`, not reminded yet."""
+async def tasks_due_on(
+    session: AsyncSession, day: date, owners: Sequence[TaskOwner]
+) -> Sequence[PlanTask]:
+    """Open tasks of these owners, due on `day`, not reminded yet."""
     return (
         await session.scalars(
             select(PlanTask)
             .where(
                 PlanTask.status == TaskStatus.OPEN,
                 PlanTask.due_on == day,
-                PlanTask.owner == TaskOwner.PARTICIPANT,
+                PlanTask.owner.in_(owners),
                 PlanTask.reminded_at.is_(None),
             )
             .order_by(PlanTask.id)
@@ -126,15 +128,14 @@ async def participant_tasks_due_on(session: AsyncSession, day: date) -> Sequence
     ).all()
 
 
-async def participant_tasks_overdue(session: AsyncSession, due_by: date) -> Sequence[PlanTask]:
-    """Open tasks of participants themselves due on or before `due_by`, not alerted yet."""
+async def tasks_overdue(session: AsyncSession, due_by: date) -> Sequence[PlanTask]:
+    """Open tasks of any owner due on or before `due_by`, not alerted yet."""
     return (
         await session.scalars(
             select(PlanTask)
             .where(
                 PlanTask.status == TaskStatus.OPEN,
                 PlanTask.due_on <= due_by,
-                PlanTask.owner == TaskOwner.PARTICIPANT,
                 PlanTask.overdue_alerted_at.is_(None),
             )
             .order_by(PlanTask.id)

@@ -94,8 +94,7 @@ def parse_schedule(
         weekday=WEEKDAYS.index(day),
         at=time(int(matched.group(1)), int(matched.group(2))),
         every_weeks=every,
-        with_org=checked_text(with_org, "--report-to", appointments.MAX_FIELD, required=True)
-        or "",
+        with_org=checked_text(with_org, "--report-to", appointments.MAX_FIELD, required=True) or "",
         place=checked_text(place, "--place", appointments.MAX_FIELD, required=False),
     )
 

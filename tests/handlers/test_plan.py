@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.engine import scheduler
-from bot.services import appointments, conditions, enrolment, plan, reporting
+from bot.services import appointments, conditions, enrolment, partners, plan, reporting
 from bot.services.invites import create_invite
 from bot.services.plan import PlanError
 from db.enums import TaskStatus
@@ -344,3 +344,49 @@ async def test_ending_or_removing_a_reporting_duty_cancels_what_is_ahead(
     assert [a.id for a in left] == [made[0]] and left[0].condition_id is None
     assert pending == 0
     assert {"condition_added", "condition_ended", "condition_removed"} <= set(actions)
+
+
+async def test_officer_and_partner_tasks_remind_and_alert_the_officer(
+    harness: Harness, clock: ManualClock
+) -> None:
+    officer = harness.user("Officer")
+    await harness.add_staff(officer)
+    sam, pid = await _enrolled_and_signed_up(harness, officer)
+    zone = harness.runtime.settings.tz
+    async with harness.runtime.sessions() as session, session.begin():
+        partner = await partners.add(
+            session, name="Schuldhulp Voorbeeld", domain="money", contact="Marloes", reach=None,
+            now=clock.now(),
+        )  # fmt: skip
+        for title, owner in (
+            ("Huurachterstand uitzoeken", "officer"),
+            ("Schuldenoverzicht maken", f"partner:{partner.id}"),
+        ):
+            await plan.add_task(
+                session, pid, domain="money", title=title, owner=owner, due=date(2026, 12, 5),
+                now=clock.now(), zone=zone,
+            )  # fmt: skip
+    before = len(sam.replies())
+    clock.set(datetime(2026, 12, 4, 9, 59, tzinfo=zone))
+    await scheduler.plan_days(harness.runtime)
+    await harness.pump()
+    assert not any("Tomorrow" in text for text in officer.replies())
+    clock.set(datetime(2026, 12, 4, 10, 0, tzinfo=zone))
+    await scheduler.plan_days(harness.runtime)
+    await scheduler.plan_days(harness.runtime)
+    await harness.pump()
+    reminded = [text for text in officer.replies() if "⏰ Tomorrow" in text]
+    assert len(reminded) == 2
+    assert "your task in the plan of Test Deelnemer" in reminded[0]
+    assert "Huurachterstand" in reminded[0] and f"/plan {pid}" in reminded[0]
+    assert "a task of Schuldhulp Voorbeeld" in reminded[1] and "Check with them" in reminded[1]
+    assert len(sam.replies()) == before  # staff tasks never remind the participant
+    clock.set(datetime(2026, 12, 8, 0, 30, tzinfo=zone))
+    await scheduler.plan_days(harness.runtime)
+    await scheduler.plan_days(harness.runtime)
+    await harness.pump()
+    overdue = [text for text in officer.replies() if "task is overdue" in text]
+    assert len(overdue) == 2
+    assert "Your own plan task is overdue (💶 Money and debts)" in overdue[0]
+    assert "A partner's plan task is overdue" in overdue[1]
+    assert "Schuldenoverzicht maken (Schuldhulp Voorbeeld)" in overdue[1]
