@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import case, select, update
+from sqlalchemy import case, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.enums import AppointmentStatus, ParticipantStatus, ReferralStatus, TaskOwner, TaskStatus
@@ -235,3 +236,37 @@ async def planned_series(
             .order_by(Appointment.at, Appointment.id)
         )
     ).all()
+
+
+def _in_scope(officer_id: int | None) -> Any:
+    """Participants an officer sees: their own and those without an officer (None: all)."""
+    if officer_id is None:
+        return true()
+    return or_(Participant.officer_id == officer_id, Participant.officer_id.is_(None))
+
+
+async def caseload_tasks_due(
+    session: AsyncSession, due_by: date, officer_id: int | None
+) -> Sequence[tuple[PlanTask, Participant]]:
+    """Unfinished tasks due on or before `due_by` in a caseload (None: everyone's), the
+    latest first due first."""
+    rows = await session.execute(
+        select(PlanTask, Participant)
+        .join(Participant, Participant.id == PlanTask.participant_id)
+        .where(PlanTask.status.in_(UNFINISHED), PlanTask.due_on <= due_by, _in_scope(officer_id))
+        .order_by(PlanTask.due_on, PlanTask.id)
+    )
+    return [(task, participant) for task, participant in rows.tuples()]
+
+
+async def caseload_referrals_waiting(
+    session: AsyncSession, officer_id: int | None
+) -> Sequence[tuple[Referral, Participant]]:
+    """Referrals still waiting on the partner's first contact in a caseload, oldest first."""
+    rows = await session.execute(
+        select(Referral, Participant)
+        .join(Participant, Participant.id == Referral.participant_id)
+        .where(Referral.status.in_(WAITING), _in_scope(officer_id))
+        .order_by(Referral.sent_on, Referral.id)
+    )
+    return [(referral, participant) for referral, participant in rows.tuples()]

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.cli.common import AddCommand, calendar_date, group, out, positive_int, table, with_database
 from bot.config import Settings
 from bot.runtime import Runtime
-from bot.services import conditions, partners, plan, referrals, reporting
+from bot.services import conditions, due, partners, plan, referrals, reporting
 from db.enums import TaskStatus
 from db.models import Appointment
 
@@ -29,6 +29,25 @@ def plan_show(settings: Settings, args: argparse.Namespace) -> int:
         rows = [task for goal in d["goals"] for task in goal["tasks"]]
         columns = ("id", "domain", "title", "owner", "due", "status")
         return table(rows, columns)
+
+    out(data, args.json, human)
+    return 0
+
+
+def plan_due(settings: Settings, args: argparse.Namespace) -> int:
+    """Tasks late or due within a week and referrals waiting, across a caseload."""
+
+    async def work(runtime: Runtime, session: AsyncSession) -> dict[str, Any]:
+        scope = await due.scope_of(session, args.officer)
+        today = plan.local_today(runtime.clock.now(), settings.tz)
+        return due.due_dict(await due.due(session, scope, today))
+
+    data = asyncio.run(with_database(settings, work))
+
+    def human(d: dict[str, Any]) -> str:
+        tasks = table(d["tasks"], ("id", "participant_name", "domain", "title", "owner", "due"))
+        columns = ("id", "participant_name", "partner_name", "sent_on", "workdays_waiting")
+        return tasks + "\n\nreferrals waiting:\n" + table(d["referrals_waiting"], columns)
 
     out(data, args.json, human)
     return 0
@@ -277,6 +296,12 @@ def register(commands: Any, command: AddCommand) -> None:
     plans = group(commands, "plan", "a participant's plan on the life domains")
     show = command(plans, "show", plan_show, "show a participant's plan")
     show.add_argument("--participant", type=positive_int, required=True)
+    plan_due_command = command(
+        plans, "due", plan_due, "tasks late or due within a week, referrals waiting"
+    )
+    plan_due_command.add_argument(
+        "--officer", type=positive_int, metavar="TELEGRAM_ID", help="only this officer's caseload"
+    )
     tasks = group(plans, "task", "tasks of a plan")
     add = command(tasks, "add", task_add, "add a task to a participant's plan")
     add.add_argument("--participant", type=positive_int, required=True)

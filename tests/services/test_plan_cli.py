@@ -323,3 +323,28 @@ def test_bad_ends_and_removals_change_nothing(cli: Any) -> None:
         assert code != 0 and data is None and error in err and "Traceback" not in err
     assert cli("export", "--participant", pid)[1]["appointments"] == before
     assert cli("condition", "list", "--participant", pid)[1][0]["ends_on"] is None
+
+
+def test_plan_due_across_a_caseload(cli: Any) -> None:
+    for telegram_id in ("501", "502"):
+        code, _staff, _err = cli(
+            "staff", "add", "--telegram-id", telegram_id, "--role", "officer", "--name", "Olga"
+        )
+        assert code == 0
+    pid = str(_enrol(cli, "--officer", "501")[1]["id"])
+    soon = (date.today() + timedelta(days=2)).isoformat()
+    task = cli(
+        "plan", "task", "add", "--participant", pid, "--domain", "care", "--title", "Huisarts",
+        "--owner", "officer", "--due", soon,
+    )[1]  # fmt: skip
+    partner = cli("partner", "add", "--name", "Schuldhulp Voorbeeld", "--domain", "money")[1]
+    cli("referral", "add", "--participant", pid, "--partner", str(partner["id"]))
+    code, found, _err = cli("plan", "due")
+    assert code == 0 and [t["id"] for t in found["tasks"]] == [task["id"]]
+    assert found["tasks"][0]["days_late"] == -2 and found["tasks"][0]["participant_name"]
+    [waiting] = found["referrals_waiting"]
+    assert (waiting["partner_name"], waiting["workdays_waiting"]) == ("Schuldhulp Voorbeeld", 0)
+    assert cli("plan", "due", "--officer", "501")[1] == found
+    assert cli("plan", "due", "--officer", "502")[1]["tasks"] == []
+    code, data, err = cli("plan", "due", "--officer", "999")
+    assert code != 0 and data is None and "no staff member" in err and "Traceback" not in err
