@@ -270,3 +270,29 @@ async def caseload_referrals_waiting(
         .order_by(Referral.sent_on, Referral.id)
     )
     return [(referral, participant) for referral, participant in rows.tuples()]
+
+
+async def tasks_done_since(session: AsyncSession, since: datetime) -> Sequence[PlanTask]:
+    """Tasks of any owner marked done at or after `since`, by participant."""
+    return (
+        await session.scalars(
+            select(PlanTask)
+            .where(PlanTask.status == TaskStatus.DONE, PlanTask.done_at >= since)
+            .order_by(PlanTask.participant_id, PlanTask.done_at, PlanTask.id)
+        )
+    ).all()
+
+
+async def participant_tasks_due_by(session: AsyncSession, due_by: date) -> Sequence[PlanTask]:
+    """Unfinished tasks participants do themselves, due on or before `due_by`, due first."""
+    return (
+        await session.scalars(
+            select(PlanTask)
+            .where(
+                PlanTask.owner == TaskOwner.PARTICIPANT,
+                PlanTask.status.in_(UNFINISHED),
+                PlanTask.due_on <= due_by,
+            )
+            .order_by(PlanTask.participant_id, PlanTask.due_on, PlanTask.id)
+        )
+    ).all()

@@ -5,18 +5,24 @@ A participant's own task reminds the participant; the officer's own task, and a 
 task the officer must chase, remind the officer. Every overdue task alerts the officer,
 whoever owns it. Each task is reminded and alerted on once (claimed in the database), so a
 restart or a second worker never repeats it.
+
+Once a week (OVERVIEW_SCHEDULE) each active participant with something to say gets a short
+overview of what moved in their plan.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from collections import defaultdict
+from datetime import date, time, timedelta, tzinfo
 
+from bot.config import CheckinSchedule
 from bot.conversation import outbox
 from bot.conversation.replies import Reply
-from bot.i18n import _, use_language
+from bot.i18n import _, ngettext, use_language
 from bot.runtime import Tx
-from bot.services import alerts, plan, staff_alerts
+from bot.services import alerts, plan, safety, staff_alerts
+from db import checkins as checkins_db
 from db import people
 from db import plans as plans_db
 from db.enums import AlertKind, ParticipantStatus, TaskOwner
@@ -123,3 +129,65 @@ async def alert_overdue(tx: Tx) -> int:
         )
         raised += 1
     return raised
+
+
+# The participant's weekly overview: Sunday at 17:00 local time, a calm moment before the
+# week starts (after the last check-in of the week, far from the night).
+OVERVIEW_SCHEDULE = CheckinSchedule(weekdays=(6,), at=time(17, 0))
+OVERVIEW_NEXT = 3  # tasks shown under "next"
+
+
+async def send_weekly_overviews(tx: Tx) -> int:
+    """Tell every active participant what moved in their plan this week (tasks done, by
+    anyone) and what is next for them (their own tasks due within a week), only when there
+    is something to say; not while a crisis alert is open. Returns how many were queued."""
+    session, now, zone = tx.session, tx.now, tx.settings.tz
+    today = now.astimezone(zone).date()
+    done: dict[int, list[PlanTask]] = defaultdict(list)
+    for task in await plans_db.tasks_done_since(session, now - timedelta(days=7)):
+        done[task.participant_id].append(task)
+    upcoming: dict[int, list[PlanTask]] = defaultdict(list)
+    for task in await plans_db.participant_tasks_due_by(session, today + timedelta(days=7)):
+        upcoming[task.participant_id].append(task)
+    if not done and not upcoming:
+        return 0
+    quiet = await safety.in_crisis(session, now)
+    queued = 0
+    for participant in await checkins_db.active_participants(session):
+        if participant.id in quiet or not (done[participant.id] or upcoming[participant.id]):
+            continue
+        with use_language(participant.language):
+            reply = overview_reply(done[participant.id], upcoming[participant.id], zone, today)
+        queued += outbox.to_participant(
+            session,
+            participant,
+            [reply],
+            now=now,
+            kind="prompt",
+            priority=outbox.PRIORITY_PROMPT,
+        )
+    if queued:
+        log.info("weekly plan overviews queued", extra={"count": queued})
+    return queued
+
+
+def overview_reply(
+    done: list[PlanTask], upcoming: list[PlanTask], zone: tzinfo, today: date
+) -> Reply:
+    """The weekly overview in the current language."""
+    lines = [_("📋 Your week in your plan")]
+    if done:
+        lines.append(
+            ngettext(
+                "Done this week: {count} task. Well done! 🙌",
+                "Done this week: {count} tasks. Well done! 🙌",
+                len(done),
+            ).format(count=len(done))
+        )
+        lines += [f"✅ {plan.title_of(task)}" for task in done]
+    if upcoming:
+        # Translators: in the weekly overview, above the participant's next tasks
+        lines.append(_("Next for you:"))
+        lines += [f"• {plan.task_line(task, zone, today)}" for task in upcoming[:OVERVIEW_NEXT]]
+    lines.append(_("Tap 📋 My plan to see all of it."))
+    return Reply("\n".join(lines))

@@ -390,3 +390,48 @@ async def test_officer_and_partner_tasks_remind_and_alert_the_officer(
     assert "Your own plan task is overdue (💶 Money and debts)" in overdue[0]
     assert "A partner's plan task is overdue" in overdue[1]
     assert "Schuldenoverzicht maken (Schuldhulp Voorbeeld)" in overdue[1]
+
+
+async def test_the_weekly_overview_says_what_moved_only_when_there_is_something(
+    harness: Harness, clock: ManualClock
+) -> None:
+    officer = harness.user("Officer")
+    await harness.add_staff(officer)
+    sam, pid = await _enrolled_and_signed_up(harness, officer)
+    kim = harness.user("Kim")
+    await harness.register(kim)  # no plan at all: nothing to say
+    zone = harness.runtime.settings.tz
+    async with harness.runtime.sessions() as session, session.begin():
+        tasks = (
+            await session.scalars(select(PlanTask).where(PlanTask.participant_id == pid))
+        ).all()
+        officers_task = next(t for t in tasks if t.template == "probation")
+        await plan.set_status(session, officers_task.id, TaskStatus.DONE, now=clock.now())
+        await plan.add_task(
+            session, pid, domain="housing", title="Bel de woningcorporatie", owner="participant",
+            due=date(2026, 12, 9), now=clock.now(), zone=zone,
+        )  # fmt: skip
+    kim_before, sam_before = len(kim.replies()), len(sam.replies())
+    clock.set(datetime(2026, 12, 6, 16, 59, tzinfo=zone))  # Sunday, a minute early
+    await scheduler.send_prompts(harness.runtime)
+    await harness.pump()
+    assert len(sam.replies()) == sam_before
+    clock.set(datetime(2026, 12, 6, 17, 0, tzinfo=zone))
+    await scheduler.send_prompts(harness.runtime)
+    await scheduler.send_prompts(harness.runtime)  # the slot goes out once
+    await harness.pump()
+    overviews = [text for text in sam.replies() if "Your week in your plan" in text]
+    assert len(overviews) == 1
+    overview = overviews[0]
+    assert "Done this week: 1 task" in overview and "First appointment with probation" in overview
+    assert "Next for you:" in overview and "Bel de woningcorporatie" in overview
+    assert len(kim.replies()) == kim_before
+    sam.send("/stop")  # paused: no automatic messages
+    await harness.pump()
+    sam.press("Yes, pause")
+    await harness.pump()
+    paused_count = len(sam.replies())
+    clock.set(datetime(2026, 12, 13, 17, 0, tzinfo=zone))
+    await scheduler.send_prompts(harness.runtime)
+    await harness.pump()
+    assert not any("Your week" in text for text in sam.replies()[paused_count:])
