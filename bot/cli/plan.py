@@ -155,8 +155,9 @@ def referral_add(settings: Settings, args: argparse.Namespace) -> int:
             zone=settings.tz,
             note=args.note,
             sent_on=sent,
+            introduce=args.introduce,
         )
-        return referrals.referral_dict(referral)
+        return {**referrals.referral_dict(referral), "introduced": args.introduce}
 
     data = asyncio.run(with_database(settings, work))
     out(data, args.json, lambda d: f"referral {d['id']} recorded as sent on {d['sent_on']}")
@@ -333,6 +334,11 @@ def register(commands: Any, command: AddCommand) -> None:
     radd.add_argument("--partner", type=positive_int, required=True)
     radd.add_argument("--note")
     radd.add_argument("--sent", metavar="YYYY-MM-DD", help="when it was sent (default today)")
+    radd.add_argument(
+        "--introduce",
+        action="store_true",
+        help="send the participant a warm introduction to the partner's contact person",
+    )
     rupdate = command(referral, "update", referral_update, "move a referral to its next step")
     rupdate.add_argument("id", type=positive_int)
     rupdate.add_argument(

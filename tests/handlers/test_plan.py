@@ -12,7 +12,15 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.engine import scheduler
-from bot.services import appointments, conditions, enrolment, partners, plan, reporting
+from bot.services import (
+    appointments,
+    conditions,
+    enrolment,
+    partners,
+    plan,
+    referrals,
+    reporting,
+)
 from bot.services.invites import create_invite
 from bot.services.plan import PlanError
 from db.enums import TaskStatus
@@ -22,7 +30,9 @@ from db.models import (
     AuditEntry,
     Condition,
     HelpRequest,
+    Message,
     PlanTask,
+    Referral,
     Reminder,
 )
 from tests.clock import ManualClock
@@ -435,3 +445,64 @@ async def test_the_weekly_overview_says_what_moved_only_when_there_is_something(
     await scheduler.send_prompts(harness.runtime)
     await harness.pump()
     assert not any("Your week" in text for text in sam.replies()[paused_count:])
+
+
+async def test_a_warm_introduction_to_a_partner(harness: Harness) -> None:
+    officer = harness.user("Officer")
+    await harness.add_staff(officer)
+    sam, pid = await _enrolled_and_signed_up(harness, officer)
+    zone = harness.runtime.settings.tz
+    async with harness.runtime.sessions() as session, session.begin():
+        with_contact = await partners.add(
+            session, name="Schuldhulp Voorbeeld", domain="money", contact="Marloes", reach=None,
+            now=harness.clock.now(),
+        )  # fmt: skip
+        without = await partners.add(
+            session, name="Woonstichting Voorbeeld", domain="housing", contact=None, reach=None,
+            now=harness.clock.now(),
+        )  # fmt: skip
+        await referrals.add(
+            session, pid, with_contact.id, now=harness.clock.now(), zone=zone, introduce=True
+        )
+    await harness.pump()
+    said = sam.last_reply()
+    assert "Marloes from Schuldhulp Voorbeeld will contact you this week" in said
+    assert "Money and debts" in said and "Your officer arranged this" in said
+    async with harness.runtime.sessions() as session, session.begin():
+        await referrals.add(session, pid, without.id, now=harness.clock.now(), zone=zone)
+    await harness.pump()
+    assert sam.last_reply() == said  # no --introduce: nothing sent
+    async with harness.runtime.sessions() as session, session.begin():
+        await referrals.add(
+            session, pid, without.id, now=harness.clock.now(), zone=zone, introduce=True
+        )
+    await harness.pump()
+    assert "Someone from Woonstichting Voorbeeld will contact you" in sam.last_reply()
+    async with harness.runtime.sessions() as session:
+        stored = (
+            await session.scalars(
+                select(Message).where(Message.participant_id == pid, Message.direction == "out")
+            )
+        ).all()
+    assert sum("will contact you this week" in (m.text or "") for m in stored) == 2
+
+
+async def test_an_introduction_needs_a_participant_in_the_chat(harness: Harness) -> None:
+    zone = harness.runtime.settings.tz
+    async with harness.runtime.sessions() as session, session.begin():
+        participant = await enrolment.enrol(
+            session, name="Test Gedetineerde", release_date=RELEASE, now=harness.clock.now(),
+            zone=zone, default_language="nl",
+        )  # fmt: skip
+        partner = await partners.add(
+            session, name="Schuldhulp Voorbeeld", domain="money", contact="Marloes", reach=None,
+            now=harness.clock.now(),
+        )  # fmt: skip
+        pid, partner_id = participant.id, partner.id
+    with pytest.raises(PlanError, match="cannot be reached"):
+        async with harness.runtime.sessions() as session, session.begin():
+            await referrals.add(
+                session, pid, partner_id, now=harness.clock.now(), zone=zone, introduce=True
+            )
+    async with harness.runtime.sessions() as session:
+        assert (await session.scalars(select(Referral))).all() == []

@@ -348,3 +348,15 @@ def test_plan_due_across_a_caseload(cli: Any) -> None:
     assert cli("plan", "due", "--officer", "502")[1]["tasks"] == []
     code, data, err = cli("plan", "due", "--officer", "999")
     assert code != 0 and data is None and "no staff member" in err and "Traceback" not in err
+
+
+def test_an_introduction_to_someone_not_in_the_chat_changes_nothing(cli: Any) -> None:
+    pid = str(_enrol(cli, "--no-checklist")[1]["id"])
+    partner = cli("partner", "add", "--name", "Schuldhulp Voorbeeld", "--domain", "money")[1]
+    code, data, err = cli(
+        "referral", "add", "--participant", pid, "--partner", str(partner["id"]), "--introduce"
+    )
+    assert code != 0 and data is None and "cannot be reached" in err and "Traceback" not in err
+    assert cli("referral", "list", "--participant", pid)[1] == []
+    code, made, _err = cli("referral", "add", "--participant", pid, "--partner", str(partner["id"]))
+    assert code == 0 and made["introduced"] is False
