@@ -263,6 +263,7 @@ def test_a_reporting_duty_from_the_command_line(cli: Any) -> None:
     }  # fmt: skip
     exported = cli("export", "--participant", pid)[1]
     assert len(exported["appointments"]) == 2
+    assert exported["conditions"][0]["schedule"]["place"] == "Spoorstraat 1"
     code, ended, _err = cli("condition", "end", str(made["id"]), "--on", FUTURE)
     assert code == 0 and ended["ends_on"] == FUTURE
     kept_first = date.fromisoformat(FUTURE).weekday() == 1  # a Tuesday: its own day stays
