@@ -333,6 +333,7 @@ async def tasks(ctx: FlowContext, args: str) -> list[Reply]:
     found = await due.due(
         ctx.session, officer_scope(ctx.staff), plan.local_today(ctx.now, ctx.zone)
     )
+    due.audit_view(ctx.session, ctx.staff, found, "chat", ctx.now)
     return [Reply(due.chat_text(found))]
 
 

@@ -9,7 +9,7 @@ and backup officers everyone (the same scope as every staff view).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,10 +19,10 @@ from bot.services import plan
 from bot.services.access import officer_scope
 from bot.services.labels import domain_label, task_status_label
 from bot.services.plan import PlanError
-from db import people
+from db import audit, people
 from db import plans as plans_db
 from db.enums import TaskOwner
-from db.models import Participant, PlanTask, Referral
+from db.models import Participant, PlanTask, Referral, Staff
 
 DUE_AHEAD_DAYS = 7
 MAX_LINES = 40  # in the chat; the dashboard and the CLI show everything
@@ -195,3 +195,15 @@ async def scope_of(session: AsyncSession, telegram_id: int | None) -> int | None
     if staff is None or not staff.active:
         raise PlanError(f"no staff member with Telegram id {telegram_id}")
     return officer_scope(staff)
+
+
+def audit_view(session: AsyncSession, staff: Staff, found: Due, via: str, at: datetime) -> None:
+    """A staff read across participants is audited (ids and counts only)."""
+    audit.add(
+        session,
+        "due_viewed",
+        actor="staff",
+        actor_telegram_id=staff.telegram_id,
+        detail={"via": via, "tasks": len(found.tasks), "referrals": len(found.referrals)},
+        at=at,
+    )

@@ -92,6 +92,14 @@ async def test_tasks_in_the_chat(h: Harness) -> None:
     coordinator.send("/tasks")
     await h.pump()
     assert "Kim Testpersoon" in coordinator.last_reply() and "Sam" in coordinator.last_reply()
+    async with h.runtime.sessions() as session:
+        audited = (
+            await session.scalars(select(AuditEntry).where(AuditEntry.action == "due_viewed"))
+        ).all()
+    assert [entry.actor_telegram_id for entry in audited] == [
+        officer.chat_id,
+        coordinator.chat_id,
+    ]
     officer.send("/help")
     await h.pump()
     assert "/tasks" in officer.last_reply()

@@ -8,7 +8,6 @@ from aiohttp import web
 from bot.services import due, plan
 from bot.services.access import officer_scope
 from bot.web.render import Context, staff_page
-from db import audit
 
 
 @staff_page
@@ -16,12 +15,5 @@ async def tasks(ctx: Context) -> web.StreamResponse:
     """GET /dashboard/tasks (audited, like every staff read across participants)."""
     today = plan.local_today(ctx.tx.now, ctx.tx.settings.tz)
     found = await due.due(ctx.tx.session, officer_scope(ctx.staff), today)
-    audit.add(
-        ctx.tx.session,
-        "due_viewed",
-        actor="staff",
-        actor_telegram_id=ctx.staff.telegram_id,
-        detail={"via": "web", "tasks": len(found.tasks), "referrals": len(found.referrals)},
-        at=ctx.tx.now,
-    )
+    due.audit_view(ctx.tx.session, ctx.staff, found, "web", ctx.tx.now)
     return ctx.render("tasks.html", found=found, due=due, title_of=plan.title_of)
