@@ -31,6 +31,14 @@ from db.models import Appointment, Condition, Participant
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 MAX_EVERY_WEEKS = 52
 GUIDANCE_DAYS = 365  # the guidance runs until a year after release
+# `tue` or `tuesday` (English, like the check-in schedule's `mon,thu`).
+_DAY_NAMES = {
+    name: index
+    for index, full in enumerate(
+        ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+    )
+    for name in (WEEKDAYS[index], full)
+}
 _TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 
 
@@ -81,8 +89,8 @@ def parse_schedule(
         return None
     if weekday is None or at is None or with_org is None:
         raise PlanError("a reporting schedule needs --weekday, --time and --report-to")
-    day = weekday.strip().lower()[:3]
-    if day not in WEEKDAYS or len(weekday.strip()) > 9:
+    day = _DAY_NAMES.get(weekday.strip().lower())
+    if day is None:
         raise PlanError(f"--weekday: {weekday[:40]!r} is not one of {', '.join(WEEKDAYS)}")
     matched = _TIME.match(at.strip())
     if matched is None:
@@ -91,7 +99,7 @@ def parse_schedule(
     if not 1 <= every <= MAX_EVERY_WEEKS:
         raise PlanError(f"--every-weeks must be a number from 1 to {MAX_EVERY_WEEKS}")
     return Schedule(
-        weekday=WEEKDAYS.index(day),
+        weekday=day,
         at=time(int(matched.group(1)), int(matched.group(2))),
         every_weeks=every,
         with_org=checked_text(with_org, "--report-to", appointments.MAX_FIELD, required=True) or "",
