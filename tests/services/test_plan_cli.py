@@ -245,6 +245,9 @@ def test_invite_letter(cli: Any, tmp_path: Path) -> None:
     assert code != 0 and "no participant" in err
 
 
+NOT_FUTURES_DAY = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")[
+    (date.fromisoformat(FUTURE).weekday() + 1) % 7
+]
 REPORTING = ("--kind", "reporting_duty", "--text", "Wekelijks melden", "--weekday", "tue",
              "--time", "10:00", "--report-to", "Reclassering")  # fmt: skip
 
@@ -291,6 +294,7 @@ def test_a_reporting_duty_from_the_command_line(cli: Any) -> None:
         (("--report-to", "مكتب\u202e"), "text-direction"),
         (("--place", "p" * 600), "longer than"),
         (("--kind", "treatment"), "only a reporting_duty"),
+        (("--weekday", NOT_FUTURES_DAY, "--from", FUTURE, "--until", FUTURE), "no reporting day"),
         (("--weekday", None), "needs --weekday"),
         (("--participant", "999"), "no participant"),
     ],
