@@ -249,14 +249,14 @@ async def caseload_tasks_due(
     session: AsyncSession, due_by: date, officer_id: int | None
 ) -> Sequence[tuple[PlanTask, Participant]]:
     """Unfinished tasks due on or before `due_by` in a caseload (None: everyone's), the
-    latest first due first."""
+    longest overdue first."""
     rows = await session.execute(
         select(PlanTask, Participant)
         .join(Participant, Participant.id == PlanTask.participant_id)
         .where(PlanTask.status.in_(UNFINISHED), PlanTask.due_on <= due_by, _in_scope(officer_id))
         .order_by(PlanTask.due_on, PlanTask.id)
     )
-    return [(task, participant) for task, participant in rows.tuples()]
+    return [(task, participant) for task, participant in rows]
 
 
 async def caseload_referrals_waiting(
@@ -269,7 +269,7 @@ async def caseload_referrals_waiting(
         .where(Referral.status.in_(WAITING), _in_scope(officer_id))
         .order_by(Referral.sent_on, Referral.id)
     )
-    return [(referral, participant) for referral, participant in rows.tuples()]
+    return [(referral, participant) for referral, participant in rows]
 
 
 async def tasks_done_since(session: AsyncSession, since: datetime) -> Sequence[PlanTask]:
