@@ -145,7 +145,8 @@ async def plan_series(
     today = now.astimezone(zone).date()
     if condition.ends_on is not None and condition.ends_on < today:
         raise PlanError("--until is in the past: a reporting duty that ended has no appointments")
-    first_day = max(condition.starts_on or today, today)
+    # Nobody reports from inside: the series starts at the release at the earliest.
+    first_day = max(condition.starts_on or today, today, participant.release_date or today)
     end = guidance_end(participant, zone)
     last_day = min(condition.ends_on, end) if condition.ends_on else end
     moments = reporting_times(schedule, first_day=first_day, last_day=last_day, now=now, zone=zone)

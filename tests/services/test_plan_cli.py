@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -311,6 +311,13 @@ def test_a_bad_reporting_duty_changes_nothing(
     assert code != 0 and data is None and error in err and "Traceback" not in err
     assert cli("condition", "list", "--participant", pid)[1] == []
     assert cli("export", "--participant", pid)[1]["appointments"] == []
+
+
+def test_a_reporting_duty_starts_at_the_release_at_the_earliest(cli: Any) -> None:
+    pid = str(_enrol(cli, "--no-checklist")[1]["id"])  # released on FUTURE
+    made = cli("condition", "add", "--participant", pid, *REPORTING)[1]
+    first = datetime.fromisoformat(made["appointments"][0]["at"]).date()
+    assert date.fromisoformat(FUTURE) <= first <= date.fromisoformat(FUTURE) + timedelta(days=7)
 
 
 def test_bad_ends_and_removals_change_nothing(cli: Any) -> None:
