@@ -244,6 +244,10 @@ class Appointment(Base):
     # After its time the officer is asked whether the participant came (feeds the evaluation).
     attendance: Mapped[str | None] = mapped_column(String(16), nullable=True)
     attendance_asked_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    # Made by a reporting duty (one of a series); the appointment outlives the condition.
+    condition_id: Mapped[int | None] = mapped_column(
+        ForeignKey("conditions.id", ondelete="SET NULL"), nullable=True, index=True
+    )
 
 
 class Reminder(Base):
@@ -446,6 +450,9 @@ class Condition(Base):
     starts_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     ends_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    # A reporting duty's recurring appointments: weekday, time, every N weeks, with whom
+    # and where (encrypted like the rest; None for other conditions).
+    schedule: Mapped[dict[str, Any] | None] = mapped_column(EncryptedJSON, nullable=True)
 
 
 class Answer(Base):

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import case, select, update
+from sqlalchemy import case, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.enums import ParticipantStatus, ReferralStatus, TaskOwner, TaskStatus
-from db.models import Condition, Invite, Participant, Partner, PlanTask, Referral
+from db.enums import AppointmentStatus, ParticipantStatus, ReferralStatus, TaskOwner, TaskStatus
+from db.models import Appointment, Condition, Invite, Participant, Partner, PlanTask, Referral
 
 # Statuses a task can still move from (a blocked task is still the participant's worry).
 UNFINISHED = (TaskStatus.OPEN, TaskStatus.BLOCKED)
@@ -110,15 +111,17 @@ async def claim_release_greeting(session: AsyncSession, participant_id: int, now
     return bool(getattr(result, "rowcount", 0) == 1)
 
 
-async def participant_tasks_due_on(session: AsyncSession, day: date) -> Sequence[PlanTask]:
-    """Open tasks of participants themselves, due on `day`, not reminded yet."""
+async def tasks_due_on(
+    session: AsyncSession, day: date, owners: Sequence[TaskOwner]
+) -> Sequence[PlanTask]:
+    """Open tasks of these owners, due on `day`, not reminded yet."""
     return (
         await session.scalars(
             select(PlanTask)
             .where(
                 PlanTask.status == TaskStatus.OPEN,
                 PlanTask.due_on == day,
-                PlanTask.owner == TaskOwner.PARTICIPANT,
+                PlanTask.owner.in_(owners),
                 PlanTask.reminded_at.is_(None),
             )
             .order_by(PlanTask.id)
@@ -126,15 +129,14 @@ async def participant_tasks_due_on(session: AsyncSession, day: date) -> Sequence
     ).all()
 
 
-async def participant_tasks_overdue(session: AsyncSession, due_by: date) -> Sequence[PlanTask]:
-    """Open tasks of participants themselves due on or before `due_by`, not alerted yet."""
+async def tasks_overdue(session: AsyncSession, due_by: date) -> Sequence[PlanTask]:
+    """Open tasks of any owner due on or before `due_by`, not alerted yet."""
     return (
         await session.scalars(
             select(PlanTask)
             .where(
                 PlanTask.status == TaskStatus.OPEN,
                 PlanTask.due_on <= due_by,
-                PlanTask.owner == TaskOwner.PARTICIPANT,
                 PlanTask.overdue_alerted_at.is_(None),
             )
             .order_by(PlanTask.id)
@@ -210,5 +212,87 @@ async def conditions_of(session: AsyncSession, participant_id: int) -> Sequence[
             select(Condition)
             .where(Condition.participant_id == participant_id)
             .order_by(Condition.id)
+        )
+    ).all()
+
+
+async def condition_by_id(session: AsyncSession, condition_id: int) -> Condition | None:
+    """One condition."""
+    return await session.get(Condition, condition_id)
+
+
+async def planned_series(
+    session: AsyncSession, condition_id: int, after: datetime
+) -> Sequence[Appointment]:
+    """A reporting duty's appointments still planned after `after`, earliest first."""
+    return (
+        await session.scalars(
+            select(Appointment)
+            .where(
+                Appointment.condition_id == condition_id,
+                Appointment.status == AppointmentStatus.SCHEDULED,
+                Appointment.at > after,
+            )
+            .order_by(Appointment.at, Appointment.id)
+        )
+    ).all()
+
+
+def _in_scope(officer_id: int | None) -> Any:
+    """Participants an officer sees: their own and those without an officer (None: all)."""
+    if officer_id is None:
+        return true()
+    return or_(Participant.officer_id == officer_id, Participant.officer_id.is_(None))
+
+
+async def caseload_tasks_due(
+    session: AsyncSession, due_by: date, officer_id: int | None
+) -> Sequence[tuple[PlanTask, Participant]]:
+    """Unfinished tasks due on or before `due_by` in a caseload (None: everyone's), the
+    longest overdue first."""
+    rows = await session.execute(
+        select(PlanTask, Participant)
+        .join(Participant, Participant.id == PlanTask.participant_id)
+        .where(PlanTask.status.in_(UNFINISHED), PlanTask.due_on <= due_by, _in_scope(officer_id))
+        .order_by(PlanTask.due_on, PlanTask.id)
+    )
+    return [(task, participant) for task, participant in rows]
+
+
+async def caseload_referrals_waiting(
+    session: AsyncSession, officer_id: int | None
+) -> Sequence[tuple[Referral, Participant]]:
+    """Referrals still waiting on the partner's first contact in a caseload, oldest first."""
+    rows = await session.execute(
+        select(Referral, Participant)
+        .join(Participant, Participant.id == Referral.participant_id)
+        .where(Referral.status.in_(WAITING), _in_scope(officer_id))
+        .order_by(Referral.sent_on, Referral.id)
+    )
+    return [(referral, participant) for referral, participant in rows]
+
+
+async def tasks_done_since(session: AsyncSession, since: datetime) -> Sequence[PlanTask]:
+    """Tasks of any owner marked done at or after `since`, by participant."""
+    return (
+        await session.scalars(
+            select(PlanTask)
+            .where(PlanTask.status == TaskStatus.DONE, PlanTask.done_at >= since)
+            .order_by(PlanTask.participant_id, PlanTask.done_at, PlanTask.id)
+        )
+    ).all()
+
+
+async def participant_tasks_due_by(session: AsyncSession, due_by: date) -> Sequence[PlanTask]:
+    """Unfinished tasks participants do themselves, due on or before `due_by`, due first."""
+    return (
+        await session.scalars(
+            select(PlanTask)
+            .where(
+                PlanTask.owner == TaskOwner.PARTICIPANT,
+                PlanTask.status.in_(UNFINISHED),
+                PlanTask.due_on <= due_by,
+            )
+            .order_by(PlanTask.participant_id, PlanTask.due_on, PlanTask.id)
         )
     ).all()

@@ -1,5 +1,5 @@
 """`oprit plan show|task add|task done`, `oprit partner add|list` and
-`oprit referral add|update|list` and `oprit condition add|list`."""
+`oprit referral add|update|list` and `oprit condition add|list|end|remove`."""
 
 from __future__ import annotations
 
@@ -12,8 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.cli.common import AddCommand, calendar_date, group, out, positive_int, table, with_database
 from bot.config import Settings
 from bot.runtime import Runtime
-from bot.services import conditions, partners, plan, referrals
+from bot.services import conditions, due, partners, plan, referrals, reporting
 from db.enums import TaskStatus
+from db.models import Appointment
 
 
 def plan_show(settings: Settings, args: argparse.Namespace) -> int:
@@ -28,6 +29,25 @@ def plan_show(settings: Settings, args: argparse.Namespace) -> int:
         rows = [task for goal in d["goals"] for task in goal["tasks"]]
         columns = ("id", "domain", "title", "owner", "due", "status")
         return table(rows, columns)
+
+    out(data, args.json, human)
+    return 0
+
+
+def plan_due(settings: Settings, args: argparse.Namespace) -> int:
+    """Tasks late or due within a week and referrals waiting, across a caseload."""
+
+    async def work(runtime: Runtime, session: AsyncSession) -> dict[str, Any]:
+        scope = await due.scope_of(session, args.officer)
+        today = plan.local_today(runtime.clock.now(), settings.tz)
+        return due.due_dict(await due.due(session, scope, today))
+
+    data = asyncio.run(with_database(settings, work))
+
+    def human(d: dict[str, Any]) -> str:
+        tasks = table(d["tasks"], ("id", "participant_name", "domain", "title", "owner", "due"))
+        columns = ("id", "participant_name", "partner_name", "sent_on", "workdays_waiting")
+        return tasks + "\n\nreferrals waiting:\n" + table(d["referrals_waiting"], columns)
 
     out(data, args.json, human)
     return 0
@@ -135,8 +155,9 @@ def referral_add(settings: Settings, args: argparse.Namespace) -> int:
             zone=settings.tz,
             note=args.note,
             sent_on=sent,
+            introduce=args.introduce,
         )
-        return referrals.referral_dict(referral)
+        return {**referrals.referral_dict(referral), "introduced": args.introduce}
 
     data = asyncio.run(with_database(settings, work))
     out(data, args.json, lambda d: f"referral {d['id']} recorded as sent on {d['sent_on']}")
@@ -178,12 +199,20 @@ def referral_list(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def condition_add(settings: Settings, args: argparse.Namespace) -> int:
-    """Record a special condition of the court or probation."""
+    """Record a special condition of the court or probation; a reporting duty with
+    --weekday/--time/--report-to also gets its recurring appointments."""
     starts = calendar_date(args.starts, "--from") if args.starts else None
     ends = calendar_date(args.ends, "--until") if args.ends else None
 
     async def work(runtime: Runtime, session: AsyncSession) -> dict[str, Any]:
-        condition = await conditions.add(
+        schedule = reporting.parse_schedule(
+            weekday=args.weekday,
+            at=args.time,
+            every_weeks=args.every_weeks,
+            with_org=args.report_to,
+            place=args.place,
+        )
+        condition, made = await conditions.add(
             session,
             args.participant,
             kind=args.kind,
@@ -192,11 +221,62 @@ def condition_add(settings: Settings, args: argparse.Namespace) -> int:
             starts_on=starts,
             ends_on=ends,
             now=runtime.clock.now(),
+            schedule=schedule,
+            zone=settings.tz,
+            offsets=settings.reminder_offsets,
         )
-        return conditions.condition_dict(condition)
+        return {**conditions.condition_dict(condition), "appointments": _moments(made)}
 
     data = asyncio.run(with_database(settings, work))
-    out(data, args.json, lambda d: f"condition {d['id']} recorded")
+    out(
+        data,
+        args.json,
+        lambda d: f"condition {d['id']} recorded with {len(d['appointments'])} appointments",
+    )
+    return 0
+
+
+def _moments(made: list[Appointment]) -> list[dict[str, Any]]:
+    return [{"id": a.id, "at": a.at.isoformat()} for a in made]
+
+
+def condition_end(settings: Settings, args: argparse.Namespace) -> int:
+    """End a condition on a day (default today); its later appointments are cancelled."""
+    on = calendar_date(args.on, "--on") if args.on else None
+
+    async def work(runtime: Runtime, session: AsyncSession) -> dict[str, Any]:
+        condition, cancelled = await conditions.end(
+            session, args.id, on=on, now=runtime.clock.now(), zone=settings.tz
+        )
+        return {**conditions.condition_dict(condition), "cancelled": _moments(cancelled)}
+
+    data = asyncio.run(with_database(settings, work))
+    out(
+        data,
+        args.json,
+        lambda d: (
+            f"condition {d['id']} ends on {d['ends_on']}; "
+            f"{len(d['cancelled'])} appointments cancelled"
+        ),
+    )
+    return 0
+
+
+def condition_remove(settings: Settings, args: argparse.Namespace) -> int:
+    """Delete a condition; its appointments still ahead are cancelled."""
+
+    async def work(runtime: Runtime, session: AsyncSession) -> dict[str, Any]:
+        cancelled = await conditions.remove(
+            session, args.id, now=runtime.clock.now(), zone=settings.tz
+        )
+        return {"id": args.id, "removed": True, "cancelled": _moments(cancelled)}
+
+    data = asyncio.run(with_database(settings, work))
+    out(
+        data,
+        args.json,
+        lambda d: f"condition {d['id']} removed; {len(d['cancelled'])} appointments cancelled",
+    )
     return 0
 
 
@@ -217,6 +297,12 @@ def register(commands: Any, command: AddCommand) -> None:
     plans = group(commands, "plan", "a participant's plan on the life domains")
     show = command(plans, "show", plan_show, "show a participant's plan")
     show.add_argument("--participant", type=positive_int, required=True)
+    plan_due_command = command(
+        plans, "due", plan_due, "tasks late or due within a week, referrals waiting"
+    )
+    plan_due_command.add_argument(
+        "--officer", type=positive_int, metavar="TELEGRAM_ID", help="only this officer's caseload"
+    )
     tasks = group(plans, "task", "tasks of a plan")
     add = command(tasks, "add", task_add, "add a task to a participant's plan")
     add.add_argument("--participant", type=positive_int, required=True)
@@ -248,6 +334,11 @@ def register(commands: Any, command: AddCommand) -> None:
     radd.add_argument("--partner", type=positive_int, required=True)
     radd.add_argument("--note")
     radd.add_argument("--sent", metavar="YYYY-MM-DD", help="when it was sent (default today)")
+    radd.add_argument(
+        "--introduce",
+        action="store_true",
+        help="send the participant a warm introduction to the partner's contact person",
+    )
     rupdate = command(referral, "update", referral_update, "move a referral to its next step")
     rupdate.add_argument("id", type=positive_int)
     rupdate.add_argument(
@@ -267,5 +358,17 @@ def register(commands: Any, command: AddCommand) -> None:
     cadd.add_argument("--by", help="who set it (court, probation)")
     cadd.add_argument("--from", dest="starts", metavar="YYYY-MM-DD")
     cadd.add_argument("--until", dest="ends", metavar="YYYY-MM-DD")
+    cadd.add_argument("--weekday", help="reporting duty: the day, " + ", ".join(reporting.WEEKDAYS))
+    cadd.add_argument("--time", help="reporting duty: the local time, like 10:00")
+    cadd.add_argument("--every-weeks", type=int, help="reporting duty: every N weeks (default 1)")
+    cadd.add_argument("--report-to", help="reporting duty: with whom, e.g. Reclassering")
+    cadd.add_argument("--place", help="reporting duty: where")
     clist = command(condition, "list", condition_list, "list a participant's conditions")
     clist.add_argument("--participant", type=positive_int, required=True)
+    cend = command(condition, "end", condition_end, "end a condition; cancels later appointments")
+    cend.add_argument("id", type=positive_int)
+    cend.add_argument("--on", metavar="YYYY-MM-DD", help="its last day (default today)")
+    cremove = command(
+        condition, "remove", condition_remove, "delete a condition; cancels its appointments ahead"
+    )
+    cremove.add_argument("id", type=positive_int)

@@ -23,6 +23,8 @@ def participant_help() -> Reply:
 
 def staff_help(role: str) -> Reply:
     """/help for officers and coordinators."""
+    # Translators: more lines of the staff /help, shown below the commands above
+    plan_lines = _("/plan NAME: one participant's plan\n/tasks: tasks due and referrals waiting")
     if role == Role.COORDINATOR:
         return Reply(
             _(
@@ -30,6 +32,8 @@ def staff_help(role: str) -> Reply:
                 "/broadcast: send a message to participants\n"
                 "/participants: everyone in the programme"
             )
+            + "\n"
+            + plan_lines
         )
     return Reply(
         _(
@@ -42,6 +46,8 @@ def staff_help(role: str) -> Reply:
             "/mute NAME: no copies of someone's everyday messages\n"
             "Reply to an alert or a copied message to answer the participant."
         )
+        + "\n"
+        + plan_lines
     )
 
 

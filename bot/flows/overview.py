@@ -1,6 +1,6 @@
 """What officers and coordinators look up in the chat: /invite, /participants (paged),
-/case and /handled. Officers see their own participants (and those without an officer);
-backup officers and coordinators see everyone."""
+/case, /handled, /plan and /tasks. Officers see their own participants (and those
+without an officer); backup officers and coordinators see everyone."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from bot.i18n import (
     ngettext,
     timestamp,
 )
-from bot.services import conditions, plan, staff_alerts
+from bot.services import conditions, due, plan, staff_alerts
 from bot.services.access import not_allowed, officer_scope
 from bot.services.invites import create_invite
 from bot.services.labels import (
@@ -326,6 +326,17 @@ async def staff_plan(ctx: FlowContext, args: str) -> list[Reply]:
     return [Reply("\n".join(lines), about=participant.id)]
 
 
+async def tasks(ctx: FlowContext, args: str) -> list[Reply]:
+    """/tasks: late and soon-due tasks and waiting referrals across this staff member's
+    caseload (everyone's for coordinators)."""
+    assert ctx.staff is not None
+    found = await due.due(
+        ctx.session, officer_scope(ctx.staff), plan.local_today(ctx.now, ctx.zone)
+    )
+    due.audit_view(ctx.session, ctx.staff, found, "chat", ctx.now)
+    return [Reply(due.chat_text(found))]
+
+
 async def mute(ctx: FlowContext, args: str) -> list[Reply]:
     """/mute NAME_OR_ID: stop (or, again, restart) copies of a participant's everyday
     messages for this staff member; flagged messages and alerts always come."""
@@ -394,6 +405,7 @@ FLOW = Flow(
         Command("handled", lambda: _("Open alerts"), start=open_alerts),
         Command("mute", lambda: _("No copies of someone's everyday messages"), start=mute),
         Command("plan", lambda: _("One participant's plan"), start=staff_plan),
+        Command("tasks", lambda: _("Tasks due and referrals waiting"), start=tasks),
         # Dutch names (shown in Dutch staff menus; every name works for everyone)
         Command("dossier", start=case),
         Command("open", start=open_alerts),

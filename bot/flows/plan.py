@@ -5,16 +5,18 @@ once, with the task as its text, so asking for help is one tap.
 The buttons carry the task's id (they also come with the reminder the day before a task
 is due), so they work as long as the task is the participant's and still open; the
 officer sees every press like any other (bot.services.mirror).
+
+Its scheduled prompt is the weekly overview of what moved in the plan (Sunday 17:00).
 """
 
 from __future__ import annotations
 
 from bot.conversation.choices import ChoiceId
-from bot.conversation.flow import Audience, Command, Flow, FlowContext
+from bot.conversation.flow import Audience, Command, Flow, FlowContext, Prompt
 from bot.conversation.replies import Keyboard, Reply
 from bot.flows import guide, help_request
 from bot.i18n import _
-from bot.services import plan
+from bot.services import plan, plan_reminders
 from db import plans as plans_db
 from db.enums import TaskOwner, TaskStatus
 from db.models import PlanTask
@@ -84,5 +86,10 @@ FLOW = Flow(
     start=show,
     on_choice=choose,
     answered_in_place=True,
+    prompt=Prompt(
+        schedule=lambda _settings: plan_reminders.OVERVIEW_SCHEDULE,
+        send=plan_reminders.send_weekly_overviews,
+        slot_key="plan_overview_slot",
+    ),
     stores=(PlanTask,),
 )

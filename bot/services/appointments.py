@@ -243,8 +243,15 @@ def reminder_reply(appointment: Appointment, zone: tzinfo, now: datetime) -> Rep
     return Reply(text, answer_choices(appointment))
 
 
-def change_reply(appointment: Appointment, change: Change, zone: tzinfo, now: datetime) -> Reply:
-    """What the participant reads when an appointment is planned, moved or cancelled."""
+def change_reply(
+    appointment: Appointment,
+    change: Change,
+    zone: tzinfo,
+    now: datetime,
+    footer: str | None = None,
+) -> Reply:
+    """What the participant reads when an appointment is planned, moved or cancelled
+    (`footer`: a line more, such as that it comes back every week)."""
     if change is Change.CANCELLED:
         head = _("Your appointment is cancelled. You do not have to go:")
         return Reply(head + "\n" + describe(appointment, zone, now))
@@ -252,17 +259,17 @@ def change_reply(appointment: Appointment, change: Change, zone: tzinfo, now: da
         head = _("Your appointment has moved. This is the new time:")
     else:
         head = _("You have a new appointment:")
-    text = head + "\n" + describe(appointment, zone, now) + "\n" + _("Will you be there?")
-    return Reply(text, answer_choices(appointment))
+    text = head + "\n" + describe(appointment, zone, now)
+    if footer:
+        text += "\n" + footer
+    return Reply(text + "\n" + _("Will you be there?"), answer_choices(appointment))
 
 
-def _reach(participant: Participant) -> Told:
-    """A change the officer made reaches a paused participant too: /stop pauses automatic
-    messages only."""
-    reachable = (ParticipantStatus.ACTIVE, ParticipantStatus.PAUSED)
-    if participant.status not in reachable or outbox.address_of(participant) is None:
-        return Told.UNREACHABLE
-    return Told.TOLD
+def reachable(participant: Participant) -> bool:
+    """Whether a change the officer made reaches the participant: a paused participant
+    too, since /stop pauses automatic messages only."""
+    signed_up = (ParticipantStatus.ACTIVE, ParticipantStatus.PAUSED)
+    return participant.status in signed_up and outbox.address_of(participant) is not None
 
 
 async def tell_participant(
@@ -272,17 +279,15 @@ async def tell_participant(
     *,
     zone: tzinfo,
     now: datetime,
+    footer: str | None = None,
 ) -> Told:
     """Queue the message about a change for the participant, in their language (not to a
     participant who cannot be reached: the officer is told instead)."""
     participant = await people.participant_by_id(session, appointment.participant_id)
-    if participant is None:
+    if participant is None or not reachable(participant):
         return Told.UNREACHABLE
-    reach = _reach(participant)
-    if reach is not Told.TOLD:
-        return reach
     with use_language(participant.language):
-        reply = change_reply(appointment, change, zone, now)
+        reply = change_reply(appointment, change, zone, now, footer)
     outbox.to_participant(
         session, participant, [reply], now=now, kind="appointment", priority=outbox.PRIORITY_REPLY
     )

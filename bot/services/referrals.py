@@ -13,13 +13,17 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.conversation import outbox
+from bot.conversation.replies import Reply
+from bot.i18n import _, use_language
 from bot.runtime import Tx
-from bot.services import alerts
+from bot.services import alerts, appointments
+from bot.services.labels import domain_label
 from bot.services.plan import MAX_NOTES, PlanError, checked_text, local_today
 from db import audit, people
 from db import plans as plans_db
 from db.enums import AlertKind, ReferralStatus
-from db.models import Referral
+from db.models import Partner, Referral
 
 STALE_WORKDAYS = 10
 # How far along each status is; a referral only moves to a later one.
@@ -59,12 +63,21 @@ async def add(
     zone: tzinfo,
     note: str | None = None,
     sent_on: date | None = None,
+    introduce: bool = False,
 ) -> Referral:
-    """Record that the participant was referred to a partner (every check first)."""
-    if await people.participant_by_id(session, participant_id) is None:
+    """Record that the participant was referred to a partner (every check first);
+    `introduce` also sends the participant a warm introduction to the partner."""
+    participant = await people.participant_by_id(session, participant_id)
+    if participant is None:
         raise PlanError(f"no participant with id {participant_id}")
-    if await plans_db.partner_by_id(session, partner_id) is None:
+    partner = await plans_db.partner_by_id(session, partner_id)
+    if partner is None:
         raise PlanError(f"no partner with id {partner_id}; see 'oprit partner list'")
+    if introduce and not appointments.reachable(participant):
+        raise PlanError(
+            "the participant cannot be reached in the chat (not signed up yet, or stopped "
+            "the bot); add the referral without --introduce and tell them in person"
+        )
     kept_note = checked_text(note, "the note", MAX_NOTES, required=False)
     referral = Referral(
         participant_id=participant_id,
@@ -82,10 +95,33 @@ async def add(
         "referral_added",
         actor="cli",
         participant_id=participant_id,
-        detail={"referral_id": referral.id, "partner_id": partner_id},
+        detail={"referral_id": referral.id, "partner_id": partner_id, "introduced": introduce},
         at=now,
     )
+    if introduce:
+        with use_language(participant.language):
+            text = introduction(partner)
+        outbox.to_participant(
+            session, participant, [Reply(text)], now=now, priority=outbox.PRIORITY_REPLY
+        )
     return referral
+
+
+def introduction(partner: Partner) -> str:
+    """The warm introduction in the current language: who will get in touch, from where,
+    and what they help with (the partner's domain)."""
+    domain = domain_label(partner.domain)
+    if partner.contact:
+        # Translators: {contact} is a person's first name, {partner} an organisation
+        text = _(
+            "🤝 {contact} from {partner} will contact you this week. "
+            "They can help you with {domain}."
+        ).format(contact=partner.contact, partner=partner.name, domain=domain)
+    else:
+        text = _(
+            "🤝 Someone from {partner} will contact you this week. They can help you with {domain}."
+        ).format(partner=partner.name, domain=domain)
+    return text + "\n" + _("Your officer arranged this. Questions? Just write to me.")
 
 
 async def update(

@@ -80,7 +80,18 @@ def reason(alert: Alert, request: HelpRequest | None) -> str:
     if alert.kind == "checkin":
         return checkin_picture(alert.categories or [])
     if alert.kind == AlertKind.TASK_OVERDUE:
-        domain = (alert.categories or [""])[0]
+        domain, *rest = alert.categories or [""]
+        owner = rest[1] if len(rest) > 1 else "participant"
+        if owner == "officer":
+            # Translators: an officer's alert about their own task; its title follows below
+            return _("Your own plan task is overdue ({domain}):").format(
+                domain=domain_label(domain)
+            )
+        if owner == "partner":
+            # Translators: an officer's alert; the task and the partner's name follow below
+            return _("A partner's plan task is overdue ({domain}). Check with them:").format(
+                domain=domain_label(domain)
+            )
         # Translators: an officer's alert; the task's title follows below it
         return _("A plan task is overdue ({domain}):").format(domain=domain_label(domain))
     if alert.kind == AlertKind.REFERRAL_STALE:

@@ -1,7 +1,10 @@
 """End to end with the real processes: enrol before release, prepare the plan and an
 appointment, print the invite letter (its QR code decodes to the link), sign up with that
 link, see the first week and the plan, tick a task off with *Done*, and the officer and
-`oprit plan show` see it."""
+`oprit plan show` see it; then a referral with a warm introduction and a weekly reporting
+duty reach the participant, and the officer's /tasks and `oprit plan due` list what is due.
+The time-driven part of the year (reminders, overdue alerts, attendance, the weekly
+overview) runs on a manual clock in test_plan_year_e2e.py."""
 
 from __future__ import annotations
 
@@ -69,6 +72,31 @@ def test_from_prison_to_the_plan(api: LocalTelegram, tmp_path: Path) -> None:
         shown = officer.wait_reply(containing="Plan van Test Deelnemer")  # staff read Dutch
         [line] = [row for row in shown.splitlines() if "woningcorporatie" in row]
         assert line.endswith("klaar")
+
+        partner = oprit_json(
+            env, tmp_path, "partner", "add", "--name", "Schuldhulp Voorbeeld", "--domain",
+            "money", "--contact", "Marloes",
+        )  # fmt: skip
+        oprit_json(
+            env, tmp_path, "referral", "add", "--participant", pid, "--partner",
+            str(partner["id"]), "--introduce",
+        )  # fmt: skip
+        sam.wait_reply(containing="Marloes from Schuldhulp Voorbeeld will contact you")
+        duty = oprit_json(
+            env, tmp_path, "condition", "add", "--participant", pid, "--kind", "reporting_duty",
+            "--text", "Wekelijks melden", "--weekday", "tue", "--time", "10:00",
+            "--report-to", "Reclassering", "--place", "Spoorstraat 1",
+            "--from", (release + timedelta(days=1)).isoformat(),
+        )  # fmt: skip
+        assert len(duty["appointments"]) >= 50  # weekly until a year after the release
+        told = sam.wait_reply(containing="every week")
+        assert "Spoorstraat 1" in told and "melden" not in told.lower()
+        officer.send("/tasks")
+        due_list = officer.wait_reply(containing="Schuldhulp Voorbeeld")
+        assert "Test Deelnemer" in due_list
+
+    due = oprit_json(env, tmp_path, "plan", "due", "--officer", str(OFFICER))
+    assert [r["partner_name"] for r in due["referrals_waiting"]] == ["Schuldhulp Voorbeeld"]
 
     plan = oprit_json(env, tmp_path, "plan", "show", "--participant", pid)
     statuses = {t["title"]: t["status"] for g in plan["goals"] for t in g["tasks"]}

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -243,3 +243,132 @@ def test_invite_letter(cli: Any, tmp_path: Path) -> None:
     assert code != 0 and "cannot write" in err
     code, _data, err = cli("invite", "letter", "--participant", "999", "--out", str(out))
     assert code != 0 and "no participant" in err
+
+
+NOT_FUTURES_DAY = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")[
+    (date.fromisoformat(FUTURE).weekday() + 1) % 7
+]
+REPORTING = ("--kind", "reporting_duty", "--text", "Wekelijks melden", "--weekday", "tue",
+             "--time", "10:00", "--report-to", "Reclassering")  # fmt: skip
+
+
+def test_a_reporting_duty_from_the_command_line(cli: Any) -> None:
+    pid = str(_enrol(cli, "--no-checklist")[1]["id"])
+    until = (date.fromisoformat(FUTURE) + timedelta(days=27)).isoformat()
+    code, made, _err = cli(
+        "condition", "add", "--participant", pid, *REPORTING, "--every-weeks", "2",
+        "--place", "Spoorstraat 1", "--from", FUTURE, "--until", until,
+    )  # fmt: skip
+    assert code == 0 and made["schedule"]["weekday"] == "tue" and len(made["appointments"]) == 2
+    assert made["schedule"] == {
+        "weekday": "tue", "time": "10:00", "every_weeks": 2, "with": "Reclassering",
+        "place": "Spoorstraat 1",
+    }  # fmt: skip
+    exported = cli("export", "--participant", pid)[1]
+    assert len(exported["appointments"]) == 2
+    assert exported["conditions"][0]["schedule"]["place"] == "Spoorstraat 1"
+    code, ended, _err = cli("condition", "end", str(made["id"]), "--on", FUTURE)
+    assert code == 0 and ended["ends_on"] == FUTURE
+    kept_first = date.fromisoformat(FUTURE).weekday() == 1  # a Tuesday: its own day stays
+    assert len(ended["cancelled"]) == len(made["appointments"]) - kept_first
+    code, removed, _err = cli("condition", "remove", str(made["id"]))
+    assert code == 0 and removed["removed"] is True
+    assert cli("condition", "list", "--participant", pid)[1] == []
+    kept = cli("export", "--participant", pid)[1]["appointments"]
+    assert {a["status"] for a in kept} == {"cancelled"}
+
+
+@pytest.mark.parametrize(
+    ("args", "error"),
+    [
+        (("--weekday", "someday"), "not one of"),
+        (("--time", "25:00"), "not a time"),
+        (("--time", "10:00\u202e"), "not a time"),
+        (("--every-weeks", "0"), "from 1 to 52"),
+        (("--every-weeks", "-3"), "from 1 to 52"),
+        (("--every-weeks", "53"), "from 1 to 52"),
+        (("--until", "2020-01-01"), "in the past"),
+        (("--from", FUTURE, "--until", "2026-01-02"), "ends before"),
+        (("--report-to", "r" * 5_000_000), "longer than"),
+        (("--report-to", " "), "empty"),
+        (("--report-to", "مكتب\u202e"), "text-direction"),
+        (("--place", "p" * 600), "longer than"),
+        (("--kind", "treatment"), "only a reporting_duty"),
+        (("--weekday", NOT_FUTURES_DAY, "--from", FUTURE, "--until", FUTURE), "no reporting day"),
+        (("--weekday", None), "needs --weekday"),
+        (("--participant", "999"), "no participant"),
+    ],
+)
+def test_a_bad_reporting_duty_changes_nothing(
+    cli: Any, args: tuple[str | None, ...], error: str
+) -> None:
+    pid = str(_enrol(cli, "--no-checklist")[1]["id"])
+    values: dict[str, str | None] = dict(zip(REPORTING[::2], REPORTING[1::2], strict=True))
+    values["--participant"] = pid
+    values.update(dict(zip(args[::2], args[1::2], strict=True)))  # type: ignore[arg-type]
+    flat = [item for key, value in values.items() if value is not None for item in (key, value)]
+    code, data, err = cli("condition", "add", *flat)
+    assert code != 0 and data is None and error in err and "Traceback" not in err
+    assert cli("condition", "list", "--participant", pid)[1] == []
+    assert cli("export", "--participant", pid)[1]["appointments"] == []
+
+
+def test_a_reporting_duty_starts_at_the_release_at_the_earliest(cli: Any) -> None:
+    pid = str(_enrol(cli, "--no-checklist")[1]["id"])  # released on FUTURE
+    made = cli("condition", "add", "--participant", pid, *REPORTING)[1]
+    first = datetime.fromisoformat(made["appointments"][0]["at"]).date()
+    assert date.fromisoformat(FUTURE) <= first <= date.fromisoformat(FUTURE) + timedelta(days=7)
+
+
+def test_bad_ends_and_removals_change_nothing(cli: Any) -> None:
+    pid = str(_enrol(cli, "--no-checklist")[1]["id"])
+    made = cli("condition", "add", "--participant", pid, *REPORTING, "--from", FUTURE)[1]
+    before = cli("export", "--participant", pid)[1]["appointments"]
+    cid = str(made["id"])
+    for args, error in (
+        (("end", cid, "--on", "2020-01-01"), "in the past"),
+        (("end", cid, "--on", "someday"), "not a date"),
+        (("end", "999"), "no condition"),
+        (("remove", "999"), "no condition"),
+    ):
+        code, data, err = cli("condition", *args)
+        assert code != 0 and data is None and error in err and "Traceback" not in err
+    assert cli("export", "--participant", pid)[1]["appointments"] == before
+    assert cli("condition", "list", "--participant", pid)[1][0]["ends_on"] is None
+
+
+def test_plan_due_across_a_caseload(cli: Any) -> None:
+    for telegram_id in ("501", "502"):
+        code, _staff, _err = cli(
+            "staff", "add", "--telegram-id", telegram_id, "--role", "officer", "--name", "Olga"
+        )
+        assert code == 0
+    pid = str(_enrol(cli, "--officer", "501")[1]["id"])
+    soon = (date.today() + timedelta(days=2)).isoformat()
+    task = cli(
+        "plan", "task", "add", "--participant", pid, "--domain", "care", "--title", "Huisarts",
+        "--owner", "officer", "--due", soon,
+    )[1]  # fmt: skip
+    partner = cli("partner", "add", "--name", "Schuldhulp Voorbeeld", "--domain", "money")[1]
+    cli("referral", "add", "--participant", pid, "--partner", str(partner["id"]))
+    code, found, _err = cli("plan", "due")
+    assert code == 0 and [t["id"] for t in found["tasks"]] == [task["id"]]
+    assert found["tasks"][0]["days_late"] == -2 and found["tasks"][0]["participant_name"]
+    [waiting] = found["referrals_waiting"]
+    assert (waiting["partner_name"], waiting["workdays_waiting"]) == ("Schuldhulp Voorbeeld", 0)
+    assert cli("plan", "due", "--officer", "501")[1] == found
+    assert cli("plan", "due", "--officer", "502")[1]["tasks"] == []
+    code, data, err = cli("plan", "due", "--officer", "999")
+    assert code != 0 and data is None and "no staff member" in err and "Traceback" not in err
+
+
+def test_an_introduction_to_someone_not_in_the_chat_changes_nothing(cli: Any) -> None:
+    pid = str(_enrol(cli, "--no-checklist")[1]["id"])
+    partner = cli("partner", "add", "--name", "Schuldhulp Voorbeeld", "--domain", "money")[1]
+    code, data, err = cli(
+        "referral", "add", "--participant", pid, "--partner", str(partner["id"]), "--introduce"
+    )
+    assert code != 0 and data is None and "cannot be reached" in err and "Traceback" not in err
+    assert cli("referral", "list", "--participant", pid)[1] == []
+    code, made, _err = cli("referral", "add", "--participant", pid, "--partner", str(partner["id"]))
+    assert code == 0 and made["introduced"] is False
