@@ -1,8 +1,8 @@
 """a reporting duty makes recurring appointments: the condition keeps its schedule
 (encrypted), each appointment of the series points back at it
 
-Revision ID: 0010
-Revises: 0009
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-12-06
 """
 
