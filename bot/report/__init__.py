@@ -1,0 +1,54 @@
+"""The pilot report (issue 20): the figures the ministry funds the pilot for, pseudonymous
+and protected against singling anyone out, as HTML, PDF and CSV.
+
+`make` reads the figures (bot.report.figures), `write` puts them in files
+(bot.report.write); the report is audited as an action on everyone's data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta, tzinfo
+from pathlib import Path
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.report.figures import STEPS, Step, build
+from bot.report.model import Report
+from bot.report.write import FORMATS, WRITE_STEPS, ReportError, write
+from db import audit
+
+__all__ = ["FORMATS", "STEPS", "WRITE_STEPS", "Report", "ReportError", "make", "write"]
+
+
+async def make(
+    session: AsyncSession,
+    first: date,
+    last: date,
+    *,
+    zone: tzinfo,
+    escalation: timedelta,
+    now: datetime,
+    actor: str,
+    actor_telegram_id: int | None = None,
+    formats: Sequence[str] = FORMATS,
+    step: Step = lambda done: None,
+) -> Report:
+    """The report for a period, audited (who, which period, which formats)."""
+    if last < first:
+        raise ReportError(f"the period ends ({last}) before it starts ({first})")
+    report = await build(session, first, last, zone=zone, escalation=escalation, now=now, step=step)
+    audit.add(
+        session,
+        "report",
+        actor=actor,
+        actor_telegram_id=actor_telegram_id,
+        detail={"from": first.isoformat(), "to": last.isoformat(), "formats": list(formats)},
+        at=now,
+    )
+    return report
+
+
+def output_files(files: Sequence[Path]) -> list[str]:
+    """The written files as strings for a JSON answer."""
+    return [str(path) for path in files]

@@ -1,0 +1,74 @@
+"""What a pilot report is made of: sections with their definitions, tables of protected
+cells, and the weekly tables that also get a chart. The writers (HTML, PDF, CSV) read
+only this, so every output shows the same figures with the same cells hidden."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from bot.report.protect import Cell, protect
+
+
+@dataclass
+class Table:
+    """One table: a header for the row labels, column names, labelled rows of cells.
+    `total_row` / `total_column`: the last row / column is the sum of the others."""
+
+    key: str
+    title: str
+    row_header: str
+    columns: list[str]
+    rows: list[tuple[str, list[Cell]]]
+    total_row: bool = False
+    total_column: bool = False
+    # A weekly trend is drawn too: "line" or "bar" (rows are weeks, columns the series).
+    chart: str | None = None
+    note: str = ""
+
+    def protect(self) -> Table:
+        """Apply small-cell suppression to this table's cells; returns the table."""
+        protect([cells for _, cells in self.rows], self.total_row, self.total_column)
+        return self
+
+
+@dataclass
+class Section:
+    """A group of figures and the definitions the methods section prints for them."""
+
+    key: str
+    title: str
+    definitions: list[tuple[str, str]]
+    tables: list[Table] = field(default_factory=list)
+
+
+@dataclass
+class Report:
+    """The whole report for one period."""
+
+    first: date
+    last: date
+    made_at: datetime
+    timezone: str
+    participants: int
+    sections: list[Section]
+
+    @property
+    def empty(self) -> bool:
+        """Nobody was enrolled by the end of the period: nothing to report."""
+        return self.participants == 0
+
+    def tables(self) -> list[Table]:
+        """Every table in the order of the report."""
+        return [table for section in self.sections for table in section.tables]
+
+
+def cell_text(cell: Cell, decimals: int = 0) -> str:
+    """How a cell reads in every output: `<5` or `x` when hidden, `–` when empty."""
+    if cell.hidden is not None:
+        return cell.hidden
+    if cell.value is None:
+        return "–"
+    if decimals == 0 and float(cell.value).is_integer():
+        return str(int(cell.value))
+    return f"{cell.value:.1f}"

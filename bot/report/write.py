@@ -1,0 +1,195 @@
+"""Writing a report: one HTML page with the charts inline (opens offline, sends no
+request), a PDF for print and e-mail, and one CSV per table. All three show the cells
+exactly as `bot.report.model.cell_text` reads them, so hidden cells stay hidden.
+
+Files are written into a temporary directory beside the target and moved in at the
+end: a failure half-way leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import shutil
+import tempfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import jinja2
+from fpdf import FPDF
+from fpdf.enums import XPos, YPos
+from markupsafe import Markup
+
+from bot.report.charts import Chart, draw
+from bot.report.model import Report, Table, cell_text
+from bot.services.letter import FONT_PATHS, LetterError
+
+FORMATS = ("html", "pdf", "csv")
+Step = Callable[[int], object]
+
+
+class ReportError(RuntimeError):
+    """The report cannot be written (bad output directory, no font)."""
+
+
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("bot.report", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def html(report: Report, charts: dict[str, Chart]) -> str:
+    """The report as one self-contained HTML page."""
+    template = _environment().get_template("report.html")
+    return template.render(
+        report=report,
+        # matplotlib's own SVG of our labels and numbers: no text from the database
+        charts={key: Markup(chart.svg) for key, chart in charts.items()},  # noqa: S704
+        text=cell_text,
+    )
+
+
+def table_csv(table: Table) -> str:
+    """One table as CSV: a header row, then one row per label."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow([table.row_header or "figure", *table.columns])
+    for label, cells in table.rows:
+        writer.writerow([label, *(cell_text(cell) for cell in cells)])
+    return buffer.getvalue()
+
+
+def _fonts() -> tuple[Path, Path]:
+    for regular in FONT_PATHS:
+        bold = regular.with_name("DejaVuSans-Bold.ttf")
+        if regular.is_file() and bold.is_file():
+            return regular, bold
+    raise ReportError("no Unicode font for the PDF: install fonts-dejavu-core")
+
+
+def pdf(report: Report, charts: dict[str, Chart]) -> bytes:
+    """The report as an A4 PDF: each section's charts with their tables, then methods."""
+    regular, bold = _fonts()
+    document = FPDF(format="A4")
+    document.set_margins(15, 15, 15)
+    document.set_auto_page_break(auto=True, margin=15)
+    document.add_font("body", fname=str(regular))
+    document.add_font("body", style="B", fname=str(bold))
+    document.set_title(f"Oprit pilot report {report.first} - {report.last}")
+    document.add_page()
+
+    def text(words: str, size: float = 10, style: str = "", gap: float = 1.5) -> None:
+        document.set_font("body", style=style, size=size)
+        document.multi_cell(0, size * 0.45, words, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        document.ln(gap)
+
+    text("Oprit pilot report", 20, "B", 2)
+    text(
+        f"Period {report.first} to {report.last} (both included, {report.timezone}). "
+        f"Made {report.made_at:%Y-%m-%d %H:%M} UTC. Cohort: {report.participants} participants."
+    )
+    text(
+        "Participants are never named. A figure behind fewer than 5 participants shows <5; "
+        "x is hidden so that a <5 cannot be worked out from a total. See Methods."
+    )
+    if report.empty:
+        text("No participants were enrolled by the end of this period: nothing to report.", 12, "B")
+    else:
+        for section in report.sections:
+            if document.get_y() > 200:
+                document.add_page()
+            text(section.title, 15, "B", 2)
+            for table in section.tables:
+                _pdf_table(document, table, charts.get(table.key), text)
+    document.add_page()
+    text("Methods", 15, "B", 2)
+    text(
+        "Period: local midnight at the start of the first day to local midnight after the "
+        "last day. Weeks start on Monday (local time). Protection: a count of fewer than 5 "
+        "participants, or any figure resting on fewer than 5, shows <5; zero is shown; in "
+        "tables with totals more cells are hidden (x) until no <5 can be worked out."
+    )
+    for section in report.sections:
+        for term, definition in section.definitions:
+            text(f"{section.title}: {term}", 10, "B", 0.5)
+            text(definition, 9.5)
+    return bytes(document.output())
+
+
+def _pdf_table(
+    document: FPDF, table: Table, chart: Chart | None, text: Callable[..., None]
+) -> None:
+    height = 8 + 5.5 * (len(table.rows) + 1) + (70 if chart else 0)
+    if document.get_y() + min(height, 120) > document.h - 15:
+        document.add_page()
+    text(table.title, 11, "B", 1)
+    if chart is not None:
+        document.image(io.BytesIO(chart.png), w=document.epw)
+        document.ln(2)
+    document.set_font("body", size=8.5)
+    label_width = 2.2 if len(table.columns) < 4 else 1.6
+    widths = (label_width, *([1.0] * len(table.columns)))
+    with document.table(
+        col_widths=widths,
+        text_align=("LEFT", *(["RIGHT"] * len(table.columns))),
+        line_height=4.5,
+        first_row_as_headings=True,
+    ) as grid:
+        grid.row([table.row_header or "", *table.columns])
+        if not table.rows:
+            grid.row(["none in this period", *([""] * len(table.columns))])
+        for label, cells in table.rows:
+            grid.row([label, *(cell_text(cell) for cell in cells)])
+    document.ln(4)
+
+
+def write(
+    report: Report, directory: Path, formats: Sequence[str], step: Step = lambda done: None
+) -> list[Path]:
+    """Write the report's files into `directory` (created when missing); returns them."""
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=".report-", dir=directory))
+    except OSError as error:
+        raise ReportError(f"cannot write to {directory}: {error.strerror or error}") from None
+    try:
+        charts: dict[str, Chart] = {}
+        if not report.empty and ("html" in formats or "pdf" in formats):
+            for table in report.tables():
+                if table.chart:
+                    charts[table.key] = draw(table)
+        step(1)
+        names: list[str] = []
+        if "html" in formats:
+            (staging / "report.html").write_text(html(report, charts), encoding="utf-8")
+            names.append("report.html")
+        if "pdf" in formats:
+            try:
+                (staging / "report.pdf").write_bytes(pdf(report, charts))
+            except LetterError as error:
+                raise ReportError(str(error)) from None
+            names.append("report.pdf")
+        step(1)
+        if "csv" in formats:
+            for table in report.tables():
+                name = f"{table.key}.csv"
+                (staging / name).write_text(table_csv(table), encoding="utf-8")
+                names.append(name)
+        written = []
+        for name in names:
+            target = directory / name
+            (staging / name).replace(target)
+            written.append(target)
+        step(1)
+        return written
+    except OSError as error:
+        raise ReportError(f"cannot write to {directory}: {error.strerror or error}") from None
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+WRITE_STEPS = 3
