@@ -81,9 +81,15 @@ def _figure(table: Table) -> Figure:
     axes.set_xlabel("week starting (month-day)", fontsize=9)
     axes.tick_params(axis="y", labelsize=8)
     axes.grid(axis="y", linewidth=0.3)
-    axes.set_ylim(bottom=0)
+    axes.set_ylim(bottom=0, top=100 if table.columns[columns[0]].endswith("%") else None)
     axes.spines[["top", "right"]].set_visible(False)
-    axes.legend(fontsize=8, frameon=False, loc="upper left", ncols=min(len(columns), 5))
+    axes.legend(
+        fontsize=8,
+        frameon=False,
+        loc="lower left",
+        bbox_to_anchor=(0, 1.0),
+        ncols=min(len(columns), 5),
+    )
     figure.tight_layout()
     return figure
 

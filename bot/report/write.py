@@ -134,6 +134,8 @@ def _pdf_table(
     label_width = 2.2 if len(table.columns) < 4 else 1.6
     widths = (label_width, *([1.0] * len(table.columns)))
     with document.table(
+        width=min(document.epw, 70 + 30 * len(table.columns)),
+        align="LEFT",
         col_widths=widths,
         text_align=("LEFT", *(["RIGHT"] * len(table.columns))),
         line_height=4.5,
