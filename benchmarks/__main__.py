@@ -21,7 +21,16 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from benchmarks import alerts, broadcast, dashboard, reminders, report, scale, throughput
+from benchmarks import (
+    alerts,
+    broadcast,
+    dashboard,
+    pilot_report,
+    reminders,
+    report,
+    scale,
+    throughput,
+)
 from benchmarks.common import Context
 from benchmarks.harness import Databases, TimedFakeApi
 
@@ -33,6 +42,7 @@ SCENARIOS: dict[str, Callable[[Context], Awaitable[dict[str, Any]]]] = {
     "reminders": reminders.run,
     "scale": scale.run,
     "dashboard": dashboard.run,
+    "pilot_report": pilot_report.run,
 }
 
 
