@@ -8,10 +8,12 @@ end: a failure half-way leaves nothing behind.
 
 from __future__ import annotations
 
+import base64
 import csv
 import io
 import shutil
 import tempfile
+import zipfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -22,7 +24,7 @@ from markupsafe import Markup
 
 from bot.report.charts import Chart, draw
 from bot.report.model import Report, Table, cell_text
-from bot.services.letter import FONT_PATHS, LetterError
+from bot.services.letter import FONT_PATHS
 
 FORMATS = ("html", "pdf", "csv")
 Step = Callable[[int], object]
@@ -42,15 +44,38 @@ def _environment() -> jinja2.Environment:
     )
 
 
+def body(report: Report, charts: dict[str, Chart], *, images: bool = False) -> Markup:
+    """The report's sections, tables and methods as HTML to put in a page: charts as
+    inline SVG, or (`images`, for a page whose policy forbids inline styles) as PNG."""
+    shown: dict[str, str | Markup] = {
+        # matplotlib's own SVG of our labels and numbers: no text from the database
+        key: base64.b64encode(chart.png).decode() if images else Markup(chart.svg)  # noqa: S704
+        for key, chart in charts.items()
+    }
+    template = _environment().get_template("body.html")
+    return Markup(template.render(report=report, charts=shown, images=images, text=cell_text))  # noqa: S704
+
+
 def html(report: Report, charts: dict[str, Chart]) -> str:
     """The report as one self-contained HTML page."""
     template = _environment().get_template("report.html")
-    return template.render(
-        report=report,
-        # matplotlib's own SVG of our labels and numbers: no text from the database
-        charts={key: Markup(chart.svg) for key, chart in charts.items()},  # noqa: S704
-        text=cell_text,
-    )
+    return template.render(report=report, body=body(report, charts))
+
+
+def charts_of(report: Report) -> dict[str, Chart]:
+    """The chart of every weekly table (none for an empty report)."""
+    if report.empty:
+        return {}
+    return {table.key: draw(table) for table in report.tables() if table.chart}
+
+
+def csv_zip(report: Report) -> bytes:
+    """Every table's CSV in one zip file (for a download)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for table in report.tables():
+            archive.writestr(f"{table.key}.csv", table_csv(table))
+    return buffer.getvalue()
 
 
 def table_csv(table: Table) -> str:
@@ -159,21 +184,14 @@ def write(
     except OSError as error:
         raise ReportError(f"cannot write to {directory}: {error.strerror or error}") from None
     try:
-        charts: dict[str, Chart] = {}
-        if not report.empty and ("html" in formats or "pdf" in formats):
-            for table in report.tables():
-                if table.chart:
-                    charts[table.key] = draw(table)
+        charts = charts_of(report) if "html" in formats or "pdf" in formats else {}
         step(1)
         names: list[str] = []
         if "html" in formats:
             (staging / "report.html").write_text(html(report, charts), encoding="utf-8")
             names.append("report.html")
         if "pdf" in formats:
-            try:
-                (staging / "report.pdf").write_bytes(pdf(report, charts))
-            except LetterError as error:
-                raise ReportError(str(error)) from None
+            (staging / "report.pdf").write_bytes(pdf(report, charts))
             names.append("report.pdf")
         step(1)
         if "csv" in formats:
