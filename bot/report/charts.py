@@ -1,4 +1,4 @@
-"""Charts of the weekly trends, drawn with matplotlib's Agg backend (no display needed):
+"""Charts of the weekly trends, drawn with matplotlib's Agg canvas (no display needed):
 inline SVG for the HTML (no file or request beside the page) and PNG for the PDF.
 
 Made for print: black-and-white safe (each series has its own marker and line style),
@@ -12,10 +12,7 @@ import math
 from dataclasses import dataclass
 
 import matplotlib
-
-matplotlib.use("Agg")
-
-from matplotlib import pyplot
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from bot.report.model import Table
@@ -46,7 +43,11 @@ def _value(table: Table, row: int, column: int) -> float:
 
 
 def _figure(table: Table) -> Figure:
-    figure, axes = pyplot.subplots(figsize=(8, 3.2), dpi=100)
+    # A Figure with its own Agg canvas, not pyplot: no global state, so the dashboard may
+    # draw in a worker thread while another request draws too.
+    figure = Figure(figsize=(8, 3.2), dpi=100)
+    FigureCanvasAgg(figure)
+    axes = figure.subplots()
     weeks = [label[5:] for label, _ in table.rows]
     positions = list(range(len(weeks)))
     columns = _series(table)
@@ -97,16 +98,13 @@ def _figure(table: Table) -> Figure:
 def draw(table: Table) -> Chart:
     """The chart of a weekly table."""
     figure = _figure(table)
-    try:
-        svg = io.StringIO()
-        figure.savefig(svg, format="svg", metadata={"Date": None})
-        png = io.BytesIO()
-        figure.savefig(png, format="png", dpi=150)
-    finally:
-        pyplot.close(figure)
+    svg = io.StringIO()
+    figure.savefig(svg, format="svg", metadata={"Date": None})
+    png = io.BytesIO()
+    figure.savefig(png, format="png", dpi=150)
     text = svg.getvalue()
     text = text[text.index("<svg") :]
     return Chart(text, png.getvalue())
 
 
-pyplot.rcParams["svg.hashsalt"] = "oprit-report"
+matplotlib.rcParams["svg.hashsalt"] = "oprit-report"

@@ -4,6 +4,7 @@ page, download it as PDF, as a web page or as CSV tables. Every view is audited
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date
 
 from aiohttp import web
@@ -59,6 +60,8 @@ async def report_page(ctx: Context) -> web.StreamResponse:
     first, last, problem = _period(ctx)
     asked = "from" in ctx.request.query and problem is None
     made = await _make(ctx, first, last, ["page"]) if asked else None
+    # Drawing is CPU work: off the event loop, so the dashboard keeps answering meanwhile.
+    content = await asyncio.to_thread(_page_body, made) if made else None
     return ctx.render(
         "report.html",
         status=400 if problem else 200,
@@ -66,8 +69,20 @@ async def report_page(ctx: Context) -> web.StreamResponse:
         last=last,
         problem=problem,
         made=made,
-        content=body(made, charts_of(made), images=True) if made else None,
+        content=content,
     )
+
+
+def _page_body(made: report.Report) -> str:
+    return body(made, charts_of(made), images=True)
+
+
+def _file(made: report.Report, kind: str) -> bytes:
+    if kind == "csv":
+        return csv_zip(made)
+    if kind == "pdf":
+        return pdf(made, charts_of(made))
+    return html(made, charts_of(made)).encode()
 
 
 @staff_page
@@ -78,12 +93,7 @@ async def report_file(ctx: Context) -> web.StreamResponse:
     if ctx.staff.role != Role.COORDINATOR or kind not in DOWNLOADS or problem:
         return not_found(ctx)
     made = await _make(ctx, first, last, [kind])
-    if kind == "csv":
-        data = csv_zip(made)
-    elif kind == "pdf":
-        data = pdf(made, charts_of(made))
-    else:
-        data = html(made, charts_of(made)).encode()
+    data = await asyncio.to_thread(_file, made, kind)
     content_type, name = DOWNLOADS[kind]
     return web.Response(
         body=data,
