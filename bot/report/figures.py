@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.report.model import Report, Section, Table
-from bot.report.protect import Cell
+from bot.report.protect import PRIMARY, SMALL, Cell
 from bot.services.labels import DOMAIN_STATUSES, HELP_DOMAINS, LIFE_DOMAINS, MOODS
 from db import report as queries
 from db.enums import (
@@ -126,20 +126,25 @@ def _stat(values: Sequence[float], people: int, quantile: float) -> Cell:
     return Cell(round(ordered[index], 1), people)
 
 
-def _share(part: Cell, whole: Cell) -> Cell:
-    """`part` as a percentage of `whole`; hidden whenever either of them is."""
+def _share(part: Cell, whole: Cell, rest: Cell | None = None) -> Cell:
+    """`part` as a percentage of `whole`. When the part or the rest of the whole rests on
+    1 to 4 people, the share would give that small group away: hidden."""
     if not whole.value:
         return Cell(None, 0)
     share = Cell(round(100 * float(part.value or 0) / float(whole.value), 1), whole.people)
+    if any(0 < cell.people < SMALL for cell in (part, rest) if cell is not None):
+        share.hidden = PRIMARY
     return share
 
 
-def _hide_shares(table: Table, pairs: Sequence[tuple[int, int, int]]) -> Table:
-    """A share of a hidden count would give that count back: hide it too."""
+def _hide_shares(table: Table, shares: Sequence[tuple[int, Sequence[int]]]) -> Table:
+    """A share of a shown count would give back a hidden count it is made of: hide it
+    with them."""
     for _, cells in table.rows:
-        for share, part, whole in pairs:
-            if cells[part].hidden or cells[whole].hidden:
-                cells[share].hidden = cells[part].hidden or cells[whole].hidden
+        for share, counts in shares:
+            hidden = next((cells[c].hidden for c in counts if cells[c].hidden), None)
+            if hidden and not cells[share].hidden:
+                cells[share].hidden = hidden
     return table
 
 
@@ -245,19 +250,21 @@ def _contact(
 
     rows = []
     for week in week_list:
-        sent = _events(prompted[week], lambda r: r.participant_id)
-        done = _events([r for r in prompted[week] if answered(r)], lambda r: r.participant_id)
-        rows.append((week, [sent, done, _share(done, sent)]))
+        sent = _events(prompted[week], _who)
+        done = _events([r for r in prompted[week] if answered(r)], _who)
+        missed = _events([r for r in prompted[week] if not answered(r)], _who)
+        rows.append((week, [sent, done, missed, _share(done, sent, missed)]))
     answers = _hide_shares(
         Table(
             "contact_checkins",
             "Check-in prompts answered within 24 hours",
             "week",
-            ["prompts", "answered within 24 h", "answered %"],
+            ["prompts", "answered within 24 h", "not answered within 24 h", "answered %"],
             rows,
+            row_sums=[(1, 2, 0)],
             chart="line",
         ).protect(),
-        [(2, 1, 0)],
+        [(3, (0, 1, 2))],
     )
     mood_rows = []
     domain_rows = []
@@ -341,18 +348,26 @@ def _appointments(appointments: Sequence[Any], releases: Sequence[Any]) -> Secti
         "appointments_first",
         "Days from release to the first appointment",
         "",
-        ["released in the period", "with an appointment after release", "median days", "p90 days"],
+        [
+            "released in the period",
+            "with an appointment after release",
+            "without one yet",
+            "median days",
+            "p90 days",
+        ],
         [
             (
                 "participants",
                 [
                     _people(len(releases)),
                     _people(people),
+                    _people(len(releases) - people),
                     _stat(days, people, 0.5),
                     _stat(days, people, 0.9),
                 ],
             )
         ],
+        row_sums=[(1, 2, 0)],
     ).protect()
     return Section(
         "appointments",
@@ -376,44 +391,43 @@ def _appointments(appointments: Sequence[Any], releases: Sequence[Any]) -> Secti
 
 
 def _safety(alerts: Sequence[Any], escalation: timedelta, crisis: tuple[int, int]) -> Section:
-    by_severity = [[[a for a in alerts if a.severity == s]] for s in SEVERITIES]
-    counts = Table(
-        "safety_alerts",
-        "Alerts by severity",
-        "severity",
-        ["alerts"],
-        [(label, cells[:1]) for label, cells in _with_totals(SEVERITIES, by_severity, _who)],
-        total_row=True,
-    ).protect()
-    rows = []
     limit = escalation.total_seconds() / 60
-    for severity in SEVERITIES:
-        seen = [a for a in alerts if a.severity == severity and a.acknowledged_at is not None]
+    rows = []
+    for label, group in [(s, [a for a in alerts if a.severity == s]) for s in SEVERITIES] + [
+        ("total", list(alerts))
+    ]:
+        seen = [a for a in group if a.acknowledged_at is not None]
         waits = [_minutes(a.created_at, a.acknowledged_at) for a in seen]
         people = len({a.participant_id for a in seen})
+        within = _events(
+            [a for a in seen if _minutes(a.created_at, a.acknowledged_at) <= limit], _who
+        )
+        late = _events([a for a in seen if _minutes(a.created_at, a.acknowledged_at) > limit], _who)
         acknowledged = Cell(len(seen), people)
-        within = Cell(sum(1 for w in waits if w <= limit), people)
         rows.append(
             (
-                severity,
+                label,
                 [
+                    _events(group, _who),
                     acknowledged,
+                    _events([a for a in group if a.acknowledged_at is None], _who),
                     _stat(waits, people, 0.5),
                     _stat(waits, people, 0.9),
-                    _share(within, acknowledged),
+                    _share(within, acknowledged, late),
                 ],
             )
         )
-    speed = _hide_shares(
-        Table(
-            "safety_acknowledge",
-            "Time to acknowledge an alert (minutes)",
-            "severity",
-            ["acknowledged", "median min", "p90 min", "within escalation time %"],
-            rows,
-        ).protect(),
-        [(1, 0, 0), (2, 0, 0), (3, 0, 0)],
-    )
+    counts = Table(
+        "safety_alerts",
+        "Alerts by severity, and minutes to acknowledge them",
+        "severity",
+        ["alerts", "acknowledged", "not acknowledged", "median min", "p90 min",
+         "within escalation time %"],
+        rows,
+        total_row=True,
+        sum_columns=[0, 1, 2],
+        row_sums=[(1, 2, 0)],
+    ).protect()  # fmt: skip
     answers = Table(
         "safety_crisis",
         "Crisis answers sent",
@@ -446,7 +460,7 @@ def _safety(alerts: Sequence[Any], escalation: timedelta, crisis: tuple[int, int
                 "that read as a crisis",
             ),
         ],
-        [counts, speed, answers],
+        [counts, answers],
     )
 
 
@@ -540,27 +554,25 @@ def _plan(
         ]
         for k in kinds
     ]
+    rows = []
+    labelled = _with_totals(kinds, grid, _who) if kinds else []
+    for (label, cells), group in zip(labelled, [*kinds, None] if kinds else [], strict=True):
+        mine = [
+            r
+            for r in referrals
+            if (group is None or r.domain == group) and r.first_contact_on is not None
+        ]
+        waits = [float((r.first_contact_on - r.sent_on).days) for r in mine]
+        rows.append((label, [*cells, _stat(waits, len({r.participant_id for r in mine}), 0.5)]))
     sent = Table(
         "plan_referrals",
         "Referrals sent in the period, by partner type",
         "partner type",
-        ["not accepted", "accepted", "sent"],
-        _with_totals(kinds, grid, _who) if kinds else [],
-        total_row=True,
-        total_column=True,
-    ).protect()
-    rows = []
-    for k in kinds:
-        mine = [r for r in referrals if r.domain == k and r.first_contact_on is not None]
-        waits = [float((r.first_contact_on - r.sent_on).days) for r in mine]
-        people = len({r.participant_id for r in mine})
-        rows.append((k, [_people(people), _stat(waits, people, 0.5)]))
-    contact = Table(
-        "plan_first_contact",
-        "Days from referral to the partner's first contact",
-        "partner type",
-        ["participants with first contact", "median days"],
+        ["not accepted", "accepted", "sent", "median days to first contact"],
         rows,
+        total_row=True,
+        sum_columns=[0, 1, 2],
+        row_sums=[(0, 1, 2)],
     ).protect()
     return Section(
         "plan",
@@ -583,7 +595,7 @@ def _plan(
                 "contact with the participant",
             ),
         ],
-        [done, blockers, sent, contact],
+        [done, blockers, sent],
     )
 
 

@@ -7,13 +7,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from bot.report.protect import Cell, protect
+from bot.report.protect import Cell, Line, lines, protect
 
 
 @dataclass
 class Table:
     """One table: a header for the row labels, column names, labelled rows of cells.
-    `total_row` / `total_column`: the last row / column is the sum of the others."""
+    `total_row` / `total_column`: the last row / column is the sum of the others (the
+    total row only of `sum_columns` when given); `row_sums`: groups of columns whose
+    last is the sum of the others in every row."""
 
     key: str
     title: str
@@ -22,13 +24,30 @@ class Table:
     rows: list[tuple[str, list[Cell]]]
     total_row: bool = False
     total_column: bool = False
+    sum_columns: list[int] | None = None
+    row_sums: list[tuple[int, ...]] = field(default_factory=list)
     # A weekly trend is drawn too: "line" or "bar" (rows are weeks, columns the series).
     chart: str | None = None
     note: str = ""
 
+    def grid(self) -> list[list[Cell]]:
+        """The cells, row by row."""
+        return [cells for _, cells in self.rows]
+
+    def sums(self) -> list[Line]:
+        """Every set of cells that adds up to a cell of this table."""
+        return lines(
+            len(self.rows),
+            len(self.columns),
+            total_row=self.total_row,
+            total_column=self.total_column,
+            sum_columns=self.sum_columns,
+            row_sums=self.row_sums,
+        )
+
     def protect(self) -> Table:
         """Apply small-cell suppression to this table's cells; returns the table."""
-        protect([cells for _, cells in self.rows], self.total_row, self.total_column)
+        protect(self.grid(), self.sums())
         return self
 
 

@@ -21,6 +21,7 @@ PRIMARY = "<5"
 SECONDARY = "x"
 Interval = tuple[float, float]
 Position = tuple[int, int]
+Line = list[Position]
 
 
 @dataclass
@@ -56,23 +57,32 @@ def _bounds(cell: Cell) -> Interval:
     return (0.0, math.inf)
 
 
-def lines(rows: int, columns: int, total_row: bool, total_column: bool) -> list[list[Position]]:
-    """The rows and columns of a grid that add up: with a total column each row's last
-    cell is the sum of the others, with a total row each column's last cell is."""
+def lines(
+    rows: int,
+    columns: int,
+    *,
+    total_row: bool = False,
+    total_column: bool = False,
+    sum_columns: Sequence[int] | None = None,
+    row_sums: Sequence[Sequence[int]] = (),
+) -> list[Line]:
+    """The sets of cells of a grid that add up, each with its sum last: with a total
+    column each row, with a total row each column (or only `sum_columns`), and in each
+    row every group of `row_sums` (columns whose last is the sum of the others, like
+    answered + not answered = prompts)."""
+    summed = range(columns) if sum_columns is None else sum_columns
     across = [[(r, c) for c in range(columns)] for r in range(rows)] if total_column else []
-    down = [[(r, c) for r in range(rows)] for c in range(columns)] if total_row else []
-    return across + down
+    down = [[(r, c) for r in range(rows)] for c in summed] if total_row else []
+    groups = [[(r, c) for c in group] for r in range(rows) for group in row_sums]
+    return across + down + groups
 
 
-def reader_bounds(
-    grid: Sequence[Sequence[Cell]], total_row: bool, total_column: bool
-) -> list[list[Interval]]:
-    """What a reader can know of each cell from what is shown and the line sums."""
+def reader_bounds(grid: Sequence[Sequence[Cell]], sums: Sequence[Line]) -> list[list[Interval]]:
+    """What a reader can know of each cell from what is shown and the sums."""
     bounds = [[_bounds(cell) for cell in row] for row in grid]
-    all_lines = lines(len(grid), len(grid[0]) if grid else 0, total_row, total_column)
     for _ in range(100):
         changed = False
-        for line in all_lines:
+        for line in sums:
             *parts, total = line
             for position in line:
                 others = [p for p in parts if p != position]
@@ -92,8 +102,8 @@ def reader_bounds(
     return bounds
 
 
-def _pinned(grid: Sequence[Sequence[Cell]], total_row: bool, total_column: bool) -> list[Position]:
-    bounds = reader_bounds(grid, total_row, total_column)
+def _pinned(grid: Sequence[Sequence[Cell]], sums: Sequence[Line]) -> list[Position]:
+    bounds = reader_bounds(grid, sums)
     return [
         (r, c)
         for r, row in enumerate(grid)
@@ -102,62 +112,53 @@ def _pinned(grid: Sequence[Sequence[Cell]], total_row: bool, total_column: bool)
     ]
 
 
-def protect(
-    grid: Sequence[Sequence[Cell]], total_row: bool = False, total_column: bool = False
-) -> None:
-    """Hide small cells, then (in a table with a total row or column) hide more until
-    no small cell can be worked out.
+def protect(grid: Sequence[Sequence[Cell]], sums: Sequence[Line] = ()) -> None:
+    """Hide small cells, then (where cells add up to a shown sum) hide more until no
+    small cell can be worked out.
 
     Greedy: for the first small cell the reader can pin, hide the cheapest shown cell
-    (inner before totals, small before large) that frees it; when no single cell does,
-    hide the cheapest non-zero cell on its row or column (or anywhere) and look again.
-    Every round hides one more cell, so it ends. When all is hidden and a cell is still
-    pinned (a whole table about a few people), every cell says only `x`."""
+    (inner before sums, small before large) that frees it; when no single cell does,
+    hide the cheapest non-zero cell that adds up with it (or any that adds up) and look
+    again. Every round hides one more cell, so it ends. When all that adds up is hidden
+    and a cell is still pinned (a whole table about a few people), every hidden cell
+    says only `x`."""
     for row in grid:
         for cell in row:
             hide_small(cell)
-    if not (total_row or total_column) or not grid:
+    if not sums or not grid:
         return
-    rows, columns = len(grid), len(grid[0])
-    all_lines = lines(rows, columns, total_row, total_column)
+    totals = {line[-1] for line in sums}
+    members = sorted({position for line in sums for position in line})
 
     def cost(position: Position) -> tuple[bool, bool, float, Position]:
-        r, c = position
-        total = (total_row and r == rows - 1) or (total_column and c == columns - 1)
-        value = grid[r][c].value or 0
-        return (total, value == 0, value, position)
+        value = grid[position[0]][position[1]].value or 0
+        return (position in totals, value == 0, value, position)
 
-    while pinned := _pinned(grid, total_row, total_column):
+    while pinned := _pinned(grid, sums):
         target = pinned[0]
-        shown = sorted(
-            ((r, c) for r in range(rows) for c in range(columns) if grid[r][c].shown), key=cost
-        )
+        shown = sorted((p for p in members if grid[p[0]][p[1]].shown), key=cost)
         if not shown:
-            # Everything is hidden and `<5` (1..4) still pins a cell: the whole table is
-            # about a few people. Saying no more than "hidden" of any cell pins nothing.
+            # `<5` (1..4) still pins a cell when everything that adds up is hidden: the
+            # table is about a few people. Saying only "hidden" of any cell pins nothing.
             for row in grid:
                 for cell in row:
                     if cell.hidden == PRIMARY:
                         cell.hidden = SECONDARY
             return
-        choice = next((p for p in shown if _frees(grid, p, target, total_row, total_column)), None)
+        choice = next((p for p in shown if _frees(grid, p, target, sums)), None)
         if choice is None:
-            near = {p for line in all_lines if target in line for p in line}
+            near = {p for line in sums if target in line for p in line}
             choice = next((p for p in shown if p in near and grid[p[0]][p[1]].value), shown[0])
         grid[choice[0]][choice[1]].hidden = SECONDARY
 
 
 def _frees(
-    grid: Sequence[Sequence[Cell]],
-    position: Position,
-    target: Position,
-    total_row: bool,
-    total_column: bool,
+    grid: Sequence[Sequence[Cell]], position: Position, target: Position, sums: Sequence[Line]
 ) -> bool:
     """Would hiding `position` stop the reader pinning `target`?"""
     cell = grid[position[0]][position[1]]
     cell.hidden = SECONDARY
     try:
-        return target not in _pinned(grid, total_row, total_column)
+        return target not in _pinned(grid, sums)
     finally:
         cell.hidden = None

@@ -155,10 +155,13 @@ def _pdf_table(
         document.image(io.BytesIO(chart.png), w=document.epw)
         document.ln(2)
     document.set_font("body", size=8.5)
-    label_width = 2.2 if len(table.columns) < 4 else 1.6
-    widths = (label_width, *([1.0] * len(table.columns)))
+    # Wide enough for the longest word of each header (a word never breaks), the labels
+    # get what is left.
+    columns = [max(6, *(len(word) for word in name.split())) for name in table.columns]
+    labels = max([len(table.row_header), *(len(label) for label, _ in table.rows)], default=8)
+    widths = (min(32, max(12, labels)) + 2, *(width + 3 for width in columns))
     with document.table(
-        width=min(document.epw, 70 + 30 * len(table.columns)),
+        width=min(document.epw, 2.1 * sum(widths)),
         align="LEFT",
         col_widths=widths,
         text_align=("LEFT", *(["RIGHT"] * len(table.columns))),

@@ -73,8 +73,8 @@ def test_reach(report: Report) -> None:
 
 def test_contact(report: Report) -> None:
     checkins = values(report, "contact_checkins")
-    assert checkins[seed.WEEKS[0]] == [20, 12, 60.0]
-    assert checkins[seed.WEEKS[1]] == [0, 0, None]
+    assert checkins[seed.WEEKS[0]] == [20, 12, 8, 60.0]
+    assert checkins[seed.WEEKS[1]] == [0, 0, 0, None]
     assert values(report, "contact_mood")[seed.WEEKS[0]] == [6, 5, 3]
     assert hidden(report, "contact_mood")[seed.WEEKS[0]] == [None, None, PRIMARY]
     assert values(report, "contact_domains")[seed.WEEKS[0]] == [7, 0, 5, 2, 0]
@@ -88,17 +88,24 @@ def test_appointments(report: Report) -> None:
         "no answer to the reminders": [6, 5, 0, 0, 11],
         "total": [14, 7, 3, 5, 29],
     }
-    assert values(report, "appointments_first") == {"participants": [12, 7, 4, 7]}
+    assert values(report, "appointments_first") == {"participants": [12, 7, 5, 4, 7]}
 
 
 def test_safety(report: Report) -> None:
-    assert values(report, "safety_alerts") == {
-        "low": [6], "medium": [2], "high": [5], "critical": [6], "total": [19]
-    }  # fmt: skip
-    speed = values(report, "safety_acknowledge")
-    assert speed["critical"] == [6, 35.0, 60.0, 50.0]
-    assert speed["high"] == [5, 5.0, 5.0, 100.0]
-    assert speed["medium"] == [0, None, None, None]
+    alerts = values(report, "safety_alerts")
+    assert alerts == {
+        "low": [6, 0, 6, None, None, None],
+        "medium": [2, 0, 2, None, None, None],
+        "high": [5, 5, 0, 5.0, 5.0, 100.0],
+        "critical": [6, 6, 0, 35.0, 60.0, 50.0],
+        # all 11 waits: 5 5 5 5 5 10 20 30 40 50 60; 8 within 30 minutes
+        "total": [19, 11, 8, 10.0, 50.0, 72.7],
+    }
+    shown = hidden(report, "safety_alerts")
+    assert shown["medium"][0] == PRIMARY and shown["medium"][2] == PRIMARY
+    # 3 critical alerts were late (3 people): the share would give them away
+    assert shown["critical"][5] == PRIMARY and shown["total"][5] == PRIMARY
+    assert shown["high"][5] is None
     assert values(report, "safety_crisis") == {"crisis answers (113 / 112)": [7, 7]}
 
 
@@ -121,9 +128,8 @@ def test_plan(report: Report) -> None:
     blockers = values(report, "plan_blockers")
     assert blockers["money"] == [1] and blockers["care"] == [1] and blockers["total"] == [2]
     assert values(report, "plan_referrals") == {
-        "housing": [1, 5, 6], "money": [2, 0, 2], "total": [3, 5, 8]
+        "housing": [1, 5, 6, 6.0], "money": [2, 0, 2, None], "total": [3, 5, 8, 6.0]
     }  # fmt: skip
-    assert values(report, "plan_first_contact") == {"housing": [5, 6.0], "money": [0, None]}
 
 
 def test_the_bot_itself(report: Report) -> None:
@@ -145,10 +151,10 @@ def test_no_small_cell_can_be_worked_out_of_a_table(report: Report) -> None:
     from bot.report.protect import reader_bounds
 
     for table in report.tables():
-        grid = [cells for _, cells in table.rows]
+        grid = table.grid()
         if not grid:
             continue
-        bounds = reader_bounds(grid, table.total_row, table.total_column)
+        bounds = reader_bounds(grid, table.sums())
         for r, row in enumerate(grid):
             for c, cell in enumerate(row):
                 if cell.hidden == PRIMARY:

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.report.protect import PRIMARY, SECONDARY, Cell, protect
+from bot.report.protect import PRIMARY, SECONDARY, Cell, lines, protect
 
 Grid = list[list[int]]
 
@@ -27,7 +27,7 @@ def _with_totals(inner: Grid) -> Grid:
 
 def _protected(full: Grid) -> list[list[Cell]]:
     cells = [[Cell(v, v, counts_people=True) for v in row] for row in full]
-    protect(cells, total_row=True, total_column=True)
+    protect(cells, lines(len(full), len(full[0]), total_row=True, total_column=True))
     return cells
 
 
@@ -120,14 +120,23 @@ def test_a_lone_small_cell_takes_a_neighbour_with_it() -> None:
 def test_two_small_cells_that_must_both_be_four_are_not_left_alone() -> None:
     # 4 + 4 + 30 = 38: the reader would know both hidden cells are 4.
     cells = [[Cell(v, v, counts_people=True)] for v in (4, 4, 30, 38)]
-    protect(cells, total_row=True)
+    protect(cells, lines(4, 1, total_row=True))
     assert [row[0].hidden for row in cells] == [PRIMARY, PRIMARY, SECONDARY, None]
 
 
 def test_zero_is_shown_and_five_is_not_small() -> None:
     cells = [[Cell(0, 0, True)], [Cell(5, 5, True)], [Cell(5, 5, True)]]
-    protect(cells, total_row=True)
+    protect(cells, lines(3, 1, total_row=True))
     assert [row[0].hidden for row in cells] == [None, None, None]
+
+
+def test_a_complement_in_the_same_row_counts_too() -> None:
+    # prompts = answered + not answered: 20 = 17 + 3 gives the 3 back unless one more goes
+    cells = [[Cell(20, 20, True), Cell(17, 17, True), Cell(3, 3, True)]]
+    protect(cells, lines(1, 3, row_sums=[(1, 2, 0)]))
+    assert [cell.hidden for cell in cells[0]] == [SECONDARY, None, PRIMARY] or [
+        cell.hidden for cell in cells[0]
+    ] == [None, SECONDARY, PRIMARY]
 
 
 def test_a_figure_resting_on_few_people_is_hidden_whatever_its_size() -> None:
