@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.report.protect import PRIMARY, SECONDARY, Cell, lines, protect
+from bot.report.protect import PRIMARY, SECONDARY, Cell, lines, protect, reader_bounds
 
 Grid = list[list[int]]
 
@@ -143,3 +143,29 @@ def test_a_figure_resting_on_few_people_is_hidden_whatever_its_size() -> None:
     cells = [[Cell(250, 3), Cell(12.5, 2), Cell(None, 0)]]
     protect(cells)
     assert [cell.hidden for cell in cells[0]] == [PRIMARY, PRIMARY, None]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(small_counts, small_counts, st.booleans()), min_size=1, max_size=4))
+def test_a_count_and_its_complement_never_give_a_small_group_back(
+    rows: list[tuple[int, int, bool]],
+) -> None:
+    """Rows of (whole, part, rest) like prompts = answered + not answered, with a total
+    row; counts of people or of events (a hidden count of events is only known > 0).
+    The reader here is the interval reasoning of bot.report.protect itself."""
+    full = [[a + b, a, b] for a, b, _ in rows]
+    full.append([sum(column) for column in zip(*full, strict=True)])
+    people = [flag for _, _, flag in rows] + [True]
+    cells = [
+        [Cell(v, v, counts_people=p) for v in row] for row, p in zip(full, people, strict=True)
+    ]
+    sums = lines(len(full), 3, total_row=True, row_sums=[(1, 2, 0)])
+    protect(cells, sums)
+    bounds = reader_bounds(cells, sums)
+    for r, row in enumerate(cells):
+        for c, cell in enumerate(row):
+            if 0 < full[r][c] < 5:
+                assert cell.hidden is not None, (full, r, c)
+            if cell.hidden == PRIMARY:
+                low, high = bounds[r][c]
+                assert high - low >= 1, (full, r, c)
