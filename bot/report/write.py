@@ -179,11 +179,15 @@ def _pdf_table(
 def write(
     report: Report, directory: Path, formats: Sequence[str], step: Step = lambda done: None
 ) -> list[Path]:
-    """Write the report's files into `directory` (created when missing); returns them."""
+    """Write the report's files into `directory` (created when missing); returns them.
+    On any failure nothing is left: not a file, not a directory this call made."""
+    made = next((p for p in reversed([directory, *directory.parents]) if not p.exists()), None)
+    written: list[Path] = []
     try:
         directory.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=".report-", dir=directory))
     except OSError as error:
+        _undo(made, written)
         raise ReportError(f"cannot write to {directory}: {error.strerror or error}") from None
     try:
         charts = charts_of(report) if "html" in formats or "pdf" in formats else {}
@@ -201,7 +205,6 @@ def write(
                 name = f"{table.key}.csv"
                 (staging / name).write_text(table_csv(table), encoding="utf-8")
                 names.append(name)
-        written = []
         for name in names:
             target = directory / name
             (staging / name).replace(target)
@@ -209,9 +212,21 @@ def write(
         step(1)
         return written
     except OSError as error:
+        _undo(made, written)
         raise ReportError(f"cannot write to {directory}: {error.strerror or error}") from None
+    except BaseException:
+        _undo(made, written)
+        raise
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def _undo(made: Path | None, written: Sequence[Path]) -> None:
+    """Take back what a failed write left: the files moved in, the directories made."""
+    for path in written:
+        path.unlink(missing_ok=True)
+    if made is not None:
+        shutil.rmtree(made, ignore_errors=True)
 
 
 WRITE_STEPS = 3

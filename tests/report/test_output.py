@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import importlib
 import io
 import json
 from pathlib import Path
@@ -193,3 +194,23 @@ def test_an_unwritable_out_is_one_line_and_nothing_is_left(
     assert code == 1 and stderr.startswith("oprit: cannot write to")
     assert [p.name for p in tmp_path.iterdir() if not p.name.startswith("oprit.db")] == ["a-file"]
     assert asyncio.run(_audit(sqlite_url)) == []
+
+
+def test_a_failure_half_way_leaves_nothing(
+    cli: Any, tmp_path: Path, sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No font for the PDF: the CSVs and the HTML were made, but none is left behind,
+    nor the directories the command made."""
+    # the module (bot.report.write the name is the function bot.report exports)
+    write = importlib.import_module("bot.report.write")
+    asyncio.run(_seed(sqlite_url))
+    monkeypatch.setattr(write, "FONT_PATHS", (tmp_path / "no-font" / "DejaVuSans.ttf",))
+    out = tmp_path / "new" / "out"
+    code, _out, stderr = cli("report", *PERIOD, "--out", str(out), "--json")
+    assert code == 1 and stderr == "oprit: no Unicode font for the PDF: install fonts-dejavu-core\n"
+    assert not (tmp_path / "new").exists()
+    kept = tmp_path / "kept"
+    kept.mkdir()
+    (kept / "mine.txt").write_text("not the report's")
+    code, _out, _err = cli("report", *PERIOD, "--out", str(kept), "--json")
+    assert code == 1 and [p.name for p in kept.iterdir()] == ["mine.txt"]
