@@ -59,14 +59,17 @@ async def test_a_coordinator_reads_and_downloads_the_report(h: Harness) -> None:
             assert "<svg" in await answer.text()
         async with client.get(f"{base}/dashboard/report?from=2026-04-01&to=2026-03-01") as page:
             assert page.status == 400 and "must not be after" in await page.text()
-        async with client.get(f"{base}/dashboard/report?from=%3Cscript%3E&to=x") as page:
-            assert page.status == 400 and "<script>" not in await page.text()
+        for hostile in ("%3Cscript%3E", "2026-03-01%3Cb%3E", "\u202e2026-03-01", "9" * 5000, ""):
+            async with client.get(f"{base}/dashboard/report?from={hostile}&to=x") as page:
+                assert page.status == 400, hostile
+                assert "<script>" not in await page.text() and "<b>" not in await page.text()
         async with client.get(f"{base}/dashboard/report/exe?{PERIOD}") as page:
             assert page.status == 404
     async with h.runtime.sessions() as session:
         entries = (
             await session.scalars(select(AuditEntry).where(AuditEntry.action == "report"))
         ).all()
+    # only the four that made a report: the refused periods are not audited as reports
     assert [(e.actor, e.actor_telegram_id) for e in entries] == [("web", cora.chat_id)] * 4
     assert [e.detail["formats"] for e in entries] == [["page"], ["pdf"], ["csv"], ["html"]]
 

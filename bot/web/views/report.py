@@ -27,8 +27,8 @@ def _period(ctx: Context) -> tuple[date, date, str | None]:
     today = ctx.tx.now.astimezone(ctx.runtime.settings.tz).date()
     given = ctx.request.query
     try:
-        first = date.fromisoformat(given.get("from", "")[:10]) if "from" in given else None
-        last = date.fromisoformat(given.get("to", "")[:10]) if "to" in given else None
+        first = date.fromisoformat(given["from"].strip()) if "from" in given else None
+        last = date.fromisoformat(given["to"].strip()) if "to" in given else None
     except ValueError:
         return today.replace(month=1, day=1), today, _("Give both days as a date.")
     first, last = first or today.replace(month=1, day=1), last or today
