@@ -39,6 +39,8 @@ def make_report(settings: Settings, args: argparse.Namespace) -> int:
     first, last = _day(args.first, "--from"), _day(args.last, "--to")
     if last < first:
         raise CliError(f"--from {first} is after --to {last}")
+    if (last - first).days >= report.MAX_DAYS:
+        raise CliError(f"--from and --to: at most {report.MAX_DAYS // 366} years apart")
     formats = _formats(args.format)
     directory = Path(args.out)
     if directory.exists() and not directory.is_dir():

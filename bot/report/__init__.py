@@ -18,7 +18,11 @@ from bot.report.model import Report
 from bot.report.write import FORMATS, WRITE_STEPS, ReportError, write
 from db import audit
 
-__all__ = ["FORMATS", "STEPS", "WRITE_STEPS", "Report", "ReportError", "make", "write"]
+# The pilot runs a year; five leaves room for a longer programme, and keeps a mistyped
+# year (0026 for 2026) from drawing ten thousand weeks.
+MAX_DAYS = 5 * 366
+
+__all__ = ["FORMATS", "MAX_DAYS", "STEPS", "WRITE_STEPS", "Report", "ReportError", "make", "write"]
 
 
 async def make(
@@ -37,6 +41,8 @@ async def make(
     """The report for a period, audited (who, which period, which formats)."""
     if last < first:
         raise ReportError(f"the period ends ({last}) before it starts ({first})")
+    if (last - first).days >= MAX_DAYS:
+        raise ReportError(f"a period of at most {MAX_DAYS // 366} years, please")
     report = await build(session, first, last, zone=zone, escalation=escalation, now=now, step=step)
     audit.add(
         session,

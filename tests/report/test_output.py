@@ -168,6 +168,7 @@ def test_an_empty_database_gets_a_report_that_says_so(cli: Any, tmp_path: Path) 
         (["--from", "", "--to", "2026-03-01"], "is not a date"),
         (["--from", "٢٠٢٦-٠٣-٠١\u202e", "--to", "2026-03-01"], "is not a date"),
         (["--from", "2026-03-01" * 1000, "--to", "2026-03-01"], "is not a date"),
+        (["--from", "0026-01-01", "--to", "2026-12-31"], "at most 5 years apart"),
         ([*PERIOD, "--format", "docx"], "not one of html, pdf, csv"),
         ([*PERIOD, "--format", ","], "not one of html, pdf, csv"),
     ],

@@ -63,6 +63,8 @@ async def test_a_coordinator_reads_and_downloads_the_report(h: Harness) -> None:
             async with client.get(f"{base}/dashboard/report?from={hostile}&to=x") as page:
                 assert page.status == 400, hostile
                 assert "<script>" not in await page.text() and "<b>" not in await page.text()
+        async with client.get(f"{base}/dashboard/report?from=1900-01-01&to=2100-12-31") as page:
+            assert page.status == 400 and "five years" in await page.text()
         async with client.get(f"{base}/dashboard/report/exe?{PERIOD}") as page:
             assert page.status == 404
     async with h.runtime.sessions() as session:

@@ -34,6 +34,8 @@ def _period(ctx: Context) -> tuple[date, date, str | None]:
     first, last = first or today.replace(month=1, day=1), last or today
     if last < first:
         return first, last, _("The first day must not be after the last day.")
+    if (last - first).days >= report.MAX_DAYS:
+        return first, last, _("Choose a period of at most five years.")
     return first, last, None
 
 
