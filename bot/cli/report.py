@@ -14,6 +14,7 @@ from bot import report
 from bot.cli.common import AddCommand, CliError, out, with_database
 from bot.cli.progress import progress
 from bot.config import Settings
+from bot.i18n import available_languages
 from bot.runtime import Runtime
 
 
@@ -42,6 +43,11 @@ def make_report(settings: Settings, args: argparse.Namespace) -> int:
     if (last - first).days >= report.MAX_DAYS:
         raise CliError(f"--from and --to: at most {report.MAX_DAYS // 366} years apart")
     formats = _formats(args.format)
+    language = args.language or settings.default_language
+    if language not in available_languages():
+        raise CliError(
+            f"--language: {language[:20]!r} is not one of {', '.join(available_languages())}"
+        )
     directory = Path(args.out)
     if directory.exists() and not directory.is_dir():
         raise CliError(f"--out: {args.out[:80]} is a file, not a directory")
@@ -56,6 +62,7 @@ def make_report(settings: Settings, args: argparse.Namespace) -> int:
                 escalation=settings.escalation_after,
                 now=runtime.clock.now(),
                 actor="cli",
+                language=language,
                 formats=formats,
                 step=done,
             )
@@ -86,3 +93,8 @@ def register(commands: Any, command: AddCommand) -> None:
     made.add_argument("--to", dest="last", required=True, metavar="DATE", help="last day")
     made.add_argument("--out", required=True, metavar="DIR", help="directory for the files")
     made.add_argument("--format", default="html,pdf,csv", help="comma list of html, pdf, csv")
+    made.add_argument(
+        "--language",
+        metavar="LANG",
+        help="the report's language (default: OPRIT_DEFAULT_LANGUAGE)",
+    )

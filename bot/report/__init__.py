@@ -34,16 +34,26 @@ async def make(
     escalation: timedelta,
     now: datetime,
     actor: str,
+    language: str,
     actor_telegram_id: int | None = None,
     formats: Sequence[str] = FORMATS,
     step: Step = lambda done: None,
 ) -> Report:
-    """The report for a period, audited (who, which period, which formats)."""
+    """The report for a period in `language`, audited (who, which period, which formats)."""
     if last < first:
         raise ReportError(f"the period ends ({last}) before it starts ({first})")
     if (last - first).days >= MAX_DAYS:
         raise ReportError(f"a period of at most {MAX_DAYS // 366} years, please")
-    report = await build(session, first, last, zone=zone, escalation=escalation, now=now, step=step)
+    report = await build(
+        session,
+        first,
+        last,
+        zone=zone,
+        escalation=escalation,
+        now=now,
+        language=language,
+        step=step,
+    )
     audit.add(
         session,
         "report",

@@ -10,11 +10,14 @@ from __future__ import annotations
 import io
 import math
 from dataclasses import dataclass
+from datetime import date
 
 import matplotlib
+from babel.dates import format_date
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from bot.i18n import _, current_language
 from bot.report.model import Table
 
 MARKERS = ("o", "s", "^", "D", "v", "P")
@@ -33,8 +36,7 @@ class Chart:
 
 def _series(table: Table) -> list[int]:
     """The columns to draw: the percentages when there are any, else every column."""
-    shares = [i for i, name in enumerate(table.columns) if name.endswith("%")]
-    return shares or list(range(len(table.columns)))
+    return table.shares or list(range(len(table.columns)))
 
 
 def _value(table: Table, row: int, column: int) -> float:
@@ -48,7 +50,11 @@ def _figure(table: Table) -> Figure:
     figure = Figure(figsize=(8, 3.2), dpi=100)
     FigureCanvasAgg(figure)
     axes = figure.subplots()
-    weeks = [label[5:] for label, _ in table.rows]
+    language = current_language()
+    weeks = [
+        format_date(date.fromisoformat(label), "d MMM", locale=language)
+        for label, _row in table.rows
+    ]
     positions = list(range(len(weeks)))
     columns = _series(table)
     width = 0.8 / max(1, len(columns))
@@ -79,10 +85,11 @@ def _figure(table: Table) -> Figure:
             )
     step = max(1, math.ceil(len(weeks) / 13))
     axes.set_xticks(positions[::step], weeks[::step], rotation=45, fontsize=8)
-    axes.set_xlabel("week starting (month-day)", fontsize=9)
+    # Translators: pilot report, a chart's axis: each week is named by its Monday
+    axes.set_xlabel(_("week starting on Monday"), fontsize=9)
     axes.tick_params(axis="y", labelsize=8)
     axes.grid(axis="y", linewidth=0.3)
-    axes.set_ylim(bottom=0, top=100 if table.columns[columns[0]].endswith("%") else None)
+    axes.set_ylim(bottom=0, top=100 if table.shares else None)
     axes.spines[["top", "right"]].set_visible(False)
     axes.legend(
         fontsize=8,
@@ -96,7 +103,7 @@ def _figure(table: Table) -> Figure:
 
 
 def draw(table: Table) -> Chart:
-    """The chart of a weekly table."""
+    """The chart of a weekly table, its words in the current language."""
     figure = _figure(table)
     svg = io.StringIO()
     figure.savefig(svg, format="svg", metadata={"Date": None})

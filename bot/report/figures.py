@@ -15,10 +15,14 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 
+from babel.core import UnknownLocaleError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.i18n import _, current_language, language_name, ngettext, use_language
+from bot.report import words
 from bot.report.model import Report, Section, Table
 from bot.report.protect import PRIMARY, SMALL, Cell
+from bot.report.words import total
 from bot.services.labels import DOMAIN_STATUSES, HELP_DOMAINS, LIFE_DOMAINS, MOODS
 from db import report as queries
 from db.enums import (
@@ -33,31 +37,17 @@ from db.enums import (
 )
 
 SEVERITIES = ("low", "medium", "high", "critical")
-LANGUAGES = {"nl": "Dutch", "en": "English", "tr": "Turkish", "pl": "Polish", "ar": "Arabic"}
-STATUS_LABELS = {
-    ParticipantStatus.IN_DETENTION: "not registered: in detention, invite not used",
-    ParticipantStatus.REGISTERING: "not registered: invite used, no consent yet",
-    ParticipantStatus.ACTIVE: "registered: active",
-    ParticipantStatus.PAUSED: "registered: paused (/stop)",
-    ParticipantStatus.UNREACHABLE: "registered: unreachable (blocked the bot)",
-}
-CONFIRMATIONS = {
-    Confirmation.CONFIRMED: "confirmed with the reminder button",
-    Confirmation.DECLINED: "declined with the reminder button",
-    Confirmation.PENDING: "no answer to the reminders",
-}
-ATTENDANCE = {
-    Attendance.ATTENDED: "attended",
-    Attendance.NO_SHOW: "no-show",
-    Attendance.RESCHEDULED: "rescheduled",
-    None: "not recorded",
-}
-DELIVERY = {
-    OutboxStatus.SENT: "sent",
-    OutboxStatus.FAILED: "failed",
-    OutboxStatus.BLOCKED: "blocked",
-    OutboxStatus.UNKNOWN: "unknown",
-}
+STATUSES = (
+    ParticipantStatus.IN_DETENTION,
+    ParticipantStatus.REGISTERING,
+    ParticipantStatus.ACTIVE,
+    ParticipantStatus.PAUSED,
+    ParticipantStatus.UNREACHABLE,
+)
+CONFIRMATIONS = (Confirmation.CONFIRMED, Confirmation.DECLINED, Confirmation.PENDING)
+ATTENDANCE = (Attendance.ATTENDED, Attendance.NO_SHOW, Attendance.RESCHEDULED, None)
+DELIVERY = (OutboxStatus.SENT, OutboxStatus.FAILED, OutboxStatus.BLOCKED, OutboxStatus.UNKNOWN)
+OUTCOMES = ("on time", "late", "not done", "dropped")
 ANSWER_WINDOW = timedelta(hours=24)
 Step = Callable[[int], object]
 
@@ -140,7 +130,7 @@ def _share(part: Cell, whole: Cell, rest: Cell | None = None) -> Cell:
 def _hide_shares(table: Table, shares: Sequence[tuple[int, Sequence[int]]]) -> Table:
     """A share of a shown count would give back a hidden count it is made of: hide it
     with them."""
-    for _, cells in table.rows:
+    for _label, cells in table.rows:
         for share, counts in shares:
             hidden = next((cells[c].hidden for c in counts if cells[c].hidden), None)
             if hidden and not cells[share].hidden:
@@ -160,7 +150,7 @@ def _with_totals(
         rows.append((label, [_events(cell, who) for cell in items] + [_events(everything, who)]))
     totals = [[item for row in grid for item in row[c]] for c in range(columns)]
     everything = [item for column in totals for item in column]
-    rows.append(("total", [_events(c, who) for c in totals] + [_events(everything, who)]))
+    rows.append((total(), [_events(c, who) for c in totals] + [_events(everything, who)]))
     return rows
 
 
@@ -173,19 +163,28 @@ def _reach(cohort: Sequence[Any], alerts: Sequence[Any], zone: tzinfo) -> Sectio
     for row in cohort:
         enrolled = row.created_at.astimezone(zone).date()
         if row.release_date is None:
-            groups["release date not recorded"] += 1
+            groups["unknown"] += 1
         elif enrolled < row.release_date:
-            groups["before release"] += 1
+            groups["before"] += 1
         else:
-            groups["after release"] += 1
-    labels = ("before release", "after release", "release date not recorded")
+            groups["after"] += 1
+    labels = {
+        # Translators: pilot report, enrolled in the programme before release from detention
+        "before": _("before release"),
+        # Translators: pilot report, enrolled in the programme after release from detention
+        "after": _("after release"),
+        # Translators: pilot report, the officer did not fill in the release date
+        "unknown": _("release date not recorded"),
+    }
+    participants = _("participants")
     enrolment = Table(
         "reach_enrolment",
-        "Enrolled, before or after release",
-        "enrolled",
-        ["participants"],
-        [(label, [_people(groups[label])]) for label in labels]
-        + [("total", [_people(len(cohort))])],
+        _("Enrolled, before or after release"),
+        # Translators: pilot report, table header: when the participant was enrolled
+        _("enrolled"),
+        [participants],
+        [(label, [_people(groups[key])]) for key, label in labels.items()]
+        + [(total(), [_people(len(cohort))])],
         total_row=True,
     ).protect()
     status_counts: dict[str, int] = defaultdict(int)
@@ -193,42 +192,58 @@ def _reach(cohort: Sequence[Any], alerts: Sequence[Any], zone: tzinfo) -> Sectio
         status_counts[row.status] += 1
     status = Table(
         "reach_status",
-        "Where participants stand today",
-        "status",
-        ["participants"],
-        [(label, [_people(status_counts[key])]) for key, label in STATUS_LABELS.items()]
-        + [("total", [_people(len(cohort))])],
+        _("Where participants stand today"),
+        # Translators: pilot report, table header: a participant's status
+        _("status"),
+        [participants],
+        [(words.status(key), [_people(status_counts[key])]) for key in STATUSES]
+        + [(total(), [_people(len(cohort))])],
         total_row=True,
     ).protect()
     stopped = {a.participant_id for a in alerts if a.kind == AlertKind.PAUSED}
     stops = Table(
         "reach_stopped",
-        "Stopped automatic messages in the period",
+        _("Stopped automatic messages in the period"),
         "",
-        ["participants"],
-        [("used /stop", [_people(len(stopped))])],
+        [participants],
+        # Translators: pilot report, participants who sent the /stop command (keep /stop)
+        [(_("used /stop"), [_people(len(stopped))])],
     ).protect()
     return Section(
         "reach",
-        "Reach",
+        # Translators: pilot report, section title: how many people the pilot reached
+        _("Reach"),
         [
             (
-                "Enrolled",
-                "participants enrolled by the end of the period (the cohort); before "
-                "release when enrolled on a day before their release date",
+                _("Enrolled"),
+                _(
+                    "participants enrolled by the end of the period (the cohort); before "
+                    "release when enrolled on a day before their release date"
+                ),
             ),
             (
-                "Registered",
-                "participants who used their invite and gave consent (status "
-                "active, paused or unreachable); the status is today's, not the period's end",
+                _("Registered"),
+                _(
+                    "participants who used their invite and gave consent (status "
+                    "active, paused or unreachable); the status is today's, not the "
+                    "period's end"
+                ),
             ),
-            ("Active per week", "participants who sent the bot at least one message that week"),
             (
-                "Paused / stopped",
-                "paused: status today after /stop; stopped: participants "
-                "who used /stop during the period",
+                _("Active per week"),
+                _("participants who sent the bot at least one message that week"),
             ),
-            ("Unreachable", "participants who blocked the bot (a message to them was refused)"),
+            (
+                _("Paused / stopped"),
+                _(
+                    "paused: status today after /stop; stopped: participants "
+                    "who used /stop during the period"
+                ),
+            ),
+            (
+                _("Unreachable"),
+                _("participants who blocked the bot (a message to them was refused)"),
+            ),
         ],
         [enrolment, status, stops],
     )
@@ -248,34 +263,43 @@ def _contact(
     def answered(row: Any) -> bool:
         return row.completed_at is not None and row.completed_at - row.prompted_at <= ANSWER_WINDOW
 
+    week = _week()
     rows = []
-    for week in week_list:
-        sent = _events(prompted[week], _who)
-        done = _events([r for r in prompted[week] if answered(r)], _who)
-        missed = _events([r for r in prompted[week] if not answered(r)], _who)
-        rows.append((week, [sent, done, missed, _share(done, sent, missed)]))
+    for monday in week_list:
+        sent = _events(prompted[monday], _who)
+        done = _events([r for r in prompted[monday] if answered(r)], _who)
+        missed = _events([r for r in prompted[monday] if not answered(r)], _who)
+        rows.append((monday, [sent, done, missed, _share(done, sent, missed)]))
     answers = _hide_shares(
         Table(
             "contact_checkins",
-            "Check-in prompts answered within 24 hours",
-            "week",
-            ["prompts", "answered within 24 h", "not answered within 24 h", "answered %"],
+            _("Check-in prompts answered within 24 hours"),
+            week,
+            [
+                # Translators: pilot report, column: check-in questions the bot sent
+                _("prompts"),
+                _("answered within 24 h"),
+                _("not answered within 24 h"),
+                # Translators: pilot report, column: share in per cent (keep the %)
+                _("answered %"),
+            ],
             rows,
             row_sums=[(1, 2, 0)],
             chart="line",
+            shares=[3],
         ).protect(),
         [(3, (0, 1, 2))],
     )
     mood_rows = []
     domain_rows = []
-    for week in week_list:
-        done_rows = completed[week]
+    for monday in week_list:
+        done_rows = completed[monday]
         mood_rows.append(
-            (week, [_events([r for r in done_rows if r.mood == m], _who) for m in MOODS])
+            (monday, [_events([r for r in done_rows if r.mood == m], _who) for m in MOODS])
         )
         domain_rows.append(
             (
-                week,
+                monday,
                 [
                     _events([r for r in done_rows if _worry(r.answers, domain)], _who)
                     for domain in LIFE_DOMAINS
@@ -283,34 +307,57 @@ def _contact(
             )
         )
     moods = Table(
-        "contact_mood", "Mood in completed check-ins", "week", list(MOODS), mood_rows, chart="bar"
+        "contact_mood",
+        _("Mood in completed check-ins"),
+        week,
+        [words.mood(m) for m in MOODS],
+        mood_rows,
+        chart="bar",
     ).protect()
     domains = Table(
         "contact_domains",
-        "Check-ins that named a worry or problem, per life domain",
-        "week",
-        list(LIFE_DOMAINS),
+        _("Check-ins that named a worry or problem, per life domain"),
+        week,
+        [words.domain(d) for d in LIFE_DOMAINS],
         domain_rows,
         chart="line",
     ).protect()
     return Section(
         "contact",
-        "Contact",
+        # Translators: pilot report, section title: contact between the bot and participants
+        _("Contact"),
         [
             (
-                "Prompt answered within 24 h",
-                "a scheduled check-in prompt whose check-in was "
-                "completed within 24 hours of the prompt; counted in the week of the prompt",
+                _("Prompt answered within 24 h"),
+                _(
+                    "a scheduled check-in prompt whose check-in was completed within 24 "
+                    "hours of the prompt; counted in the week of the prompt"
+                ),
             ),
-            ("Mood", "the mood (good / okay / bad) of check-ins completed that week"),
             (
-                "Life-domain trend",
-                "check-ins completed that week in which the participant "
-                f"marked the domain as {DOMAIN_STATUSES[1]} or {DOMAIN_STATUSES[2]}",
+                _("Mood"),
+                _("the mood ({good} / {okay} / {bad}) of check-ins completed that week").format(
+                    good=words.mood("good"), okay=words.mood("okay"), bad=words.mood("bad")
+                ),
+            ),
+            (
+                _("Life-domain trend"),
+                _(
+                    "check-ins completed that week in which the participant marked the "
+                    "domain as {worried} or {problem}"
+                ).format(
+                    worried=words.domain_status(DOMAIN_STATUSES[1]),
+                    problem=words.domain_status(DOMAIN_STATUSES[2]),
+                ),
             ),
         ],
         [answers, moods, domains],
     )
+
+
+def _week() -> str:
+    # Translators: pilot report, table header: the week (named by its Monday)
+    return _("week")
 
 
 def _who(row: Any) -> int:
@@ -331,10 +378,11 @@ def _appointments(appointments: Sequence[Any], releases: Sequence[Any]) -> Secti
     ]
     attendance = Table(
         "appointments_attendance",
-        "Appointments by answer to the reminder and attendance",
-        "reminder answer",
-        [*ATTENDANCE.values(), "total"],
-        _with_totals(list(CONFIRMATIONS.values()), grid, _who),
+        _("Appointments by answer to the reminder and attendance"),
+        # Translators: pilot report, table header: how the participant answered the reminder
+        _("reminder answer"),
+        [*(words.attendance(a) for a in ATTENDANCE), total()],
+        _with_totals([words.confirmation(c) for c in CONFIRMATIONS], grid, _who),
         total_row=True,
         total_column=True,
     ).protect()
@@ -346,18 +394,21 @@ def _appointments(appointments: Sequence[Any], releases: Sequence[Any]) -> Secti
     people = len(days)
     first = Table(
         "appointments_first",
-        "Days from release to the first appointment",
+        _("Days from release to the first appointment"),
         "",
         [
-            "released in the period",
-            "with an appointment after release",
-            "without one yet",
-            "median days",
-            "p90 days",
+            _("released in the period"),
+            _("with an appointment after release"),
+            # Translators: pilot report, column: released, but no appointment yet
+            _("without one yet"),
+            # Translators: pilot report, column: the median number of days
+            _("median days"),
+            # Translators: pilot report, column: 90 in 100 took this many days or fewer
+            _("p90 days"),
         ],
         [
             (
-                "participants",
+                _("participants"),
                 [
                     _people(len(releases)),
                     _people(people),
@@ -371,19 +422,25 @@ def _appointments(appointments: Sequence[Any], releases: Sequence[Any]) -> Secti
     ).protect()
     return Section(
         "appointments",
-        "Appointments",
+        _("Appointments"),
         [
-            ("Appointments", "appointments planned in the period and not cancelled"),
+            (_("Appointments"), _("appointments planned in the period and not cancelled")),
             (
-                "Confirmed with the reminder button",
-                "the participant pressed I'll be there on "
-                "a reminder; declined: I can't make it; no answer: neither",
+                _("Confirmed with the reminder button"),
+                # Translators: pilot report; the two button texts are quoted from the
+                # reminder: use the same words as the buttons
+                _(
+                    "the participant pressed {yes} on a reminder; declined: {no}; "
+                    "no answer: neither"
+                ).format(yes=_("I'll be there"), no=_("I can't make it")),
             ),
-            ("Attendance", "what the officer recorded after the appointment"),
+            (_("Attendance"), _("what the officer recorded after the appointment")),
             (
-                "Release to first appointment",
-                "for participants released in the period: days "
-                "from the release date to their first appointment on or after it",
+                _("Release to first appointment"),
+                _(
+                    "for participants released in the period: days from the release date "
+                    "to their first appointment on or after it"
+                ),
             ),
         ],
         [attendance, first],
@@ -393,9 +450,9 @@ def _appointments(appointments: Sequence[Any], releases: Sequence[Any]) -> Secti
 def _safety(alerts: Sequence[Any], escalation: timedelta, crisis: tuple[int, int]) -> Section:
     limit = escalation.total_seconds() / 60
     rows = []
-    for label, group in [(s, [a for a in alerts if a.severity == s]) for s in SEVERITIES] + [
-        ("total", list(alerts))
-    ]:
+    for label, group in [
+        (words.severity(s), [a for a in alerts if a.severity == s]) for s in SEVERITIES
+    ] + [(total(), list(alerts))]:
         seen = [a for a in group if a.acknowledged_at is not None]
         waits = [_minutes(a.created_at, a.acknowledged_at) for a in seen]
         people = len({a.participant_id for a in seen})
@@ -419,49 +476,84 @@ def _safety(alerts: Sequence[Any], escalation: timedelta, crisis: tuple[int, int
         )
     counts = Table(
         "safety_alerts",
-        "Alerts by severity, and minutes to acknowledge them",
-        "severity",
-        ["alerts", "acknowledged", "not acknowledged", "median min", "p90 min",
-         "within escalation time %"],
+        _("Alerts by severity, and minutes to acknowledge them"),
+        # Translators: pilot report, table header: how serious an alert is
+        _("severity"),
+        [
+            # Translators: pilot report, column: messages to staff about a participant
+            _("alerts"),
+            # Translators: pilot report, column: alerts a staff member said they have seen
+            _("acknowledged"),
+            _("not acknowledged"),
+            # Translators: pilot report, column: the median number of minutes
+            _("median min"),
+            # Translators: pilot report, column: 90 in 100 took this many minutes or fewer
+            _("p90 min"),
+            # Translators: pilot report, column: share in per cent (keep the %)
+            _("within escalation time %"),
+        ],
         rows,
         total_row=True,
         sum_columns=[0, 1, 2],
         row_sums=[(1, 2, 0)],
-    ).protect()  # fmt: skip
+        shares=[5],
+    ).protect()
     answers = Table(
         "safety_crisis",
-        "Crisis answers sent",
+        _("Crisis answers sent"),
         "",
-        ["answers", "participants"],
-        [("crisis answers (113 / 112)", [Cell(crisis[0], crisis[1]), _people(crisis[1])])],
+        # Translators: pilot report, column: answers the bot sent
+        [_("answers"), _("participants")],
+        [(_("crisis answers (113 / 112)"), [Cell(crisis[0], crisis[1]), _people(crisis[1])])],
     ).protect()
+    minutes = int(limit)
     return Section(
         "safety",
-        "Safety",
+        # Translators: pilot report, section title
+        _("Safety"),
         [
             (
-                "Alert",
-                "a message to staff about a participant raised in the period (flagged "
-                "message, help request, missed check-ins, appointment not confirmed, ...)",
+                # Translators: pilot report, a message to staff about a participant
+                _("Alert"),
+                _(
+                    "a message to staff about a participant raised in the period (flagged "
+                    "message, help request, missed check-ins, appointment not confirmed, ...)"
+                ),
             ),
             (
-                "Time to acknowledge",
-                "from the alert to the first staff member pressing "
-                "Acknowledge; median and 90th percentile of acknowledged alerts",
+                _("Time to acknowledge"),
+                # Translators: pilot report; {button} is the alert's button text
+                _(
+                    "from the alert to the first staff member pressing {button}; median "
+                    "and 90th percentile of acknowledged alerts"
+                ).format(button=_("Acknowledge")),
             ),
             (
-                "Within escalation time",
-                "acknowledged within OPRIT_ESCALATION_AFTER "
-                f"({int(limit)} minutes), before backup officers are called in",
+                _("Within escalation time"),
+                # Translators: pilot report; OPRIT_ESCALATION_AFTER is a setting, keep it
+                ngettext(
+                    "acknowledged within OPRIT_ESCALATION_AFTER ({count} minute), "
+                    "before backup officers are called in",
+                    "acknowledged within OPRIT_ESCALATION_AFTER ({count} minutes), "
+                    "before backup officers are called in",
+                    minutes,
+                ).format(count=minutes),
             ),
             (
-                "Crisis answer",
-                "the caring answer with 113 and 112 the bot sent to a message "
-                "that read as a crisis",
+                _("Crisis answer"),
+                _(
+                    "the caring answer with 113 and 112 the bot sent to a message that "
+                    "read as a crisis"
+                ),
             ),
         ],
         [counts, answers],
     )
+
+
+def _domain_header() -> str:
+    # Translators: pilot report, table header: a life domain (housing, work, ...)
+    return _("domain")
 
 
 def _help(requests: Sequence[Any]) -> Section:
@@ -469,12 +561,19 @@ def _help(requests: Sequence[Any]) -> Section:
         return row.domain if row.domain in HELP_DOMAINS else "other"
 
     by_domain = [[[r for r in requests if domain(r) == d]] for d in HELP_DOMAINS]
+    domain_header = _domain_header()
     counts = Table(
         "help_requests",
-        "Help requests by domain",
-        "domain",
-        ["requests"],
-        [(label, cells[:1]) for label, cells in _with_totals(HELP_DOMAINS, by_domain, _who)],
+        _("Help requests by domain"),
+        domain_header,
+        # Translators: pilot report, column: help requests
+        [_("requests")],
+        [
+            (label, cells[:1])
+            for label, cells in _with_totals(
+                [words.domain(d) for d in HELP_DOMAINS], by_domain, _who
+            )
+        ],
         total_row=True,
     ).protect()
     rows = []
@@ -483,27 +582,32 @@ def _help(requests: Sequence[Any]) -> Section:
         picked = [_minutes(r.created_at, r.acknowledged_at) / 60 for r in mine if r.acknowledged_at]
         solved = [_minutes(r.created_at, r.resolved_at) / 60 for r in mine if r.resolved_at]
         people = len({r.participant_id for r in mine})
-        rows.append((d, [_stat(picked, people, 0.5), _stat(solved, people, 0.5)]))
+        rows.append((words.domain(d), [_stat(picked, people, 0.5), _stat(solved, people, 0.5)]))
     times = Table(
         "help_times",
-        "Time to pick up and to resolve a help request (hours)",
-        "domain",
-        ["median hours to pick up", "median hours to resolve"],
+        _("Time to pick up and to resolve a help request (hours)"),
+        domain_header,
+        [_("median hours to pick up"), _("median hours to resolve")],
         rows,
     ).protect()
     return Section(
         "help",
-        "Help requests",
+        _("Help requests"),
         [
             (
-                "Help request",
-                "a request made with I need help in the period, by the domain "
-                "the participant chose",
+                _("Help request"),
+                # Translators: pilot report; {button} is the participant's button text
+                _(
+                    "a request made with {button} in the period, by the domain the "
+                    "participant chose"
+                ).format(button=_("I need help")),
             ),
             (
-                "Pick up / resolve",
-                "hours from the request to the officer picking it up / "
-                "marking it resolved; median of the requests that got there",
+                _("Pick up / resolve"),
+                _(
+                    "hours from the request to the officer picking it up / marking it "
+                    "resolved; median of the requests that got there"
+                ),
             ),
         ],
         [counts, times],
@@ -520,28 +624,30 @@ def _plan(
             return "on time" if task.done_at.astimezone(zone).date() <= task.due_on else "late"
         return "dropped" if task.status == TaskStatus.DROPPED else "not done"
 
-    outcomes = ("on time", "late", "not done", "dropped")
     grid = [
-        [[t for t in tasks if t.domain == d and outcome(t) == o] for o in outcomes] for d in domains
+        [[t for t in tasks if t.domain == d and outcome(t) == o] for o in OUTCOMES] for d in domains
     ]
+    domain_header = _domain_header()
+    names = [words.domain(d) for d in domains]
     done = Table(
         "plan_tasks",
-        "Plan tasks due in the period, by domain",
-        "domain",
-        [*outcomes, "total"],
-        _with_totals(domains, grid, _who),
+        _("Plan tasks due in the period, by domain"),
+        domain_header,
+        [*(words.outcome(o) for o in OUTCOMES), total()],
+        _with_totals(names, grid, _who),
         total_row=True,
         total_column=True,
     ).protect()
     blockers = Table(
         "plan_blockers",
-        "Open blockers today, by domain",
-        "domain",
-        ["blocked tasks"],
+        _("Open blockers today, by domain"),
+        domain_header,
+        # Translators: pilot report, column: plan tasks that cannot go on
+        [_("blocked tasks")],
         [
             (label, cells[:1])
             for label, cells in _with_totals(
-                domains, [[[b for b in blocked if b.domain == d]] for d in domains], _who
+                names, [[[b for b in blocked if b.domain == d]] for d in domains], _who
             )
         ],
         total_row=True,
@@ -555,7 +661,7 @@ def _plan(
         for k in kinds
     ]
     rows = []
-    labelled = _with_totals(kinds, grid, _who) if kinds else []
+    labelled = _with_totals([words.domain(k) for k in kinds], grid, _who) if kinds else []
     for (label, cells), group in zip(labelled, [*kinds, None] if kinds else [], strict=True):
         mine = [
             r
@@ -566,9 +672,18 @@ def _plan(
         rows.append((label, [*cells, _stat(waits, len({r.participant_id for r in mine}), 0.5)]))
     sent = Table(
         "plan_referrals",
-        "Referrals sent in the period, by partner type",
-        "partner type",
-        ["not accepted", "accepted", "sent", "median days to first contact"],
+        _("Referrals sent in the period, by partner type"),
+        # Translators: pilot report, table header: the kind of organisation referred to
+        _("partner type"),
+        [
+            # Translators: pilot report, column: referrals the partner did not accept
+            _("not accepted"),
+            # Translators: pilot report, column: referrals the partner accepted
+            _("accepted"),
+            # Translators: pilot report, column: referrals sent to a partner
+            _("referrals sent"),
+            _("median days to first contact"),
+        ],
         rows,
         total_row=True,
         sum_columns=[0, 1, 2],
@@ -576,23 +691,29 @@ def _plan(
     ).protect()
     return Section(
         "plan",
-        "Plan and referrals",
+        _("Plan and referrals"),
         [
             (
-                "Task on time",
-                "a plan task due in the period, marked done on or before its "
-                "due day; late: done after it; not done: open or blocked today",
+                _("Task on time"),
+                _(
+                    "a plan task due in the period, marked done on or before its due day; "
+                    "{late}: done after it; {not_done}: open or blocked today"
+                ).format(late=words.outcome("late"), not_done=words.outcome("not done")),
             ),
-            ("Open blocker", "a plan task whose status is blocked today"),
+            (_("Open blocker"), _("a plan task whose status is blocked today")),
             (
-                "Referral",
-                "a referral sent to a partner in the period, by the partner's "
-                "domain; accepted when the partner accepted it",
+                _("Referral"),
+                _(
+                    "a referral sent to a partner in the period, by the partner's domain; "
+                    "accepted when the partner accepted it"
+                ),
             ),
             (
-                "Time to first contact",
-                "days from sending the referral to the partner's first "
-                "contact with the participant",
+                _("Time to first contact"),
+                _(
+                    "days from sending the referral to the partner's first contact with "
+                    "the participant"
+                ),
             ),
         ],
         [done, blockers, sent],
@@ -610,11 +731,12 @@ def _bot(
     def cell(found: queries.WeekCount | None) -> Cell:
         return Cell(found.rows, found.people) if found else Cell(0, 0)
 
+    week = _week()
     traffic = Table(
         "bot_messages",
-        "Messages per week",
-        "week",
-        ["in (from participants)", "out (to participants)"],
+        _("Messages per week"),
+        week,
+        [_("in (from participants)"), _("out (to participants)")],
         [
             (w, [cell(counts.get((w, Direction.IN))), cell(counts.get((w, Direction.OUT)))])
             for w in week_list
@@ -623,9 +745,10 @@ def _bot(
     ).protect()
     active = Table(
         "reach_active",
-        "Active participants per week",
-        "week",
-        ["participants who wrote"],
+        _("Active participants per week"),
+        week,
+        # Translators: pilot report, column: participants who wrote to the bot that week
+        [_("participants who wrote")],
         [
             (w, [_people(found.people if (found := counts.get((w, Direction.IN))) else 0)])
             for w in week_list
@@ -635,45 +758,61 @@ def _bot(
     sent = {(d.week, d.kind): d for d in deliveries}
     failures = Table(
         "bot_delivery",
-        "Messages to participants per week by delivery result",
-        "week",
-        list(DELIVERY.values()),
+        _("Messages to participants per week by delivery result"),
+        week,
+        [words.delivery(status) for status in DELIVERY],
         [(w, [cell(sent.get((w, status))) for status in DELIVERY]) for w in week_list],
         chart="bar",
     ).protect()
     languages: dict[str, int] = defaultdict(int)
     for row in cohort:
         languages[row.language] += 1
-    names = sorted(languages, key=lambda code: LANGUAGES.get(code, code))
+    named = {code: _language(code) for code in languages}
     used = Table(
         "bot_languages",
-        "Languages participants chose",
-        "language",
-        ["participants"],
-        [(LANGUAGES.get(code, code), [_people(languages[code])]) for code in names]
-        + [("total", [_people(len(cohort))])],
+        _("Languages participants chose"),
+        # Translators: pilot report, table header: a language
+        _("language"),
+        [_("participants")],
+        [
+            (named[code], [_people(languages[code])])
+            for code in sorted(languages, key=lambda code: named[code])
+        ]
+        + [(total(), [_people(len(cohort))])],
         total_row=True,
     ).protect()
     section = Section(
         "bot",
-        "The bot itself",
+        _("The bot itself"),
         [
             (
-                "Messages",
-                "messages from participants (in) and from Oprit or staff to "
-                "participants (out) stored in the period",
+                _("Messages"),
+                _(
+                    "messages from participants (in) and from Oprit or staff to "
+                    "participants (out) stored in the period"
+                ),
             ),
             (
-                "Delivery result",
-                "outgoing messages to participants queued that week, by "
-                "result: sent; failed after retries; blocked (the participant blocked the bot); "
-                "unknown (the request left, no answer came)",
+                _("Delivery result"),
+                _(
+                    "outgoing messages to participants queued that week, by result: "
+                    "{sent}; {failed} after retries; {blocked} (the participant blocked the "
+                    "bot); {unknown} (the request left, no answer came)"
+                ).format(**{str(key): words.delivery(key) for key in DELIVERY}),
             ),
-            ("Languages", "the language each participant of the cohort chose"),
+            (_("Languages"), _("the language each participant of the cohort chose")),
         ],
         [traffic, failures, used],
     )
     return section, active
+
+
+def _language(code: str) -> str:
+    """A language's name in the report's language; a code Babel does not know stays."""
+    try:
+        return language_name(code, current_language())
+    except (ValueError, UnknownLocaleError):
+        return code
 
 
 async def build(
@@ -684,10 +823,12 @@ async def build(
     zone: tzinfo,
     escalation: timedelta,
     now: datetime,
+    language: str,
     step: Step = lambda done: None,
 ) -> Report:
-    """Every figure for the period from `first` to `last` (local days, both included);
-    `step` is told of each of the report's ten queries as it finishes."""
+    """Every figure for the period from `first` to `last` (local days, both included),
+    its words in `language`; `step` is told of each of the report's ten queries as it
+    finishes."""
     start, end = period_bounds(first, last, zone)
     week_list = weeks(first, last)
     cohort = await queries.cohort(session, end)
@@ -710,20 +851,22 @@ async def build(
     step(3)
     deliveries = await queries.deliveries_per_week(session, start, end, local)
     step(1)
-    reach = _reach(cohort, alerts, zone)
-    bot, active = _bot(messages, deliveries, cohort, week_list)
-    reach.tables.insert(2, active)
-    sections = [
-        reach,
-        _contact(checkins, week_list, start, end, zone),
-        _appointments(appointments, releases),
-        _safety(alerts, escalation, crisis),
-        _help(requests),
-        _plan(tasks, blocked, referrals, zone),
-        bot,
-    ]
+    with use_language(language):
+        reach = _reach(cohort, alerts, zone)
+        bot, active = _bot(messages, deliveries, cohort, week_list)
+        reach.tables.insert(2, active)
+        sections = [
+            reach,
+            _contact(checkins, week_list, start, end, zone),
+            _appointments(appointments, releases),
+            _safety(alerts, escalation, crisis),
+            _help(requests),
+            _plan(tasks, blocked, referrals, zone),
+            bot,
+        ]
+        language = current_language()
     step(1)
-    return Report(first, last, now, str(zone), len(cohort), sections)
+    return Report(first, last, now, str(zone), len(cohort), sections, language)
 
 
 STEPS = 10

@@ -7,6 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from babel.numbers import format_decimal
+
 from bot.report.protect import Cell, Line, lines, protect
 
 
@@ -28,6 +30,8 @@ class Table:
     row_sums: list[tuple[int, ...]] = field(default_factory=list)
     # A weekly trend is drawn too: "line" or "bar" (rows are weeks, columns the series).
     chart: str | None = None
+    # The columns that are percentages (a chart draws only these when there are any).
+    shares: list[int] = field(default_factory=list)
     note: str = ""
 
     def grid(self) -> list[list[Cell]]:
@@ -71,6 +75,8 @@ class Report:
     timezone: str
     participants: int
     sections: list[Section]
+    # The language its words were made in; the writers use it for theirs.
+    language: str
 
     @property
     def empty(self) -> bool:
@@ -82,12 +88,15 @@ class Report:
         return [table for section in self.sections for table in section.tables]
 
 
-def cell_text(cell: Cell, decimals: int = 0) -> str:
-    """How a cell reads in every output: `<5` or `x` when hidden, `–` when empty."""
+def cell_text(cell: Cell, language: str | None = None) -> str:
+    """How a cell reads in every output: `<5` or `x` when hidden, `–` when empty. With a
+    language, numbers as its readers write them (Babel: `1.234,5` in Dutch); without,
+    plain for a CSV that any program reads (`1234.5`)."""
     if cell.hidden is not None:
         return cell.hidden
     if cell.value is None:
         return "–"
-    if decimals == 0 and float(cell.value).is_integer():
-        return str(int(cell.value))
-    return f"{cell.value:.1f}"
+    whole = float(cell.value).is_integer()
+    if language is not None:
+        return format_decimal(cell.value, "#,##0" if whole else "#,##0.0", locale=language)
+    return str(int(cell.value)) if whole else f"{cell.value:.1f}"

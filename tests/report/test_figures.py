@@ -29,6 +29,7 @@ async def _report(runtime: Runtime) -> Report:
             zone=ZONE,
             escalation=timedelta(minutes=30),
             now=runtime.clock.now(),
+            language="en",
         )
 
 
@@ -111,24 +112,25 @@ def test_safety(report: Report) -> None:
 
 def test_help(report: Report) -> None:
     counts = values(report, "help_requests")
-    assert counts["housing"] == [6] and counts["money"] == [5] and counts["urgent"] == [1]
+    assert counts["housing"] == [6] and counts["money and debts"] == [5] and counts["urgent"] == [1]
     assert counts["total"] == [12]
     assert hidden(report, "help_requests")["urgent"] == [PRIMARY]
     times = values(report, "help_times")
     assert times["housing"] == [2.0, 24.0]
-    assert times["money"] == [3.0, 15.0]
+    assert times["money and debts"] == [3.0, 15.0]
 
 
 def test_plan(report: Report) -> None:
     tasks = values(report, "plan_tasks")
     assert tasks["housing"] == [7, 2, 0, 0, 9]
-    assert tasks["money"] == [0, 0, 6, 0, 6]
+    assert tasks["money and debts"] == [0, 0, 6, 0, 6]
     assert tasks["paperwork"] == [0, 0, 0, 5, 5]
     assert tasks["total"] == [7, 2, 6, 5, 20]
     blockers = values(report, "plan_blockers")
-    assert blockers["money"] == [1] and blockers["care"] == [1] and blockers["total"] == [2]
+    assert blockers["money and debts"] == [1] and blockers["health and care"] == [1]
+    assert blockers["total"] == [2]
     assert values(report, "plan_referrals") == {
-        "housing": [1, 5, 6, 6.0], "money": [2, 0, 2, None], "total": [3, 5, 8, 6.0]
+        "housing": [1, 5, 6, 6.0], "money and debts": [2, 0, 2, None], "total": [3, 5, 8, 6.0]
     }  # fmt: skip
 
 

@@ -65,7 +65,7 @@ def written(cli: Any, sqlite_url: str, tmp_path: Path) -> tuple[Path, dict[str, 
     """The seeded pilot's report in tmp_path/out, and the JSON answer."""
     asyncio.run(_seed(sqlite_url))
     out = tmp_path / "out"
-    code, stdout, stderr = cli("report", *PERIOD, "--out", str(out), "--json")
+    code, stdout, stderr = cli("report", *PERIOD, "--out", str(out), "--language", "en", "--json")
     assert code == 0, stderr
     return out, json.loads(stdout)
 
@@ -154,7 +154,9 @@ def test_the_html_opens_offline_with_charts_and_tables(
 
 def test_an_empty_database_gets_a_report_that_says_so(cli: Any, tmp_path: Path) -> None:
     out = tmp_path / "empty"
-    code, stdout, _err = cli("report", *PERIOD, "--out", str(out), "--format", "html", "--json")
+    code, stdout, _err = cli(
+        "report", *PERIOD, "--out", str(out), "--format", "html", "--language", "en", "--json"
+    )
     assert code == 0 and json.loads(stdout)["participants"] == 0
     assert "nothing to report" in (out / "report.html").read_text()
 

@@ -10,7 +10,7 @@ from datetime import date
 from aiohttp import web
 
 from bot import report
-from bot.i18n import _
+from bot.i18n import _, current_language
 from bot.report.write import body, charts_of, csv_zip, html, pdf
 from bot.web.render import Context, not_found, staff_page
 from db.enums import Role
@@ -49,6 +49,7 @@ async def _make(ctx: Context, first: date, last: date, formats: list[str]) -> re
         escalation=settings.escalation_after,
         now=ctx.tx.now,
         actor="web",
+        language=current_language(),
         actor_telegram_id=ctx.staff.telegram_id,
         formats=formats,
     )
