@@ -43,7 +43,7 @@ def make_report(settings: Settings, args: argparse.Namespace) -> int:
     if (last - first).days >= report.MAX_DAYS:
         raise CliError(f"--from and --to: at most {report.MAX_DAYS // 366} years apart")
     formats = _formats(args.format)
-    language = args.language or settings.default_language
+    language = settings.default_language if args.language is None else args.language
     if language not in available_languages():
         raise CliError(
             f"--language: {language[:20]!r} is not one of {', '.join(available_languages())}"

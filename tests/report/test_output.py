@@ -217,3 +217,87 @@ def test_a_failure_half_way_leaves_nothing(
     (kept / "mine.txt").write_text("not the report's")
     code, _out, _err = cli("report", *PERIOD, "--out", str(kept), "--json")
     assert code == 1 and [p.name for p in kept.iterdir()] == ["mine.txt"]
+
+
+# Figure titles and words of the English report that must not be left in the Dutch one.
+ENGLISH = [
+    "Oprit pilot report",
+    "Where participants stand today",
+    "Check-in prompts answered within 24 hours",
+    "Alerts by severity, and minutes to acknowledge them",
+    "Help requests by domain",
+    "Referrals sent in the period, by partner type",
+    "Messages per week",
+    "Methods",
+    "Protection",
+    "registered: active",
+    "week starting on Monday",
+]
+DUTCH = [
+    "Oprit pilotrapport",
+    "Waar deelnemers nu staan",
+    "Meldingen naar ernst, en minuten tot ze opgepakt zijn",
+    "Werkwijze",
+    "Bescherming",
+    "aangemeld: actief",
+]
+
+
+def test_the_report_is_in_the_default_language_unless_asked(
+    cli: Any, sqlite_url: str, tmp_path: Path
+) -> None:
+    """No --language: OPRIT_DEFAULT_LANGUAGE (nl). Dutch headings in the HTML, the PDF
+    and the CSV, no English title left, Dutch dates and numbers; the files keep their
+    stable names."""
+    asyncio.run(_seed(sqlite_url))
+    out = tmp_path / "nl"
+    code, stdout, stderr = cli("report", *PERIOD, "--out", str(out), "--json")
+    assert code == 0, stderr
+    page = (out / "report.html").read_text(encoding="utf-8")
+    text = _pdf_text(out / "report.pdf")
+    squeezed = " ".join(text.split())  # a PDF line may break inside a heading
+    for words in DUTCH:
+        assert words in page, words
+        assert words in squeezed, words
+    assert not [words for words in ENGLISH if words in page]
+    assert '<html lang="nl" dir="ltr">' in page and "2 maart 2026" in page
+    assert "week die begint op maandag" in page  # the charts' axis
+    with (out / "reach_status.csv").open(newline="") as status:
+        rows = list(csv.reader(status))
+    assert rows[0] == ["status", "deelnemers"] and rows[-1] == ["totaal", "30"]
+    assert json.loads(stdout)["participants"] == 30
+    shots = screenshot_dir(tmp_path / "shots")
+    document = pypdfium2.PdfDocument(out / "report.pdf")
+    for number in (1, len(document)):
+        buffer = io.BytesIO()
+        document[number - 1].render(scale=1.5).to_pil().save(buffer, format="PNG")
+        assert_not_blank(buffer.getvalue())
+        (shots / f"report-nl-page-{number}.png").write_bytes(buffer.getvalue())
+
+
+@pytest.mark.parametrize("language", ["tr", "pl", "ar"])
+def test_every_language_makes_a_whole_report(
+    cli: Any, sqlite_url: str, tmp_path: Path, language: str
+) -> None:
+    """Each catalog's report is written whole: its own title, no English title left."""
+    asyncio.run(_seed(sqlite_url))
+    out = tmp_path / language
+    code, _out, stderr = cli(
+        "report", *PERIOD, "--out", str(out), "--format", "html,pdf", "--language", language
+    )
+    assert code == 0, stderr
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert not [words for words in ENGLISH if words in page]
+    assert f'<html lang="{language}" dir="{"rtl" if language == "ar" else "ltr"}">' in page
+    assert len(pypdfium2.PdfDocument(out / "report.pdf")) >= 4
+
+
+@pytest.mark.parametrize("language", ["xx", "", "NL\u202e", "<b>", "nl" * 500])
+def test_an_unknown_language_is_one_line_and_no_files(
+    cli: Any, tmp_path: Path, language: str
+) -> None:
+    out = tmp_path / "out"
+    code, stdout, stderr = cli("report", *PERIOD, "--out", str(out), "--language", language)
+    assert code == 1 and stdout == "" and stderr.count("\n") == 1
+    assert stderr.startswith("oprit: --language:") and "is not one of" in stderr
+    assert not out.exists()

@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
+import pypdfium2
 import pytest
 from sqlalchemy import select
 
@@ -130,3 +131,23 @@ def test_the_report_page_in_a_browser(live: Live, page: Any, tmp_path: Path) -> 
     shot = page.screenshot(full_page=True)
     assert_not_blank(shot)
     (screenshot_dir(tmp_path) / "dashboard-report.png").write_bytes(shot)
+
+
+async def test_the_report_is_in_the_coordinators_language(h: Harness) -> None:
+    """A Dutch coordinator reads and downloads the report in Dutch; the English title
+    is left nowhere."""
+    cora = h.user(first_name="Cora")
+    await h.add_staff(cora, name="Cora", role="coordinator", language="nl")
+    async with served(h) as base, browser() as client:
+        await log_in(client, base, h, cora.chat_id)
+        async with client.get(f"{base}/dashboard/report?{PERIOD}") as page:
+            text = await page.text()
+        assert "Waar deelnemers nu staan" in text and "Bereik" in text
+        assert "Where participants stand today" not in text and "Methods" not in text
+        async with client.get(f"{base}/dashboard/report/pdf?{PERIOD}") as answer:
+            document = pypdfium2.PdfDocument(await answer.read())
+        pdf = " ".join("\n".join(p.get_textpage().get_text_range() for p in document).split())
+        assert "Oprit pilotrapport" in pdf and "Werkwijze" in pdf and "Methods" not in pdf
+        async with client.get(f"{base}/dashboard/report/csv?{PERIOD}") as answer:
+            tables = zipfile.ZipFile(io.BytesIO(await answer.read()))
+        assert tables.read("reach_status.csv").decode().startswith("status,deelnemers\n")
