@@ -18,6 +18,8 @@ import pytest
 
 from bot.app import open_runtime
 from bot.cli import main
+from bot.report.model import cell_text
+from bot.report.protect import PRIMARY, Cell
 from db import audit
 from tests.browser import assert_not_blank, screenshot_dir
 from tests.conftest import TEST_KEY, make_settings
@@ -301,3 +303,21 @@ def test_an_unknown_language_is_one_line_and_no_files(
     assert code == 1 and stdout == "" and stderr.count("\n") == 1
     assert stderr.startswith("oprit: --language:") and "is not one of" in stderr
     assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("cell", "language", "reads"),
+    [
+        (Cell(1234.5, 9), "nl", "1.234,5"),
+        (Cell(1234.5, 9), "en", "1,234.5"),
+        (Cell(1234.5, 9), None, "1234.5"),  # a CSV: plain for any program
+        (Cell(50000, 50000), "nl", "50.000"),
+        (Cell(50000, 50000), None, "50000"),
+        (Cell(3, 3, hidden=PRIMARY), "nl", "<5"),
+        (Cell(None, 0), "ar", "–"),
+    ],
+)
+def test_numbers_read_as_the_language_writes_them(
+    cell: Cell, language: str | None, reads: str
+) -> None:
+    assert cell_text(cell, language) == reads
