@@ -26,6 +26,7 @@ from benchmarks import (
     broadcast,
     dashboard,
     forum,
+    pilot_report,
     reminders,
     report,
     scale,
@@ -45,6 +46,7 @@ SCENARIOS: dict[str, Callable[[Context], Awaitable[dict[str, Any]]]] = {
     "dashboard": dashboard.run,
     "forum": forum.run,
     "webhook": webhook.run,
+    "pilot_report": pilot_report.run,
 }
 
 

@@ -206,6 +206,13 @@ def headline(document: dict[str, Any], baseline: dict[str, Any] | None) -> list[
             lambda d: _get(d, "webhook", "alerts", "p99"),
             lambda v: v <= 300,
         )
+    if _get(document, "pilot_report", "first_run") is not None:
+        add(
+            "5 M messages: `oprit report` of a year, every format (s)",
+            "≤ 60",
+            lambda d: _get(d, "pilot_report", "first_run", "seconds"),
+            lambda v: v <= 60,
+        )
     add("Bot peak RSS, any scenario (MB)", "≤ 250", _max_rss, lambda v: v <= 250)
     return rows
 
@@ -490,6 +497,21 @@ def _details(document: dict[str, Any]) -> list[str]:
         )
         out.append("")
         out.append(f"POSTs that failed five times: {_fmt(hook.get('failed_posts'))}.")
+    pilot = results.get("pilot_report", {})
+    if "first_run" in pilot:
+        out += ["", "### 9. Pilot report (SQLite, `oprit report`)", ""]
+        out.append(
+            f"{_fmt(pilot.get('participants'))} participants, {_fmt(pilot.get('messages'))} "
+            f"messages; the report of {pilot['period']['from']} to {pilot['period']['to']} "
+            "in every format (HTML, PDF, a CSV per table), wall time of the command."
+        )
+        out.append("")
+        rows = []
+        for key, name in (("first_run", "first run"), ("second_run", "second run")):
+            d = pilot[key]
+            rows.append([name, d.get("seconds"), d.get("files"), d.get("output_kb"),
+                         "yes" if d.get("ok") else d.get("note")])  # fmt: skip
+        out.append(_table(["run", "wall s", "files", "output kB", "ok"], rows))
     return out
 
 

@@ -14,10 +14,11 @@ from typing import Any
 
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from bot.cli import demo, people, plan, plans, records, serve, setup
+from bot.cli import demo, people, plan, plans, records, report, serve, setup
 from bot.cli.common import EXIT_FAILURE, EXIT_USAGE, CliError, Handler, Parser
 from bot.config import ConfigError, load_settings
 from bot.crypto import EncryptionKeyError
+from bot.report import ReportError
 from bot.services.admin import AdminError
 from bot.services.appointments import AppointmentError
 from bot.services.broadcasts import BroadcastError
@@ -43,6 +44,7 @@ EXPECTED_ERRORS = (
     PlanError,
     LetterError,
     LoginError,
+    ReportError,
 )
 
 
@@ -57,7 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
         sub.set_defaults(handler=handler)
         return sub
 
-    for module in (serve, demo, setup, people, plans, plan, records):
+    for module in (serve, demo, setup, people, plans, plan, records, report):
         module.register(commands, command)
     return parser
 

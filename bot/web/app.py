@@ -19,7 +19,7 @@ from aiohttp import web
 from bot.config import ListenAddress
 from bot.runtime import Runtime
 from bot.web import render
-from bot.web.views import alerts, broadcasts, caseload, login, participant, tasks, team
+from bot.web.views import alerts, broadcasts, caseload, login, participant, report, tasks, team
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +76,8 @@ def make_app(runtime: Runtime) -> web.Application:
     app.router.add_get("/dashboard/alerts", alerts.alerts)
     app.router.add_get("/dashboard/team", team.team)
     app.router.add_get("/dashboard/tasks", tasks.tasks)
+    app.router.add_get("/dashboard/report", report.report_page)
+    app.router.add_get("/dashboard/report/{format}", report.report_file)
     app.router.add_post("/dashboard/alerts/{id}/{action}", participant.alert)
     app.router.add_get("/dashboard/participants/{id}", participant.participant)
     app.router.add_post("/dashboard/participants/{id}/reply", participant.reply)

@@ -11,6 +11,7 @@ from importlib.metadata import PackageNotFoundError, packages_distributions, ver
 from pathlib import Path
 
 import pytest
+from packaging.markers import Marker
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import Version
@@ -30,15 +31,18 @@ def requirements(extras: list[str]) -> list[Requirement]:
 
 
 def pins(lock: str) -> dict[str, tuple[Version, int]]:
-    """name → (pinned version, number of hashes) from a `uv pip compile` lock file."""
+    """name → (pinned version, number of hashes) from a `uv pip compile` lock file, for
+    this Python (a universal lock may pin numpy once per Python version range)."""
     found: dict[str, tuple[Version, int]] = {}
-    name = ""
+    name: str | None = ""
     for line in (ROOT / lock).read_text(encoding="utf-8").splitlines():
         match = PIN.match(line)
-        if match:
+        if match and match[3] and not Marker(match[3]).evaluate():
+            name = None
+        elif match:
             name = canonicalize_name(match[1])
             found[name] = (Version(match[2]), 0)
-        elif line.strip().startswith("--hash=sha256:"):
+        elif line.strip().startswith("--hash=sha256:") and name is not None:
             pinned, hashes = found[name]
             found[name] = (pinned, hashes + 1)
     return found

@@ -1,0 +1,82 @@
+"""Scenario 7: `oprit report` (the pilot report, issue 20) on the national roll-out's
+database (SQLite; 50,000 participants, 5 million messages, see `benchmarks.generate`).
+
+Timed as a command, wall time including the ~1 s a Python process needs to start: the
+report of the last 365 days in every format (HTML, PDF and 21 CSVs), twice (the second
+run finds the database in the page cache). Target: under 60 s.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from benchmarks.common import Context
+from benchmarks.generate import Shape, generate
+from benchmarks.harness import bot_env, oprit_cli, workdir
+from tests.e2e.botprocess import oprit_json
+
+OFFICER = 6_100_001
+TARGET_S = 60
+TIMEOUT_S = 600
+
+
+def _timed_report(
+    env: dict[str, str], cwd: Path, first: str, last: str, run: int
+) -> dict[str, Any]:
+    out = cwd / f"report-{run}"
+    try:
+        result, elapsed = oprit_cli(
+            env, cwd, "report", "--from", first, "--to", last, "--out", str(out), "--json",
+            timeout=TIMEOUT_S,
+        )  # fmt: skip
+    except subprocess.TimeoutExpired:
+        return {"seconds": None, "ok": False, "note": f"stopped after {TIMEOUT_S} s"}
+    if result.returncode != 0:
+        return {"seconds": round(elapsed, 2), "ok": False, "note": result.stderr.strip()[:200]}
+    answer = json.loads(result.stdout)
+    return {
+        "seconds": round(elapsed, 2),
+        "ok": True,
+        "participants": answer["participants"],
+        "files": len(answer["files"]),
+        "output_kb": round(sum(Path(f).stat().st_size for f in answer["files"]) / 1024),
+    }
+
+
+async def run(ctx: Context) -> dict[str, Any]:
+    """Generate, then time the report of the last year twice."""
+    api = ctx.api
+    shape = (
+        Shape()
+        if not ctx.quick
+        else Shape(participants=2_000, messages=200_000, heavy_messages=5_000)
+    )
+    database = ctx.databases.sqlite("pilot_report")
+    cwd = workdir(ctx.root, "pilot_report")
+    env = bot_env(api, database)
+    officer = oprit_json(
+        env, cwd, "staff", "add", "--telegram-id", str(OFFICER), "--role", "officer",
+        "--name", "Officer Bench",
+    )  # fmt: skip
+    path = Path(database.url.split("///", 1)[1])
+    generated = generate(path, int(officer["id"]), shape)
+    await database.dispose()
+    print(f"  pilot_report: generated in {sum(generated.values()):.0f} s", flush=True)
+    today = datetime.now(UTC).date()
+    first, last = (today - timedelta(days=364)).isoformat(), today.isoformat()
+    runs = [_timed_report(env, cwd, first, last, n) for n in (1, 2)]
+    return {
+        "database": "sqlite",
+        "participants": shape.participants,
+        "messages": shape.messages,
+        "database_mb": round(path.stat().st_size / 1e6),
+        "generation_s": {key: round(value, 1) for key, value in generated.items()},
+        "period": {"from": first, "to": last},
+        "first_run": runs[0],
+        "second_run": runs[1],
+        "target_s": TARGET_S,
+    }
