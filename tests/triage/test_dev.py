@@ -26,9 +26,11 @@ from bot.triage.model import MODEL_PATH
 DEV = Path(__file__).with_name("dev")
 CORPUS = Path(__file__).with_name("corpus")
 MIN_DEV_MESSAGES = 1_000
-MIN_DEV_RECALL = {"self_harm": 0.55, "violence": 0.85}
-MIN_DEV_PRECISION = 0.85
-MAX_DEV_EVERYDAY = 0.06
+# measured after round 4 (2026-12-06): self_harm 0.745, violence 0.913, precision 0.900,
+# everyday 3.2 % (the thresholds are chosen on this split: see README, "Thresholds")
+MIN_DEV_RECALL = {"self_harm": 0.72, "violence": 0.89}
+MIN_DEV_PRECISION = 0.88
+MAX_DEV_EVERYDAY = 0.04
 
 
 def _texts(directory: Path) -> set[str]:
