@@ -60,8 +60,9 @@ bench: $(STAMP) catalogs
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python -m benchmarks $(BENCH_ARGS)
 
-# Retrain the triage model from tests/triage/corpus/ (writes bot/triage/model.json: commit it
-# together with the corpus; a test checks that the file matches the corpus).
+# Retrain the triage model from tests/triage/corpus/, crisis thresholds chosen on tests/triage/dev/
+# (writes bot/triage/model.json: commit it
+# together with the corpus and dev split; a test checks that the file matches both).
 triage-model: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[dev,triage-train]'
 	$(BIN)/python -m bot.triage.train

@@ -150,7 +150,11 @@ class Model:
                 negations=frozenset(data["negation"]["negations"]),
                 clause_words=frozenset(data["negation"]["clause_words"]),
             ),
-            info={key: data[key] for key in ("version", "corpus", "training", "cv") if key in data},
+            info={
+                key: data[key]
+                for key in ("version", "corpus", "dev", "training", "cv")
+                if key in data
+            },
         )
 
     # --- scoring ---------------------------------------------------------------------------

@@ -10,21 +10,31 @@ Needs scikit-learn (the optional extra ``triage-train``); running the bot does n
 3. Grouped cross-validation: FOLDS folds in which a `family` is never in both the training
    and the held-out part (stratified by first category, fixed seed). Every message gets a
    probability per category from a model that never saw its family.
-4. Thresholds from those held-out probabilities, combined with the rules exactly as the bot
-   combines them (`Model.decide`): the flag thresholds for self_harm, violence and the
-   other categories. Everyday messages flagged must stay <= MAX_EVERYDAY and the precision
-   of flags >= MIN_PRECISION; if some thresholds reach TARGET_RECALL on both crisis
-   categories with precision >= TARGET_PRECISION, the ones with the fewest false alarms
-   among them, otherwise the ones with the highest self_harm + violence recall (a missed
-   crisis is the worst failure, so the precision target gives way first); the critical
-   threshold that best separates critical from high (balanced accuracy); the ask
-   threshold, the lowest that keeps asks on everyday messages <= MAX_ASK.
+4. Thresholds, from probabilities of messages the model never saw, combined with the rules
+   exactly as the bot combines them (`Model.decide`):
+   - the other categories' flag threshold, on the CV probabilities of step 3 (as before);
+   - the self_harm and violence flag thresholds on the dev split (tests/triage/dev/, never
+     trained on; it holds the retired blind sets A and B), scored by the final model
+     (`dev_thresholds`): the most crises found with precision >= TARGET_PRECISION (else
+     >= MIN_PRECISION) and at most MAX_MODEL_EVERYDAY of the everyday messages flagged by
+     the model on top of the rules, while the CV probabilities of the corpus's everyday
+     messages keep flagging at most MAX_CV_EVERYDAY of them. Why dev for recall and
+     precision: a CV fold hides one family while its sibling families stay in training;
+     the dev split holds two sets by independent writers, the nearest thing to a new
+     writer's wording. A blind set is never used;
+   - the critical thresholds that best separate critical from high (balanced accuracy)
+     and the ask threshold, the lowest that keeps asks on everyday messages <= MAX_ASK,
+     both on the CV and dev probabilities together.
+   The thresholds the CV alone would give (each crisis category >= TARGET_RECALL with the
+   fewest false alarms if reachable, else the most crises with everyday flags <=
+   MAX_EVERYDAY) are stored in the model file for comparison.
 5. The figures of the combination on the held-out probabilities (per category, per
    language, precision, everyday flag rate, ask rate, what is missed by family), the same
    for the rules alone, and (for comparison only: an optimistic bound, since near-identical
    wordings of one family then fall on both sides) with plain stratified folds, are stored
    in the model file.
-6. The final model is trained on the whole corpus, quantised and written; the pure-Python
+6. The final model is trained on the whole corpus, quantised and written with the SHA-256
+   of the corpus and of the dev split (its thresholds depend on both); the pure-Python
    scorer is checked against scikit-learn on every corpus message.
 
 The same corpus gives the same thresholds and figures (fixed seeds, no dates in the file);
@@ -58,8 +68,9 @@ from bot.triage.model import (
 from bot.triage.normalise import normalise
 from bot.triage.rules import CATEGORIES, CRISIS, LANGUAGES, SEVERITIES, _load, severity_rank
 
-VERSION = 1
+VERSION = 2
 CORPUS_DIR = Path(__file__).resolve().parents[2] / "tests" / "triage" / "corpus"
+DEV_DIR = CORPUS_DIR.with_name("dev")
 MIN_DF = 2
 FOLDS = 5
 SEED = 0
@@ -70,6 +81,13 @@ TARGET_PRECISION = 0.90
 # never below this precision (the floor `make test` has always kept on cases.jsonl)
 MIN_PRECISION = 0.85
 MAX_EVERYDAY = 0.03
+# on the dev split: everyday messages the model may flag on top of the rules
+MAX_MODEL_EVERYDAY = 0.015
+# ... while the corpus's everyday messages, on the CV probabilities, stay under this. It is
+# a point above MAX_EVERYDAY: those messages are written to be hard (everyday life in dark
+# words) and a fold hides their family, so they flag more than independently written
+# everyday sets do (retired blind sets A and B: 1.3 % at the thresholds chosen so)
+MAX_CV_EVERYDAY = 0.04
 MAX_ASK = 0.005
 # of MAX_EVERYDAY, what the model may spend on the categories other than self_harm/violence
 OTHER_EVERYDAY = 0.002
@@ -306,13 +324,22 @@ def choose_thresholds(
     _, t_harm, t_violence = best
     flag = {name: float(t_other) for name in CATEGORIES}
     flag["self_harm"], flag["violence"] = float(t_harm), float(t_violence)
+    return severity_and_ask(rows, rules, chances, flag)
+
+
+def severity_and_ask(
+    rows: Sequence[Row], rules: Sequence[dict[str, str]], chances: Any, flag: dict[str, float]
+) -> dict[str, Any]:
+    """Given the flag thresholds: the critical thresholds (best separating critical from high)
+    and the ask threshold (the lowest keeping asks on everyday messages <= MAX_ASK)."""
+    harm = CATEGORIES.index("self_harm")
     critical = {}
     for name in sorted(CRISIS):
         index = CATEGORIES.index(name)
         wanted = [
             (chances[row, index], rows[row].severity == "critical")
             for row in range(len(rows))
-            if labels[row, index] and chances[row, index] >= flag[name]
+            if name in rows[row].categories and chances[row, index] >= flag[name]
         ]
         options = [t for t in GRID if t >= flag[name]] + [1.0]
         critical[name] = float(max(options, key=lambda t: (_balanced(t, wanted), -t)))
@@ -328,6 +355,78 @@ def choose_thresholds(
             break
         ask = t
     return {"flag": flag, "critical": critical, "ask": float(ask)}
+
+
+def _everyday_flags(
+    rows: Sequence[Row], rules: Sequence[dict[str, str]], chances: Any, t_other: float
+) -> Any:
+    """Per threshold pair (self_harm, violence): which everyday messages are flagged."""
+    np = _import("numpy")
+    everyday = np.array([row.everyday for row in rows])
+    others = [index for index, name in enumerate(CATEGORIES) if name not in CRISIS]
+    base = np.array([bool(found) for found in rules]) | (chances[:, others].max(axis=1) >= t_other)
+    harm = chances[everyday, CATEGORIES.index("self_harm")]
+    violence = chances[everyday, CATEGORIES.index("violence")]
+    return lambda t_harm, t_violence: base[everyday] | (harm >= t_harm) | (violence >= t_violence)
+
+
+def dev_thresholds(
+    rows: Sequence[Row],
+    rules: Sequence[dict[str, str]],
+    chances: Any,
+    t_other: float,
+    cv: tuple[Sequence[Row], Sequence[dict[str, str]], Any],
+) -> tuple[float, float]:
+    """The self_harm and violence flag thresholds chosen on the dev split: the most crises
+    found (high or critical) with precision >= TARGET_PRECISION (else MIN_PRECISION), at
+    most MAX_MODEL_EVERYDAY of the dev split's everyday messages flagged by the model on
+    top of the rules (the rules' own everyday flags are not the model's to trade), and at
+    most MAX_CV_EVERYDAY of the corpus's everyday messages flagged on the CV probabilities
+    `cv` (rows, rules, chances): thousands of everyday messages guard the officer's
+    attention better than the dev split's few hundred."""
+    np = _import("numpy")
+    cv_everyday = _everyday_flags(*cv, t_other)
+    positive = np.array([row.flagged for row in rows])
+    everyday = np.array([row.everyday for row in rows])
+    base = np.array([bool(found) for found in rules])
+    others = [index for index, name in enumerate(CATEGORIES) if name not in CRISIS]
+    flagged_base = base | (chances[:, others].max(axis=1) >= t_other)
+    crisis = {}
+    for name in sorted(CRISIS):
+        index = CATEGORIES.index(name)
+        wanted = np.array(
+            [name in row.categories and row.severity in ("high", "critical") for row in rows]
+        )
+        ruled = np.array(
+            [
+                name in found and severity_rank(found[name]) >= severity_rank("high")
+                for found in rules
+            ]
+        )
+        crisis[name] = (chances[:, index], wanted, ruled)
+    harm, harm_wanted, harm_rules = crisis["self_harm"]
+    violence, violence_wanted, violence_rules = crisis["violence"]
+    best: tuple[Any, ...] | None = None
+    for t_harm in GRID:
+        for t_violence in GRID:
+            flag_harm, flag_violence = harm >= t_harm, violence >= t_violence
+            flagged = flagged_base | flag_harm | flag_violence
+            if (flagged & ~base)[everyday].mean() > MAX_MODEL_EVERYDAY:
+                continue
+            if cv_everyday(t_harm, t_violence).mean() > MAX_CV_EVERYDAY:
+                continue
+            precision = positive[flagged].mean()
+            if precision < MIN_PRECISION:
+                continue
+            recall = (harm_rules | flag_harm)[harm_wanted].mean() + (
+                violence_rules | flag_violence
+            )[violence_wanted].mean()
+            key = (precision >= TARGET_PRECISION, recall, precision)
+            if best is None or key > best[0]:
+                best = (key, t_harm, t_violence)
+    if best is None:
+        raise SystemExit("no thresholds keep precision and the everyday rate within bounds on dev")
+    return float(best[1]), float(best[2])
 
 
 # --- figures ---------------------------------------------------------------------------------
@@ -510,6 +609,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--corpus", type=Path, default=CORPUS_DIR)
     parser.add_argument("--output", type=Path, default=MODEL_PATH)
+    parser.add_argument("--dev", type=Path, default=DEV_DIR, help="the dev split (thresholds)")
     parser.add_argument(
         "--evaluate",
         type=Path,
@@ -525,6 +625,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     sklearn = _import("sklearn")
     rows = load_corpus(args.corpus)
     digest = corpus_digest(args.corpus)
+    dev_rows = load_corpus(args.dev)
     print(f"corpus: {len(rows)} messages, sha256 {digest['sha256']}", file=sys.stderr)
     data = prepare_data(rows)
     print(
@@ -533,11 +634,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     rules = rule_results(rows)
     chances = held_out(data)
-    thresholds = choose_thresholds(rows, rules, chances)
-    print(f"thresholds: {json.dumps(thresholds)}", file=sys.stderr)
+    cv_thresholds = choose_thresholds(rows, rules, chances)
     models = _fit(data.matrix, data.labels, data.weights)
-    content = export(data, models, thresholds, {})
-    scorer = Model.from_dict(content)
+    scorer = Model.from_dict(export(data, models, cv_thresholds, {}))
+    dev_rules = rule_results(dev_rows)
+    dev_chances = np.array([scorer.probabilities(normalise(row.text)) for row in dev_rows])
+    flag = dict(cv_thresholds["flag"])
+    flag["self_harm"], flag["violence"] = dev_thresholds(
+        dev_rows, dev_rules, dev_chances, flag["danger"], (rows, rules, chances)
+    )
+    thresholds = severity_and_ask(
+        [*rows, *dev_rows], [*rules, *dev_rules], np.vstack([chances, dev_chances]), flag
+    )
+    print(f"thresholds: {json.dumps(thresholds)}", file=sys.stderr)
+    scorer = Model.from_dict(export(data, models, thresholds, {}))
     decided = [
         (lambda d: (d.severities, d.ask))(scorer.decide(found, list(map(float, chances[row]))))
         for row, found in enumerate(rules)
@@ -557,6 +667,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         thresholds,
         {
             "corpus": {**digest, "rows": len(rows), "directory": "tests/triage/corpus"},
+            "dev": {
+                **corpus_digest(args.dev),
+                "rows": len(dev_rows),
+                "directory": "tests/triage/dev",
+                "use": "thresholds chosen on it together with the CV (never trained on)",
+                "thresholds_from_cv_alone": cv_thresholds,
+            },
             "training": {
                 "C": C,
                 "solver": "liblinear",
@@ -573,6 +690,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                     "precision": TARGET_PRECISION,
                     "precision_floor": MIN_PRECISION,
                     "everyday_flagged": MAX_EVERYDAY,
+                    "everyday_flagged_cv_guard": MAX_CV_EVERYDAY,
+                    "model_everyday_flagged_dev": MAX_MODEL_EVERYDAY,
                     "everyday_asked": MAX_ASK,
                 },
                 "rules_and_model": figures(rows, decided),

@@ -1,11 +1,13 @@
 """Triage on the blind sets: messages written independently of the rules, the model and the
 training corpus, by writers who never saw any of them, and never used to tune anything.
 
-The floors are the figures measured when these sets were first run (README, "Triage"),
-rounded down: a change that makes triage worse on wording nobody tuned for fails here.
-They are below the issue's targets (crisis recall 0.95, precision 0.90), which are not met
-yet. Whoever looks at the errors in a blind set must write a new one before reporting a
-new figure. Run with `-s` to see the figures.
+Every blind file in tests/triage/blind/ (except the everyday week) needs an entry in
+FLOORS: the figures measured when the set was first run (README, "Triage"), rounded down,
+so a change that makes triage worse on wording nobody tuned for fails here. A file without
+floors fails the test instead of being skipped. Whoever looks at the errors in a blind set
+must retire it (move it to tests/triage/dev/retired-*.jsonl, as A and B were on
+2026-12-06) and have a new one written before reporting a new figure. Run with `-s` to see
+the figures.
 """
 
 from __future__ import annotations
@@ -14,8 +16,6 @@ import json
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-
-import pytest
 
 from bot.triage import classify, severity_rank
 
@@ -32,10 +32,10 @@ class Floors:
     everyday_flagged: float
 
 
-FLOORS = {
-    "blind-a.jsonl": Floors(self_harm=0.75, violence=0.86, precision=0.91, everyday_flagged=0.03),
-    "blind-b.jsonl": Floors(self_harm=0.83, violence=0.88, precision=0.91, everyday_flagged=0.03),
-}
+# blind sets A and B were retired into the dev split on 2026-12-06 (their errors were
+# studied); the lead adds blind set C here with its floors once it is measured
+FLOORS: dict[str, Floors] = {}
+WEEK = "everyday-week.jsonl"
 # A typical week of everyday messages (greetings, plans, small talk, no crisis).
 WEEK_MAX_FLAGGED = 0.04
 WEEK_MAX_ASKED = 0.01
@@ -80,22 +80,40 @@ def _figures(rows: list[dict[str, object]]) -> Figures:
     )
 
 
-@pytest.mark.parametrize("name", sorted(FLOORS))
-def test_blind_figures_stay_at_or_above_what_was_measured(name: str) -> None:
-    figures = _figures(_rows(name))
-    floors = FLOORS[name]
-    print(name, figures)
-    assert figures.messages >= 400
-    assert figures.crisis_recall["self_harm"] >= floors.self_harm
-    assert figures.crisis_recall["violence"] >= floors.violence
-    assert figures.precision >= floors.precision
-    assert figures.everyday_flagged <= floors.everyday_flagged
+def _blind_sets() -> list[str]:
+    return sorted(path.name for path in BLIND.glob("*.jsonl") if path.name != WEEK)
+
+
+def test_every_blind_set_has_floors() -> None:
+    missing = [name for name in _blind_sets() if name not in FLOORS]
+    assert not missing, f"blind sets without an entry in FLOORS (test_blind.py): {missing}"
+    gone = [name for name in FLOORS if not (BLIND / name).exists()]
+    assert not gone, f"FLOORS names blind sets that are not in {BLIND}: {gone}"
+
+
+def test_blind_figures_stay_at_or_above_what_was_measured() -> None:
+    """One test over every blind file (none is skipped): a file without floors fails."""
+    failures = []
+    for name in _blind_sets():
+        assert name in FLOORS, f"{name}: add its floors to FLOORS in tests/triage/test_blind.py"
+        figures = _figures(_rows(name))
+        floors = FLOORS[name]
+        print(name, figures)
+        checks = {
+            "messages >= 400": figures.messages >= 400,
+            "self_harm recall": figures.crisis_recall["self_harm"] >= floors.self_harm,
+            "violence recall": figures.crisis_recall["violence"] >= floors.violence,
+            "precision": figures.precision >= floors.precision,
+            "everyday flagged": figures.everyday_flagged <= floors.everyday_flagged,
+        }
+        failures += [f"{name}: {check} ({figures})" for check, ok in checks.items() if not ok]
+    assert not failures, failures
 
 
 def test_a_week_of_everyday_messages_rarely_flags_or_asks() -> None:
     """A week of one caseload's messages as they come (a few real problems among them): how
     many everyday ones are pushed to the officer, and how often the bot asks directly."""
-    rows = _rows("everyday-week.jsonl")
+    rows = _rows(WEEK)
     verdicts = [classify(str(row["text"]), str(row["lang"])) for row in rows]
     everyday = [verdict for row, verdict in zip(rows, verdicts, strict=True) if not row["flagged"]]
     flagged = sum(verdict.flagged for verdict in everyday) / len(everyday)
@@ -105,14 +123,15 @@ def test_a_week_of_everyday_messages_rarely_flags_or_asks() -> None:
     assert asked <= WEEK_MAX_ASKED
 
 
-def test_the_blind_sets_are_not_in_the_training_corpus() -> None:
+def test_the_blind_sets_are_not_in_the_training_corpus_nor_the_dev_split() -> None:
     corpus = {
         json.loads(line)["text"].strip().lower()
-        for path in (BLIND.parent / "corpus").glob("*.jsonl")
+        for directory in ("corpus", "dev")
+        for path in (BLIND.parent / directory).glob("*.jsonl")
         for line in path.read_text(encoding="utf-8").splitlines()
         if line.strip()
     }
-    for name in (*FLOORS, "everyday-week.jsonl"):
+    for name in (*_blind_sets(), WEEK):
         rows = _rows(name)
         shared = [row for row in rows if str(row["text"]).strip().lower() in corpus]
         # Short everyday lines ("hoi", "ok, tot morgen") are written by anyone; no message

@@ -1,11 +1,14 @@
-"""The dev split (tests/triage/dev/): labelled messages written with the third corpus round
-but never trained on, to judge a retrained model on wording it has not seen.
+"""The dev split (tests/triage/dev/): labelled messages never trained on, to judge a
+retrained model on wording it has not seen, and on which (with the cross-validation) the
+flag thresholds are chosen.
 
-Every hand-written line of that round went, with its spelling variants, either to the
-corpus or (one in five) to the dev split, so no wording is on both sides. The floors sit a
-little under the figures measured when the model was trained (README, "Triage"): a retrain
-that gets clearly worse on unseen wording fails here. The independent blind sets are
-another matter (test_blind.py); the dev split is ours and was looked at while tuning.
+`<lang>.jsonl`: every hand-written line of corpus rounds 3 and 4 went, with its spelling
+variants, either to the corpus or (one in five) to the dev split, so no wording is on both
+sides. `retired-blind-*.jsonl`: blind sets A and B, retired on 2026-12-06 when their errors
+were studied (each line keeps its `source`; lines also in the corpus or in A were dropped).
+The floors sit a little under the figures measured when the model was trained (README,
+"Triage"): a retrain that gets clearly worse on unseen wording fails here. The blind sets
+are another matter (test_blind.py); the dev split is ours and was looked at while tuning.
 """
 
 from __future__ import annotations
@@ -23,9 +26,11 @@ from bot.triage.model import MODEL_PATH
 DEV = Path(__file__).with_name("dev")
 CORPUS = Path(__file__).with_name("corpus")
 MIN_DEV_MESSAGES = 1_000
-MIN_DEV_RECALL = {"self_harm": 0.55, "violence": 0.85}
-MIN_DEV_PRECISION = 0.85
-MAX_DEV_EVERYDAY = 0.06
+# measured after round 4 (2026-12-06): self_harm 0.745, violence 0.913, precision 0.900,
+# everyday 3.2 % (the thresholds are chosen on this split: see README, "Thresholds")
+MIN_DEV_RECALL = {"self_harm": 0.72, "violence": 0.89}
+MIN_DEV_PRECISION = 0.88
+MAX_DEV_EVERYDAY = 0.04
 
 
 def _texts(directory: Path) -> set[str]:
@@ -47,7 +52,13 @@ def test_dev_split_is_well_formed_and_never_trained_on() -> None:
     assert len(rows) >= MIN_DEV_MESSAGES
     assert {row.lang for row in rows} == set(triage.LANGUAGES)
     for path in DEV.glob("*.jsonl"):
-        assert {json.loads(line)["lang"] for line in path.read_text().splitlines()} == {path.stem}
+        langs = {json.loads(line)["lang"] for line in path.read_text().splitlines()}
+        if path.stem.startswith("retired-blind-"):
+            assert langs == set(triage.LANGUAGES), path
+            sources = {json.loads(line)["source"] for line in path.read_text().splitlines()}
+            assert all(source.startswith(path.stem.removeprefix("retired-")) for source in sources)
+        else:
+            assert langs == {path.stem}, path
     assert not _texts(DEV) & _texts(CORPUS), "a dev message is in the training corpus"
     assert sum(row.flagged for row in rows) / len(rows) >= 0.4
     assert sum(row.everyday for row in rows) >= 200
