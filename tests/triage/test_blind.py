@@ -17,6 +17,8 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
+
 from bot.triage import classify, severity_rank
 
 BLIND = Path(__file__).with_name("blind")
@@ -32,10 +34,15 @@ class Floors:
     everyday_flagged: float
 
 
-# blind sets A and B were retired into the dev split on 2026-12-06 (their errors were
-# studied); the lead adds blind set C here with its floors once it is measured
-FLOORS: dict[str, Floors] = {}
-WEEK = "everyday-week.jsonl"
+# Blind sets A and B were retired into the dev split on 2026-12-06 (their errors were
+# studied). Blind set C was written that day by a writer who saw only the labelling guide;
+# 26 of its lines (and 28 of its week) were word for word in the corpus or the dev split and
+# were taken out before the first run. Its floors are the figures of that first run on the
+# round-4 model, rounded down.
+FLOORS: dict[str, Floors] = {
+    "blind-c.jsonl": Floors(self_harm=0.87, violence=0.92, precision=0.89, everyday_flagged=0.04),
+}
+WEEKS = ("everyday-week.jsonl", "everyday-week-c.jsonl")
 # A typical week of everyday messages (greetings, plans, small talk, no crisis).
 WEEK_MAX_FLAGGED = 0.04
 WEEK_MAX_ASKED = 0.01
@@ -81,7 +88,7 @@ def _figures(rows: list[dict[str, object]]) -> Figures:
 
 
 def _blind_sets() -> list[str]:
-    return sorted(path.name for path in BLIND.glob("*.jsonl") if path.name != WEEK)
+    return sorted(path.name for path in BLIND.glob("*.jsonl") if path.name not in WEEKS)
 
 
 def test_every_blind_set_has_floors() -> None:
@@ -110,15 +117,16 @@ def test_blind_figures_stay_at_or_above_what_was_measured() -> None:
     assert not failures, failures
 
 
-def test_a_week_of_everyday_messages_rarely_flags_or_asks() -> None:
+@pytest.mark.parametrize("week", WEEKS)
+def test_a_week_of_everyday_messages_rarely_flags_or_asks(week: str) -> None:
     """A week of one caseload's messages as they come (a few real problems among them): how
     many everyday ones are pushed to the officer, and how often the bot asks directly."""
-    rows = _rows(WEEK)
+    rows = _rows(week)
     verdicts = [classify(str(row["text"]), str(row["lang"])) for row in rows]
     everyday = [verdict for row, verdict in zip(rows, verdicts, strict=True) if not row["flagged"]]
     flagged = sum(verdict.flagged for verdict in everyday) / len(everyday)
     asked = sum(verdict.ask for verdict in verdicts) / len(rows)
-    print(f"everyday week: {len(rows)} messages, everyday flagged {flagged:.3f}, asked {asked:.4f}")
+    print(f"{week}: {len(rows)} messages, everyday flagged {flagged:.3f}, asked {asked:.4f}")
     assert flagged <= WEEK_MAX_FLAGGED
     assert asked <= WEEK_MAX_ASKED
 
@@ -131,7 +139,7 @@ def test_the_blind_sets_are_not_in_the_training_corpus_nor_the_dev_split() -> No
         for line in path.read_text(encoding="utf-8").splitlines()
         if line.strip()
     }
-    for name in (*_blind_sets(), WEEK):
+    for name in (*_blind_sets(), *WEEKS):
         rows = _rows(name)
         shared = [row for row in rows if str(row["text"]).strip().lower() in corpus]
         # Short everyday lines ("hoi", "ok, tot morgen") are written by anyone; no message
