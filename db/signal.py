@@ -40,7 +40,8 @@ async def contact_by_id(session: AsyncSession, contact_id: int) -> SignalContact
 
 async def last_message_to(session: AsyncSession, chat_id: int) -> OutboxItem | None:
     """The newest message Oprit sent into a Signal chat (its choices are what a typed
-    number answers)."""
+    number answers). Newest as Oprit wrote them, not as they arrived: a message that waited
+    out an outage can reach the phone after a question written later, and must not end it."""
     return await session.scalar(
         select(OutboxItem)
         .where(
@@ -49,7 +50,7 @@ async def last_message_to(session: AsyncSession, chat_id: int) -> OutboxItem | N
             OutboxItem.action == Action.MESSAGE,
             OutboxItem.status == OutboxStatus.SENT,
         )
-        .order_by(OutboxItem.sent_at.desc(), OutboxItem.id.desc())
+        .order_by(OutboxItem.id.desc())
         .limit(1)
     )
 
