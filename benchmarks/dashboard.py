@@ -19,8 +19,8 @@ from urllib.parse import urlsplit
 import aiohttp
 
 from benchmarks.common import Context
-from benchmarks.generate import Shape, generate
-from benchmarks.harness import BotProcess, bot_env, distribution, workdir
+from benchmarks.generate import national_database
+from benchmarks.harness import BotProcess, distribution
 from benchmarks.seed import quiet
 from tests.e2e.botprocess import OPRIT, free_port, oprit_json
 
@@ -82,30 +82,18 @@ async def _measure(
 
 async def run(ctx: Context) -> dict[str, Any]:
     """Generate, start `oprit web`, time the pages."""
-    shape = (
-        Shape()
-        if not ctx.quick
-        else Shape(participants=2_000, messages=200_000, heavy_messages=5_000)
-    )
     rounds = ctx.scale(ROUNDS, 5)
-    database = ctx.databases.sqlite("dashboard")
-    cwd = workdir(ctx.root, "dashboard")
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    env = bot_env(ctx.api, database, OPRIT_WEB_LISTEN=f"127.0.0.1:{port}")
-    officer = oprit_json(
-        env, cwd, "staff", "add", "--telegram-id", str(OFFICER), "--role", "officer",
-        "--name", "Officer Bench",
-    )  # fmt: skip
+    made = await national_database(ctx, "dashboard", OFFICER, OPRIT_WEB_LISTEN=f"127.0.0.1:{port}")
+    database, cwd, env = made.database, made.cwd, made.env
     oprit_json(
         env, cwd, "staff", "add", "--telegram-id", str(COORDINATOR), "--role", "coordinator",
         "--name", "Coordinator Bench",
     )  # fmt: skip
-    path = Path(database.url.split("///", 1)[1])
-    generated = generate(path, int(officer["id"]), shape)
     await quiet(database.url)
     await database.dispose()
-    print(f"  dashboard: generated in {sum(generated.values()):.0f} s", flush=True)
+    print(f"  dashboard: generated in {sum(made.seconds.values()):.0f} s", flush=True)
     web = BotProcess([*OPRIT, "web"], env, cwd, cwd / "web.log", ctx.profile_path("dashboard"))
     web.launch()
     try:
@@ -123,8 +111,8 @@ async def run(ctx: Context) -> dict[str, Any]:
         web.stop()
     return {
         "database": "sqlite",
-        "participants": shape.participants,
-        "messages": shape.messages,
+        "participants": made.shape.participants,
+        "messages": made.shape.messages,
         "target_p95_ms": TARGET_P95_MS,
         **results,
         "peak_rss_mb": round(rss, 1),

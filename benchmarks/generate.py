@@ -22,8 +22,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from benchmarks.common import Context
+from benchmarks.harness import Database, bot_env, workdir
 from bot import crypto
 from tests.conftest import TEST_KEY
+from tests.e2e.botprocess import oprit_json
 
 FIRST_PARTICIPANT_TELEGRAM_ID = 8_000_001
 FIRST_OFFICER_TELEGRAM_ID = 6_200_001
@@ -220,3 +223,35 @@ def _generate_case_tables(
         "VALUES (?, ?, ?, 'open', ?)",
         requests,
     )
+
+
+@dataclass(frozen=True)
+class Generated:
+    """A scenario's generated database with its officer, ready for `oprit` commands."""
+
+    database: Database
+    path: Path
+    cwd: Path
+    env: dict[str, str]
+    shape: Shape
+    seconds: dict[str, float]
+
+
+async def national_database(ctx: Context, name: str, officer: int, **extra: str) -> Generated:
+    """The national roll-out's database (a small one with `--quick`) for scenario `name`,
+    generated around an officer added through the real CLI."""
+    shape = (
+        Shape()
+        if not ctx.quick
+        else Shape(participants=2_000, messages=200_000, heavy_messages=5_000)
+    )
+    database = ctx.databases.sqlite(name)
+    cwd = workdir(ctx.root, name)
+    env = bot_env(ctx.api, database, **extra)
+    added = oprit_json(
+        env, cwd, "staff", "add", "--telegram-id", str(officer), "--role", "officer",
+        "--name", "Officer Bench",
+    )  # fmt: skip
+    path = Path(database.url.split("///", 1)[1])
+    seconds = generate(path, int(added["id"]), shape)
+    return Generated(database, path, cwd, env, shape, seconds)

@@ -15,9 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.common import Context
-from benchmarks.generate import Shape, generate
-from benchmarks.harness import bot_env, oprit_cli, workdir
-from tests.e2e.botprocess import oprit_json
+from benchmarks.generate import national_database
+from benchmarks.harness import oprit_cli
 
 OFFICER = 6_100_001
 TARGET_S = 60
@@ -49,32 +48,19 @@ def _timed_report(
 
 async def run(ctx: Context) -> dict[str, Any]:
     """Generate, then time the report of the last year twice."""
-    api = ctx.api
-    shape = (
-        Shape()
-        if not ctx.quick
-        else Shape(participants=2_000, messages=200_000, heavy_messages=5_000)
-    )
-    database = ctx.databases.sqlite("pilot_report")
-    cwd = workdir(ctx.root, "pilot_report")
-    env = bot_env(api, database)
-    officer = oprit_json(
-        env, cwd, "staff", "add", "--telegram-id", str(OFFICER), "--role", "officer",
-        "--name", "Officer Bench",
-    )  # fmt: skip
-    path = Path(database.url.split("///", 1)[1])
-    generated = generate(path, int(officer["id"]), shape)
-    await database.dispose()
-    print(f"  pilot_report: generated in {sum(generated.values()):.0f} s", flush=True)
+    made = await national_database(ctx, "pilot_report", OFFICER)
+    env, cwd = made.env, made.cwd
+    await made.database.dispose()
+    print(f"  pilot_report: generated in {sum(made.seconds.values()):.0f} s", flush=True)
     today = datetime.now(UTC).date()
     first, last = (today - timedelta(days=364)).isoformat(), today.isoformat()
     runs = [_timed_report(env, cwd, first, last, n) for n in (1, 2)]
     return {
         "database": "sqlite",
-        "participants": shape.participants,
-        "messages": shape.messages,
-        "database_mb": round(path.stat().st_size / 1e6),
-        "generation_s": {key: round(value, 1) for key, value in generated.items()},
+        "participants": made.shape.participants,
+        "messages": made.shape.messages,
+        "database_mb": round(made.path.stat().st_size / 1e6),
+        "generation_s": {key: round(value, 1) for key, value in made.seconds.items()},
         "period": {"from": first, "to": last},
         "first_run": runs[0],
         "second_run": runs[1],

@@ -17,20 +17,17 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.common import Context
-from benchmarks.generate import Shape, generate
+from benchmarks.generate import national_database
 from benchmarks.harness import (
     Database,
     TimedFakeApi,
-    bot_env,
     distribution,
     oprit_cli,
     oprit_process,
     running,
     text_update,
-    workdir,
 )
 from benchmarks.seed import quiet
-from tests.e2e.botprocess import oprit_json
 
 OFFICER = 6_100_001
 ROUNDS = 5
@@ -73,23 +70,11 @@ async def _sizes(database: Database) -> dict[str, int]:
 async def run(ctx: Context) -> dict[str, Any]:
     """Generate, then time the officer's commands, export and purge."""
     api = ctx.api
-    shape = (
-        Shape()
-        if not ctx.quick
-        else Shape(participants=2_000, messages=200_000, heavy_messages=5_000)
-    )
-    database = ctx.databases.sqlite("scale")
-    cwd = workdir(ctx.root, "scale")
-    env = bot_env(api, database)
-    officer = oprit_json(
-        env, cwd, "staff", "add", "--telegram-id", str(OFFICER), "--role", "officer",
-        "--name", "Officer Bench",
-    )  # fmt: skip
-    path = Path(database.url.split("///", 1)[1])
-    generated = generate(path, int(officer["id"]), shape)
+    made = await national_database(ctx, "scale", OFFICER)
+    database, cwd, env = made.database, made.cwd, made.env
     await quiet(database.url)
     sizes = await _sizes(database)
-    print(f"  scale: generated {sizes} in {sum(generated.values()):.0f} s", flush=True)
+    print(f"  scale: generated {sizes} in {sum(made.seconds.values()):.0f} s", flush=True)
     bot = oprit_process(api, database, cwd, ctx.profile_path("scale"))
     try:
         with running(bot, api), bot.profiling():
@@ -108,8 +93,8 @@ async def run(ctx: Context) -> dict[str, Any]:
     return {
         "database": "sqlite",
         "rows": sizes,
-        "database_mb": round(path.stat().st_size / 1e6),
-        "generation_s": {key: round(value, 1) for key, value in generated.items()},
+        "database_mb": round(made.path.stat().st_size / 1e6),
+        "generation_s": {key: round(value, 1) for key, value in made.seconds.items()},
         "participants_ms": participants,
         "case_typical_ms": case_typical,
         "case_heavy_ms": case_heavy,

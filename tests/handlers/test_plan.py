@@ -138,18 +138,13 @@ async def test_task_reminder_and_overdue_alert(harness: Harness, clock: ManualCl
             zone=zone,
         )
         task_id = task.id
-    clock.set(datetime(2026, 12, 4, 10, 0, tzinfo=zone))
-    await scheduler.plan_days(harness.runtime)
-    await harness.pump()
+    await _at(harness, clock, datetime(2026, 12, 4, 10, 0, tzinfo=zone))
     assert "due tomorrow" in sam.last_reply() and "woningcorporatie" in sam.last_reply()
-    clock.set(datetime(2026, 12, 7, 23, 0, tzinfo=zone))  # two days overdue: not yet
-    await scheduler.plan_days(harness.runtime)
-    await harness.pump()
+    await _at(
+        harness, clock, datetime(2026, 12, 7, 23, 0, tzinfo=zone)
+    )  # two days overdue: not yet
     assert not any("plan task is overdue" in text for text in officer.replies())
-    clock.set(datetime(2026, 12, 8, 0, 30, tzinfo=zone))
-    await scheduler.plan_days(harness.runtime)
-    await scheduler.plan_days(harness.runtime)
-    await harness.pump()
+    await _at(harness, clock, datetime(2026, 12, 8, 0, 30, tzinfo=zone), ticks=2)
     async with harness.runtime.sessions() as session:
         alerts = (await session.scalars(select(Alert).where(Alert.kind == "task_overdue"))).all()
         stored = await session.get(PlanTask, task_id)
@@ -207,14 +202,11 @@ async def test_the_officer_is_asked_whether_the_participant_came(
     await harness.add_staff(officer)
     _sam, pid = await _enrolled_and_signed_up(harness, officer)
     zone = harness.runtime.settings.tz
-    clock.set(datetime(2026, 12, 11, 14, 59, tzinfo=zone))  # the appointment was at 14:00
-    await scheduler.plan_days(harness.runtime)
-    await harness.pump()
+    await _at(
+        harness, clock, datetime(2026, 12, 11, 14, 59, tzinfo=zone)
+    )  # the appointment was at 14:00
     assert not any("Did Test Deelnemer come" in text for text in officer.replies())
-    clock.set(datetime(2026, 12, 11, 15, 0, tzinfo=zone))
-    await scheduler.plan_days(harness.runtime)
-    await scheduler.plan_days(harness.runtime)
-    await harness.pump()
+    await _at(harness, clock, datetime(2026, 12, 11, 15, 0, tzinfo=zone), ticks=2)
     asked = [text for text in officer.replies() if "Did Test Deelnemer come" in text]
     assert len(asked) == 1 and "Reclassering" in asked[0]
     officer.press("No-show")
@@ -233,9 +225,7 @@ async def test_another_officer_cannot_answer_for_someone_elses_participant(
     other = harness.user("Other")
     await harness.add_staff(other, name="Officer Other")
     await _enrolled_and_signed_up(harness, officer)
-    clock.set(datetime(2026, 12, 11, 16, 0, tzinfo=harness.runtime.settings.tz))
-    await scheduler.plan_days(harness.runtime)
-    await harness.pump()
+    await _at(harness, clock, datetime(2026, 12, 11, 16, 0, tzinfo=harness.runtime.settings.tz))
     pressed = harness.api.sent_messages(officer.chat_id)[-1]
     data = pressed.params["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
     other.press_data(data, harness.api.last_message_id(other.chat_id) or 1)
@@ -243,6 +233,15 @@ async def test_another_officer_cannot_answer_for_someone_elses_participant(
     async with harness.runtime.sessions() as session:
         appointment = (await session.scalars(select(Appointment))).one()
     assert appointment.attendance is None
+
+
+async def _at(h: Harness, clock: ManualClock, moment: datetime, ticks: int = 1) -> None:
+    """Move the clock, run the scheduler's day planning (twice shows a moment is not
+    handled again), and deliver what it queued."""
+    clock.set(moment)
+    for _ in range(ticks):
+        await scheduler.plan_days(h.runtime)
+    await h.pump()
 
 
 async def _reporting_duty(h: Harness, pid: int, until: date | None) -> list[int]:
@@ -297,9 +296,7 @@ async def test_a_reporting_duty_makes_weekly_appointments_with_reminders(
     await harness.pump()
     assert "Reminder of your appointment" in sam.last_reply()
     assert "Spoorstraat 1" in sam.last_reply()
-    clock.set(datetime(2026, 12, 15, 11, 0, tzinfo=zone))
-    await scheduler.plan_days(harness.runtime)
-    await harness.pump()
+    await _at(harness, clock, datetime(2026, 12, 15, 11, 0, tzinfo=zone))
     assert any("Did Test Deelnemer come" in text for text in officer.replies())
 
 
@@ -377,24 +374,16 @@ async def test_officer_and_partner_tasks_remind_and_alert_the_officer(
                 now=clock.now(), zone=zone,
             )  # fmt: skip
     before = len(sam.replies())
-    clock.set(datetime(2026, 12, 4, 9, 59, tzinfo=zone))
-    await scheduler.plan_days(harness.runtime)
-    await harness.pump()
+    await _at(harness, clock, datetime(2026, 12, 4, 9, 59, tzinfo=zone))
     assert not any("Tomorrow" in text for text in officer.replies())
-    clock.set(datetime(2026, 12, 4, 10, 0, tzinfo=zone))
-    await scheduler.plan_days(harness.runtime)
-    await scheduler.plan_days(harness.runtime)
-    await harness.pump()
+    await _at(harness, clock, datetime(2026, 12, 4, 10, 0, tzinfo=zone), ticks=2)
     reminded = [text for text in officer.replies() if "⏰ Tomorrow" in text]
     assert len(reminded) == 2
     assert "your task in the plan of Test Deelnemer" in reminded[0]
     assert "Huurachterstand" in reminded[0] and f"/plan {pid}" in reminded[0]
     assert "a task of Schuldhulp Voorbeeld" in reminded[1] and "Check with them" in reminded[1]
     assert len(sam.replies()) == before  # staff tasks never remind the participant
-    clock.set(datetime(2026, 12, 8, 0, 30, tzinfo=zone))
-    await scheduler.plan_days(harness.runtime)
-    await scheduler.plan_days(harness.runtime)
-    await harness.pump()
+    await _at(harness, clock, datetime(2026, 12, 8, 0, 30, tzinfo=zone), ticks=2)
     overdue = [text for text in officer.replies() if "task is overdue" in text]
     assert len(overdue) == 2
     assert "Your own plan task is overdue (💶 Money and debts)" in overdue[0]
