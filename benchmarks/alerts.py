@@ -169,8 +169,9 @@ async def _loaded(
 async def _split(
     api: TimedFakeApi, database: Database, probes: dict[int, int], since: float
 ) -> dict[str, list[float]]:
-    """Where the time went: available → the alert row queued (inbox: fetched, stored,
-    waited, processed), queued → claimed by the sender, claimed → arrived at the fake."""
+    """Where the time went: available → handed out by getUpdates (fetch), handed out → the
+    alert row queued (inbox: stored, waited, processed), queued → claimed by the sender,
+    claimed → arrived at the fake."""
     rows = await database.rows(
         "SELECT p.telegram_id, min(o.created_at), min(o.claimed_at) FROM outbox o "
         "JOIN participants p ON p.id = o.participant_id WHERE o.kind = 'alert' "
@@ -183,12 +184,20 @@ async def _split(
         sender = _probe_sender(call) if call.ok and call.chat_id in OFFICERS else None
         if sender is not None:
             arrived.setdefault(sender, call.wall)
-    parts: dict[str, list[float]] = {"inbox": [], "claim": [], "send": []}
+    parts: dict[str, list[float]] = {"fetch": [], "inbox": [], "claim": [], "send": []}
     for update_id, telegram_id in probes.items():
-        handed = api.available_wall.get(update_id)
+        available = api.available_wall.get(update_id)
+        handed = api.handed_out_wall.get(update_id)
         made, taken = queued.get(telegram_id), claimed.get(telegram_id)
         came = arrived.get(telegram_id)
-        if handed is not None and made is not None and taken is not None and came is not None:
+        if (
+            available is not None
+            and handed is not None
+            and made is not None
+            and taken is not None
+            and came is not None
+        ):
+            parts["fetch"].append((handed - available) * 1000)
             parts["inbox"].append((made - handed) * 1000)
             parts["claim"].append((taken - made) * 1000)
             parts["send"].append((came - taken) * 1000)

@@ -333,7 +333,16 @@ def _details(document: dict[str, Any]) -> list[str]:
                 + "; ".join(
                     f"{name} {_fmt(part.get('p50'))} / {_fmt(part.get('p99'))}"
                     for name, part in (
-                        (f"{timed_from} → alert queued (inbox)", parts.get("inbox", {})),
+                        *(
+                            (("available → handed out by getUpdates", parts["fetch"]),)
+                            if "fetch" in parts
+                            else ()
+                        ),
+                        (
+                            f"{'handed out' if 'fetch' in parts else timed_from} → alert queued "
+                            "(inbox)",
+                            parts.get("inbox", {}),
+                        ),
                         ("queued → claimed by the sender", parts.get("claim", {})),
                         ("claimed → arrived at the fake", parts.get("send", {})),
                     )
