@@ -30,6 +30,7 @@ from benchmarks import (
     reminders,
     report,
     scale,
+    scale_postgres,
     throughput,
     webhook,
 )
@@ -43,6 +44,7 @@ SCENARIOS: dict[str, Callable[[Context], Awaitable[dict[str, Any]]]] = {
     "broadcast": broadcast.run,
     "reminders": reminders.run,
     "scale": scale.run,
+    "scale_postgres": scale_postgres.run,
     "dashboard": dashboard.run,
     "forum": forum.run,
     "webhook": webhook.run,
