@@ -5,6 +5,7 @@ container runtime works, the image is built and run; elsewhere that test skips, 
 
 from __future__ import annotations
 
+import asyncio
 import configparser
 import importlib.util
 import json
@@ -25,6 +26,8 @@ from typing import Any, NoReturn
 
 import pytest
 import yaml
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot import config
 from bot.cli import build_parser
@@ -32,6 +35,7 @@ from bot.config import Settings
 from bot.localtelegram import LocalTelegram
 from tests.conftest import TEST_TOKEN
 from tests.e2e.botprocess import free_port
+from tests.postgres_server import ThrowawayPostgres
 from tests.test_deploy_files import STAND_INS, caddy_walk, parse_caddyfile
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -502,12 +506,17 @@ def locked_down(volume: str) -> list[str]:
 
 @pytest.mark.slow
 def test_the_image_migrates_and_serves_with_a_read_only_root(
-    image: tuple[Runtime, str], volume: str, tmp_path: Path
+    image: tuple[Runtime, str], volume: str, tmp_path: Path, postgres_server: ThrowawayPostgres
 ) -> None:
-    """One test, so that pytest-xdist builds the image once."""
+    """One test, so that pytest-xdist builds the image once: a pilot on SQLite, then the
+    workers of compose.yaml on PostgreSQL (the throwaway server, not the postgres image)."""
     runtime, tag = image
     check_migrations(runtime, tag, volume)
-    check_a_worker(runtime, tag, volume, tmp_path)
+    database_url = postgres_server.create_database()
+    try:
+        check_two_workers(runtime, tag, volume, tmp_path, database_url)
+    finally:
+        postgres_server.drop_database(database_url.rsplit("/", 1)[1])
 
 
 def check_migrations(runtime: Runtime, tag: str, volume: str) -> None:
@@ -573,54 +582,80 @@ def wait_until_healthy(runtime: Runtime, container: str, port: int) -> None:
         time.sleep(1)
 
 
-def check_a_worker(runtime: Runtime, tag: str, volume: str, tmp_path: Path) -> None:
-    """The default command as compose runs a worker (secrets from files, read-only root):
-    its HEALTHCHECK passes, it sets the webhook and answers an update."""
+def check_two_workers(
+    runtime: Runtime, tag: str, volume: str, tmp_path: Path, database_url: str
+) -> None:
+    """What compose runs before Caddy: `migrate`, then two workers (the default command) on
+    one PostgreSQL database and one data volume, secrets from files, read-only root. Each
+    passes its HEALTHCHECK and answers an update; the webhook is set from the secrets."""
     secrets = secret_files(
         tmp_path,
         oprit_bot_token=TEST_TOKEN,
+        oprit_database_url=database_url,
         oprit_webhook_secret=WEBHOOK_SECRET,
         oprit_webhook_url=WEBHOOK_URL,
     )
-    port, container = free_port(), f"oprit-test-{os.getpid()}-{tmp_path.name.lower()}"
     with LocalTelegram(token=TEST_TOKEN) as api:
-        runtime.ok(
-            "run", "--detach", "--name", container, "--network", "host",
-            *locked_down(volume), *secrets,
-            "--env", f"OPRIT_TELEGRAM_API_URL={api.base_url}",
-            "--env", f"OPRIT_WEBHOOK_LISTEN=127.0.0.1:{port}",
-            tag,
-        )  # fmt: skip
+        api_url = ("--env", f"OPRIT_TELEGRAM_API_URL={api.base_url}")
+        migrate = ["run", "--rm", "--network", "host", *locked_down(volume), *secrets, *api_url]
+        assert json.loads(runtime.ok(*migrate, tag, "db", "upgrade", "--json"))["revision"]
+        workers = {f"oprit-test-{os.getpid()}-worker-{n}": free_port() for n in (1, 2)}
         try:
-            wait_until_healthy(runtime, container, port)
-            assert api.webhook is not None
-            assert api.webhook["url"] == WEBHOOK_URL
-            assert api.webhook["secret_token"] == WEBHOOK_SECRET
-            hook = f"http://127.0.0.1:{port}/telegram/hook-0123456789abcdef"
-            assert post_update(hook, None) == 403
-            api.open_chat(PERSON)
-            assert post_update(hook, WEBHOOK_SECRET) == 200
-            deadline = time.monotonic() + 30
-            while not [c for c in api.calls("sendMessage") if c.ok and c.chat_id == PERSON]:
-                assert time.monotonic() < deadline, "no reply from the container"
-                time.sleep(0.2)
+            for container, port in workers.items():
+                runtime.ok(
+                    "run", "--detach", "--name", container, "--network", "host",
+                    *locked_down(volume), *secrets, *api_url,
+                    "--env", f"OPRIT_WEBHOOK_LISTEN=127.0.0.1:{port}",
+                    tag,
+                )  # fmt: skip
+            for number, (container, port) in enumerate(workers.items()):
+                wait_until_healthy(runtime, container, port)
+                assert api.webhook is not None
+                assert api.webhook["url"] == WEBHOOK_URL
+                assert api.webhook["secret_token"] == WEBHOOK_SECRET
+                hook = f"http://127.0.0.1:{port}/telegram/hook-0123456789abcdef"
+                person = PERSON + number
+                assert post_update(hook, person, None) == 403
+                api.open_chat(person)
+                assert post_update(hook, person, WEBHOOK_SECRET) == 200
+                deadline = time.monotonic() + 30
+                while not [c for c in api.calls("sendMessage") if c.ok and c.chat_id == person]:
+                    assert time.monotonic() < deadline, f"no reply through {container}"
+                    time.sleep(0.2)
         finally:
-            logs = runtime.run("logs", container)
-            runtime.run("rm", "--force", container)
+            logs = [runtime.run("logs", container) for container in workers]
+            runtime.run("rm", "--force", *workers)
         api.assert_no_violations()
-    assert "Traceback" not in logs.stdout + logs.stderr, (logs.stdout + logs.stderr)[-3000:]
+    for log in logs:
+        assert "Traceback" not in log.stdout + log.stderr, (log.stdout + log.stderr)[-3000:]
+    assert inbox_ids(database_url) == [PERSON, PERSON + 1], "stored in PostgreSQL, not SQLite"
 
 
-def post_update(url: str, secret: str | None) -> int:
-    """POST a /start from PERSON to the webhook; the HTTP status."""
+def inbox_ids(database_url: str) -> list[int]:
+    """The update ids in the inbox of a PostgreSQL database."""
+
+    async def read() -> list[int]:
+        engine = create_async_engine(database_url)
+        try:
+            async with engine.connect() as connection:
+                rows = await connection.execute(text("SELECT update_id FROM inbox ORDER BY 1"))
+                return [int(row[0]) for row in rows]
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(read())
+
+
+def post_update(url: str, person: int, secret: str | None) -> int:
+    """POST a /start from `person` to the webhook; the HTTP status."""
     update = {
-        "update_id": 1,
+        "update_id": person,
         "message": {
             "message_id": 1,
             "date": int(time.time()),
             "text": "/start",
-            "chat": {"id": PERSON, "type": "private", "first_name": "Robin"},
-            "from": {"id": PERSON, "is_bot": False, "first_name": "Robin"},
+            "chat": {"id": person, "type": "private", "first_name": "Robin"},
+            "from": {"id": person, "is_bot": False, "first_name": "Robin"},
         },
     }
     headers = {"Content-Type": "application/json"}
