@@ -395,17 +395,20 @@ def podman_config(directory: Path) -> Path:
 
 
 def pip_trust_options(directory: Path) -> tuple[str, ...]:
-    """The CA bundle the host's pip is told to trust, lent to pip in the build (podman only).
+    """The CA bundle the host's pip trusts, lent to pip in the build (podman only).
 
-    Where the host's pip names one, TLS to PyPI passes a proxy with its own CA (this
-    sandbox): the build would fail without it. It is mounted for the RUN steps only, so
-    neither the bundle nor the pip.conf ends up in the image.
+    Where the host's pip names a bundle, or the host added CAs of its own to the system's,
+    TLS to PyPI may pass a proxy with its own CA (this sandbox): the build would fail
+    without it. Both files are mounted for the RUN steps only: the image keeps its own
+    bundle and, of the pip.conf, an empty mount point.
     """
     cert = os.environ.get("PIP_CERT")
     if not cert:
         parser = configparser.ConfigParser()
         parser.read(["/etc/pip.conf", Path.home() / ".config/pip/pip.conf"])
         cert = parser.get("global", "cert", fallback=None)
+    if not cert and any(Path("/usr/local/share/ca-certificates").glob("**/*.crt")):
+        cert = "/etc/ssl/certs/ca-certificates.crt"
     if not cert or not Path(cert).is_file():
         return ()
     conf = directory / "pip.conf"
@@ -544,13 +547,15 @@ def check_migrations(runtime: Runtime, tag: str, volume: str) -> None:
 
 def secret_files(directory: Path, **values: str) -> list[str]:
     """One file per secret, owned by the container's user and readable by it alone (as
-    docs/deploy.md makes them), each mounted as compose mounts secrets."""
+    docs/deploy.md makes them; readable by all when not run as root, which cannot give a
+    file away), each mounted as compose mounts secrets."""
     options = []
     for name, value in values.items():
         path = directory / name
         path.write_text(value)
-        os.chown(path, 10001, 10001)
-        path.chmod(0o400)
+        if os.geteuid() == 0:
+            os.chown(path, 10001, 10001)
+        path.chmod(0o400 if os.geteuid() == 0 else 0o444)
         options += ["--volume", f"{path}:/run/secrets/{name}:ro"]
     return options
 
