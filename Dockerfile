@@ -34,6 +34,7 @@ COPY container/healthcheck.py /opt/oprit/healthcheck.py
 ENV PATH=/opt/oprit/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
+    MPLCONFIGDIR=/tmp/matplotlib \
     OPRIT_WEBHOOK_LISTEN=0.0.0.0:8080
 WORKDIR /var/lib/oprit
 USER 10001:10001

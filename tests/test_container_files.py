@@ -5,23 +5,37 @@ container runtime works, the image is built and run; elsewhere that test skips, 
 
 from __future__ import annotations
 
+import asyncio
+import configparser
 import importlib.util
 import json
 import os
 import re
+import resource
 import shlex
 import shutil
 import subprocess
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
 import yaml
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot import config
 from bot.cli import build_parser
 from bot.config import Settings
+from bot.localtelegram import LocalTelegram
+from tests.conftest import TEST_TOKEN
+from tests.e2e.botprocess import free_port
+from tests.postgres_server import ThrowawayPostgres
 from tests.test_deploy_files import STAND_INS, caddy_walk, parse_caddyfile
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -314,48 +328,347 @@ def test_prometheus_scrapes_both_workers(tmp_path: Path) -> None:
 
 
 # --- with a container runtime ----------------------------------------------------------------
+# Docker where its daemon answers, else rootful podman (what `.ci/run` installs). Registries
+# of images may be out of reach (CI reaches only Debian, PyPI and npm): the base image is
+# then a stand-in made from Debian's packages (container/debian-python-base), and only the
+# Dockerfile's PYTHON_IMAGE argument changes. Caddy, Prometheus and PostgreSQL's images
+# cannot be had that way, so the compose stack itself is not started here.
+
+STAND_IN = "localhost/oprit-python:3.11-bookworm"
+WEBHOOK_SECRET = "container-test-secret-0123456789"
+WEBHOOK_URL = "https://bot.example.nl/telegram/hook-0123456789abcdef"
+PERSON = 6_300_017
 
 
-def container_runtime() -> str:
-    """The docker command when its daemon answers, else skip naming the reason."""
-    docker = shutil.which("docker")
-    if docker is None:
-        pytest.skip("no container runtime: docker is not installed")
-    info = subprocess.run(
-        [docker, "info", "--format", "{{.ServerVersion}}"],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
+@dataclass(frozen=True)
+class Runtime:
+    """A container command that works on this machine, and what building with it needs."""
+
+    name: str
+    env: dict[str, str]
+    build_options: tuple[str, ...]
+
+    def run(self, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [self.name, *args],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+
+    def ok(self, *args: str, timeout: float = 300) -> str:
+        """stdout of a command that must succeed."""
+        result = self.run(*args, timeout=timeout)
+        assert result.returncode == 0, f"{self.name} {' '.join(args)}:\n{result.stderr[-3000:]}"
+        return result.stdout
+
+
+def unavailable(reason: str) -> NoReturn:
+    """Skip, saying why; fail instead where containers are required (CI: .ci/run)."""
+    if os.environ.get("OPRIT_TEST_REQUIRE_CONTAINERS"):
+        pytest.fail(f"OPRIT_TEST_REQUIRE_CONTAINERS is set, but {reason}")
+    pytest.skip(reason)
+
+
+def podman_config(directory: Path) -> Path:
+    """containers.conf for rootful podman where its defaults cannot start a container.
+
+    Without CAP_SYS_RESOURCE (as in this sandbox) podman cannot give containers its default
+    open-file and process limits: they get this process's own hard limits instead, processes
+    at most 32,768 (podman lowers its own limit to that when it starts). crun 1.8 (Debian
+    bookworm) refuses hybrid cgroups (v1 controllers beside a v2 mount): runc is used when
+    it is installed.
+    """
+    files = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    processes = min(resource.getrlimit(resource.RLIMIT_NPROC)[1], 32_768)
+    lines = [
+        "[containers]",
+        f'default_ulimits = ["nofile={files}:{files}", "nproc={processes}:{processes}"]',
+    ]
+    if shutil.which("runc"):
+        lines += ["[engine]", 'runtime = "runc"']
+    path = directory / "containers.conf"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def pip_trust_options(directory: Path) -> tuple[str, ...]:
+    """The CA bundle the host's pip trusts, lent to pip in the build (podman only).
+
+    Where the host's pip names a bundle, or the host added CAs of its own to the system's,
+    TLS to PyPI may pass a proxy with its own CA (this sandbox): the build would fail
+    without it. Both files are mounted for the RUN steps only: the image keeps its own
+    bundle and, of the pip.conf, an empty mount point.
+    """
+    cert = os.environ.get("PIP_CERT")
+    if not cert:
+        parser = configparser.ConfigParser()
+        parser.read(["/etc/pip.conf", Path.home() / ".config/pip/pip.conf"])
+        cert = parser.get("global", "cert", fallback=None)
+    if not cert and any(Path("/usr/local/share/ca-certificates").glob("**/*.crt")):
+        cert = "/etc/ssl/certs/ca-certificates.crt"
+    if not cert or not Path(cert).is_file():
+        return ()
+    conf = directory / "pip.conf"
+    conf.write_text("[global]\ncert = /etc/ssl/certs/ca-certificates.crt\n")
+    return (
+        "--volume",
+        f"{cert}:/etc/ssl/certs/ca-certificates.crt:ro",
+        "--volume",
+        f"{conf}:/etc/pip.conf:ro",
     )
-    if info.returncode != 0:
-        reason = (info.stderr.strip().splitlines() or ["no answer"])[-1]
-        pytest.skip(f"no usable container runtime: docker info failed ({reason})")
-    return docker
+
+
+def container_runtime(directory: Path) -> Runtime:
+    """Docker when its daemon answers, else podman when it runs containers; else skip
+    naming why each one failed."""
+    reasons = []
+    for name in ("docker", "podman"):
+        if shutil.which(name) is None:
+            reasons.append(f"{name} is not installed")
+            continue
+        env = dict(os.environ)
+        options: tuple[str, ...] = ()
+        if name == "podman":
+            env["CONTAINERS_CONF"] = str(podman_config(directory))
+            options = ("--format", "docker", *pip_trust_options(directory))
+        runtime = Runtime(name, env, options)
+        probe = runtime.run("info", timeout=60)
+        if probe.returncode == 0:
+            return runtime
+        last = (probe.stderr.strip().splitlines() or ["no answer"])[-1]
+        reasons.append(f"{name} info failed ({last})")
+    unavailable("no usable container runtime: " + "; ".join(reasons))
+
+
+def base_image_options(runtime: Runtime) -> tuple[str, ...]:
+    """Nothing when the Dockerfile's base image is here or can be pulled; else the
+    stand-in built from Debian's packages (skip when that cannot be built either)."""
+    base = next(args for instruction, args in dockerfile() if instruction == "ARG")
+    wanted = base.split("=", 1)[1]
+    if runtime.run("image", "inspect", wanted).returncode == 0:
+        return ()
+    pulled = runtime.run("pull", wanted, timeout=600)
+    if pulled.returncode == 0:
+        return ()
+    if runtime.run("image", "inspect", STAND_IN).returncode != 0:
+        if shutil.which("mmdebstrap") is None:
+            why = (pulled.stderr.strip().splitlines() or ["no answer"])[-1]
+            unavailable(
+                f"cannot pull {wanted} ({why}) and mmdebstrap is not installed to make a "
+                "stand-in from Debian's packages (apt install mmdebstrap)"
+            )
+        made = subprocess.run(
+            [str(CONTAINER / "debian-python-base"), runtime.name, STAND_IN],
+            env=runtime.env,
+            capture_output=True,
+            text=True,
+            timeout=900,
+            check=False,
+        )
+        assert made.returncode == 0, made.stderr[-3000:]
+    python = runtime.ok("run", "--rm", STAND_IN, "python", "--version").split()[1]
+    assert wanted.startswith(f"python:{python.rsplit('.', 1)[0]}-"), (wanted, python)
+    return ("--build-arg", f"PYTHON_IMAGE={STAND_IN}")
+
+
+@pytest.fixture(scope="module")
+def image(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Runtime, str]]:
+    """The repository's Dockerfile built once for this module's tests."""
+    runtime = container_runtime(tmp_path_factory.mktemp("runtime"))
+    tag = f"localhost/oprit:test-{os.getpid()}"
+    options = (*runtime.build_options, *base_image_options(runtime))
+    runtime.ok("build", *options, "--tag", tag, str(ROOT), timeout=1800)
+    yield runtime, tag
+    runtime.run("image", "rm", "--force", tag)
+
+
+@pytest.fixture
+def volume(image: tuple[Runtime, str], tmp_path: Path) -> Iterator[str]:
+    """A fresh named volume for data/, removed afterwards."""
+    runtime, _ = image
+    name = f"oprit-test-{os.getpid()}-{tmp_path.name.lower()}"
+    yield name
+    runtime.run("volume", "rm", "--force", name)
+
+
+def locked_down(volume: str) -> list[str]:
+    """`run` options as compose.yaml gives the Oprit services."""
+    return [
+        "--read-only",
+        "--tmpfs",
+        "/tmp",
+        "--user",
+        "10001:10001",
+        "--volume",
+        f"{volume}:{DATA}",
+    ]
 
 
 @pytest.mark.slow
-def test_the_image_builds_and_migrates_with_a_read_only_root(tmp_path: Path) -> None:
-    docker = container_runtime()
-    tag = f"oprit:test-{tmp_path.name.lower()}"
-
-    def run(*args: str, timeout: float = 900) -> str:
-        result = subprocess.run(
-            [docker, *args], capture_output=True, text=True, timeout=timeout, check=False
-        )
-        assert result.returncode == 0, result.stdout + result.stderr
-        return result.stdout
-
-    run("build", "--tag", tag, str(ROOT))
-    volume = f"oprit-test-{tmp_path.name.lower()}"
+def test_the_image_migrates_and_serves_with_a_read_only_root(
+    image: tuple[Runtime, str], volume: str, tmp_path: Path, postgres_server: ThrowawayPostgres
+) -> None:
+    """One test, so that pytest-xdist builds the image once: a pilot on SQLite, then the
+    workers of compose.yaml on PostgreSQL (the throwaway server, not the postgres image)."""
+    runtime, tag = image
+    check_migrations(runtime, tag, volume)
+    database_url = postgres_server.create_database()
     try:
-        base = ["run", "--rm", "--read-only", "--tmpfs", "/tmp", "--volume", f"{volume}:{DATA}"]
-        upgraded = json.loads(run(*base, tag, "db", "upgrade", "--json"))
-        assert upgraded["revision"]
-        current = json.loads(run(*base, tag, "db", "current", "--json"))
-        assert current["up_to_date"] is True
-        user = run("run", "--rm", "--entrypoint", "id", tag, "-u").strip()
-        assert user != "0"
+        check_two_workers(runtime, tag, volume, tmp_path, database_url)
     finally:
-        subprocess.run([docker, "volume", "rm", "-f", volume], capture_output=True, check=False)
-        subprocess.run([docker, "image", "rm", "-f", tag], capture_output=True, check=False)
+        postgres_server.drop_database(database_url.rsplit("/", 1)[1])
+
+
+def check_migrations(runtime: Runtime, tag: str, volume: str) -> None:
+    """`db upgrade` as compose's migrate service runs it; the user and the key file."""
+    upgraded = runtime.run("run", "--rm", *locked_down(volume), tag, "db", "upgrade", "--json")
+    assert upgraded.returncode == 0, upgraded.stderr[-3000:]
+    assert json.loads(upgraded.stdout)["revision"]
+    assert "Read-only file system" not in upgraded.stderr, upgraded.stderr[-3000:]
+    current = json.loads(
+        runtime.ok("run", "--rm", *locked_down(volume), tag, "db", "current", "--json")
+    )
+    assert current["up_to_date"] is True
+    # The image's own user, without compose's `user:`; the key file is its alone.
+    assert runtime.ok("run", "--rm", "--entrypoint", "id", tag, "-u").strip() == "10001"
+    listing = runtime.ok(
+        "run", "--rm", "--volume", f"{volume}:{DATA}", "--entrypoint", "ls", tag, "-ln", DATA
+    )
+    key = next(line.split() for line in listing.splitlines() if line.endswith("oprit.key"))
+    assert key[0] == "-rw-------" and key[2:4] == ["10001", "10001"], listing
+    written = runtime.run(
+        "run", "--rm", *locked_down(volume), "--entrypoint", "touch", tag, "/opt/oprit/x"
+    )
+    assert written.returncode != 0 and "Read-only file system" in written.stderr
+
+
+def secret_files(directory: Path, **values: str) -> list[str]:
+    """One file per secret, owned by the container's user and readable by it alone (as
+    docs/deploy.md makes them; readable by all when not run as root, which cannot give a
+    file away), each mounted as compose mounts secrets."""
+    options = []
+    for name, value in values.items():
+        path = directory / name
+        path.write_text(value)
+        if os.geteuid() == 0:
+            os.chown(path, 10001, 10001)
+        path.chmod(0o400 if os.geteuid() == 0 else 0o444)
+        options += ["--volume", f"{path}:/run/secrets/{name}:ro"]
+    return options
+
+
+def wait_until_healthy(runtime: Runtime, container: str, port: int) -> None:
+    """/healthz answers on the published port, then the image's HEALTHCHECK passes: run on
+    demand under podman (no systemd here to time it), awaited under Docker."""
+    deadline = time.monotonic() + 90
+    while True:
+        state = runtime.ok("inspect", "--format", "{{.State.Status}}", container).strip()
+        assert state == "running", runtime.run("logs", container).stderr[-3000:]
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as answer:
+                if answer.status == 200:
+                    break
+        except OSError:
+            pass
+        assert time.monotonic() < deadline, "no /healthz within 90 s"
+        time.sleep(0.5)
+    if runtime.name == "podman":
+        checked = runtime.run("healthcheck", "run", container)
+        assert checked.returncode == 0, checked.stdout + checked.stderr
+        return
+    while (
+        runtime.ok("inspect", "--format", "{{.State.Health.Status}}", container).strip()
+        != "healthy"
+    ):
+        assert time.monotonic() < deadline + 60, "HEALTHCHECK never passed"
+        time.sleep(1)
+
+
+def check_two_workers(
+    runtime: Runtime, tag: str, volume: str, tmp_path: Path, database_url: str
+) -> None:
+    """What compose runs before Caddy: `migrate`, then two workers (the default command) on
+    one PostgreSQL database and one data volume, secrets from files, read-only root. Each
+    passes its HEALTHCHECK and answers an update; the webhook is set from the secrets."""
+    secrets = secret_files(
+        tmp_path,
+        oprit_bot_token=TEST_TOKEN,
+        oprit_database_url=database_url,
+        oprit_webhook_secret=WEBHOOK_SECRET,
+        oprit_webhook_url=WEBHOOK_URL,
+    )
+    with LocalTelegram(token=TEST_TOKEN) as api:
+        api_url = ("--env", f"OPRIT_TELEGRAM_API_URL={api.base_url}")
+        migrate = ["run", "--rm", "--network", "host", *locked_down(volume), *secrets, *api_url]
+        assert json.loads(runtime.ok(*migrate, tag, "db", "upgrade", "--json"))["revision"]
+        workers = {f"oprit-test-{os.getpid()}-worker-{n}": free_port() for n in (1, 2)}
+        try:
+            for container, port in workers.items():
+                runtime.ok(
+                    "run", "--detach", "--name", container, "--network", "host",
+                    *locked_down(volume), *secrets, *api_url,
+                    "--env", f"OPRIT_WEBHOOK_LISTEN=127.0.0.1:{port}",
+                    tag,
+                )  # fmt: skip
+            for number, (container, port) in enumerate(workers.items()):
+                wait_until_healthy(runtime, container, port)
+                assert api.webhook is not None
+                assert api.webhook["url"] == WEBHOOK_URL
+                assert api.webhook["secret_token"] == WEBHOOK_SECRET
+                hook = f"http://127.0.0.1:{port}/telegram/hook-0123456789abcdef"
+                person = PERSON + number
+                assert post_update(hook, person, None) == 403
+                api.open_chat(person)
+                assert post_update(hook, person, WEBHOOK_SECRET) == 200
+                deadline = time.monotonic() + 30
+                while not [c for c in api.calls("sendMessage") if c.ok and c.chat_id == person]:
+                    assert time.monotonic() < deadline, f"no reply through {container}"
+                    time.sleep(0.2)
+        finally:
+            logs = [runtime.run("logs", container) for container in workers]
+            runtime.run("rm", "--force", *workers)
+        api.assert_no_violations()
+    for log in logs:
+        assert "Traceback" not in log.stdout + log.stderr, (log.stdout + log.stderr)[-3000:]
+    assert inbox_ids(database_url) == [PERSON, PERSON + 1], "stored in PostgreSQL, not SQLite"
+
+
+def inbox_ids(database_url: str) -> list[int]:
+    """The update ids in the inbox of a PostgreSQL database."""
+
+    async def read() -> list[int]:
+        engine = create_async_engine(database_url)
+        try:
+            async with engine.connect() as connection:
+                rows = await connection.execute(text("SELECT update_id FROM inbox ORDER BY 1"))
+                return [int(row[0]) for row in rows]
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(read())
+
+
+def post_update(url: str, person: int, secret: str | None) -> int:
+    """POST a /start from `person` to the webhook; the HTTP status."""
+    update = {
+        "update_id": person,
+        "message": {
+            "message_id": 1,
+            "date": int(time.time()),
+            "text": "/start",
+            "chat": {"id": person, "type": "private", "first_name": "Robin"},
+            "from": {"id": person, "is_bot": False, "first_name": "Robin"},
+        },
+    }
+    headers = {"Content-Type": "application/json"}
+    if secret:
+        headers["X-Telegram-Bot-Api-Secret-Token"] = secret
+    request = urllib.request.Request(url, data=json.dumps(update).encode(), headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            return int(answer.status)
+    except urllib.error.HTTPError as error:
+        return int(error.code)
