@@ -39,7 +39,9 @@ DEV = Path(__file__).with_name("dev")
 CORPUS = Path(__file__).with_name("corpus")
 MIN_DEV_MESSAGES = 1_000
 # measured after round 4 (2026-12-06): self_harm 0.745, violence 0.913, precision 0.900,
-# everyday 3.2 % (the thresholds are chosen on this split: see README, "Thresholds")
+# everyday 3.2 %; after round 5, on the split that now holds C, its week and the round-5
+# lines: 0.765, 0.894, 0.902, 2.6 % (the thresholds are chosen on this split: see README,
+# "Thresholds")
 MIN_DEV_RECALL = {"self_harm": 0.72, "violence": 0.89}
 MIN_DEV_PRECISION = 0.88
 MAX_DEV_EVERYDAY = 0.04
