@@ -13,6 +13,7 @@ import pytest
 from bot import triage
 from bot.triage import SEVERITIES, Verdict, classify, normalise, severity_rank
 from bot.triage import rules as triage_rules
+from bot.triage.match import find
 from bot.triage.normalise import _normalise, _squeeze
 
 
@@ -377,3 +378,57 @@ def test_prepare_compiles_the_rules_of_every_language_up_front() -> None:
     assert triage_rules._ruleset.cache_info().currsize == len(triage.LANGUAGES) + 1
     assert triage.classify("ik wil dood", "nl").severity == "critical"
     assert triage_rules._ruleset.cache_info().currsize == len(triage.LANGUAGES) + 1
+
+
+# --- round 5 rule families (2026-12-06) ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("luister goed, ik weet je heus te vinden", "nl"),
+        ("doe nog 1 keer zo en dan weet ik waar je woont", "nl"),
+        ("keep talking, i know where you work", "en"),
+        ("i know exactly where to find that snitch", "en"),
+        ("uważaj, wiem gdzie mieszkasz", "pl"),
+        ("od tygodnia chodzę z kosą w kurtce", "pl"),
+        ("bak, evini biliyorum", "tr"),
+        ("ne yaptığını gördüm, seni bulurum", "tr"),
+        ("3arf fin khddam, ghadi tchouf", "ar"),
+        ("عارف فين كتسكن", "ar"),
+        ("kankhrj dima b jenwi f jibi", "ar"),
+    ],
+)
+def test_threats_by_whereabouts_and_carrying_a_weapon_are_violence(text: str, lang: str) -> None:
+    """Threats that name no weapon but where the other person can be found, and walking
+    around with a weapon: rules since round 5, in the participant's words."""
+    found = find(text, lang).severities
+    assert severity_rank(found.get("violence", "none")) >= severity_rank("high"), (text, found)
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("ik weet waar je woont, ik breng de sleutels zaterdag", "nl"),
+        ("ik weet niet waar hij woont", "nl"),
+        ("i know where you live, dropping your parcel round later", "en"),
+        ("chodzę z nożem na grzyby z dziadkiem", "pl"),
+        ("kargo için adresini biliyorum zaten", "tr"),
+        ("zelf appeltaart gebakken voor mn moeder", "nl"),
+        ("ik heb een nieuw abonnement afgesloten bij de sportschool, 25 euro per maand", "nl"),
+        ("heb mn internet opgezegd, ga naar een goedkopere", "nl"),
+        ("my phone got nicked on the bus, gutted", "en"),
+    ],
+)
+def test_round_5_hard_negatives_are_not_ruled(text: str, lang: str) -> None:
+    """Everyday lines that share those words: the rules stay quiet (the model may still
+    weigh them)."""
+    found = find(text, lang).severities
+    assert not found, (text, found)
+
+
+def test_a_cut_off_is_still_debt_while_a_subscription_taken_out_is_not() -> None:
+    assert find("ze hebben mijn gas afgesloten", "nl").severities == {"debt": "medium"}
+    assert "debt" in find("mn telefoon is afgesloten want ik kon niet betalen", "nl").severities
+    assert "relapse" in find("ik was zo gebakken gisteren na die joint", "nl").severities
+    assert "police" in find("i got nicked last night", "en").severities

@@ -5,7 +5,10 @@ flag thresholds are chosen.
 `<lang>.jsonl`: every hand-written line of corpus rounds 3 and 4 went, with its spelling
 variants, either to the corpus or (one in five) to the dev split, so no wording is on both
 sides. `retired-blind-*.jsonl`: blind sets A and B, retired on 2026-12-06 when their errors
-were studied (each line keeps its `source`; lines also in the corpus or in A were dropped).
+were studied for round 4 (each line keeps its `source`; lines also in the corpus or in A were
+dropped), and blind set C with its everyday week (`retired-everyday-week-c.jsonl`), retired
+the same day for round 5. None of them is trained on; C keeps the floors it had as a blind
+set (its first run, on the round-4 model), so round 5 must not do worse on it.
 The floors sit a little under the figures measured when the model was trained (README,
 "Triage"): a retrain that gets clearly worse on unseen wording fails here. The blind sets
 are another matter (test_blind.py); the dev split is ours and was looked at while tuning.
@@ -22,15 +25,36 @@ import pytest
 from bot import triage
 from bot.triage import train
 from bot.triage.model import MODEL_PATH
+from tests.triage.figures import (
+    WEEK_MAX_ASKED,
+    WEEK_MAX_FLAGGED,
+    Floors,
+    failed_floors,
+    rows,
+    week,
+)
+from tests.triage.figures import figures as blind_figures
 
 DEV = Path(__file__).with_name("dev")
 CORPUS = Path(__file__).with_name("corpus")
 MIN_DEV_MESSAGES = 1_000
 # measured after round 4 (2026-12-06): self_harm 0.745, violence 0.913, precision 0.900,
-# everyday 3.2 % (the thresholds are chosen on this split: see README, "Thresholds")
+# everyday 3.2 %; after round 5, on the split that now holds C, its week and the round-5
+# lines: 0.765, 0.894, 0.902, 2.6 % (the thresholds are chosen on this split: see README,
+# "Thresholds")
 MIN_DEV_RECALL = {"self_harm": 0.72, "violence": 0.89}
 MIN_DEV_PRECISION = 0.88
 MAX_DEV_EVERYDAY = 0.04
+# The floors retired blind sets keep (test_blind.py while they were blind): C's first run on
+# the round-4 model, rounded down (2026-12-06).
+RETIRED_FLOORS = {
+    "retired-blind-c.jsonl": Floors(
+        self_harm=0.87, violence=0.92, precision=0.89, everyday_flagged=0.04
+    ),
+}
+RETIRED_WEEKS = ("retired-everyday-week-c.jsonl",)
+# word overlap (Jaccard) at or above which a training line counts as a copy of a dev line
+TOO_CLOSE = 0.6
 
 
 def _texts(directory: Path) -> set[str]:
@@ -53,7 +77,7 @@ def test_dev_split_is_well_formed_and_never_trained_on() -> None:
     assert {row.lang for row in rows} == set(triage.LANGUAGES)
     for path in DEV.glob("*.jsonl"):
         langs = {json.loads(line)["lang"] for line in path.read_text().splitlines()}
-        if path.stem.startswith("retired-blind-"):
+        if path.stem.startswith(("retired-blind-", "retired-everyday-week-")):
             assert langs == set(triage.LANGUAGES), path
             sources = {json.loads(line)["source"] for line in path.read_text().splitlines()}
             assert all(source.startswith(path.stem.removeprefix("retired-")) for source in sources)
@@ -62,6 +86,55 @@ def test_dev_split_is_well_formed_and_never_trained_on() -> None:
     assert not _texts(DEV) & _texts(CORPUS), "a dev message is in the training corpus"
     assert sum(row.flagged for row in rows) / len(rows) >= 0.4
     assert sum(row.everyday for row in rows) >= 200
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(triage.normalise(text).replace("|", " ").split())
+
+
+def test_no_retired_blind_line_is_in_the_training_corpus_nor_copied_closely() -> None:
+    """The retired blind sets were studied to write new training lines (round 4: A and B,
+    round 5: C and its week): none of their lines may be in the corpus word for word, and
+    no line written after studying a set may share TOO_CLOSE of its words with one of its
+    lines. (Round 4 was written before C existed: a common everyday line of it may look
+    like one of C's by chance.)"""
+    retired = {
+        path.stem: [str(row["text"]) for row in rows(path)] for path in DEV.glob("retired-*")
+    }
+    corpus = train.load_corpus(CORPUS)
+    texts = {row.text.strip().lower() for row in corpus}
+    shared = [text for lines in retired.values() for text in lines if text.strip().lower() in texts]
+    assert not shared, shared[:5]
+    studied = {
+        "round-4": ("retired-blind-a", "retired-blind-b"),
+        "round-5": tuple(retired),
+    }
+    close = []
+    for prefix, sets in studied.items():
+        lines = [row.text for row in corpus if row.source.startswith(prefix)]
+        assert len(lines) >= 800, prefix
+        others = [w for name in sets for w in map(_words, retired[name]) if len(w) >= 3]
+        for text in lines:
+            words = _words(text)
+            if any(len(words & other) >= TOO_CLOSE * len(words | other) for other in others):
+                close.append(text)
+    assert not close, close[:5]
+
+
+@pytest.mark.parametrize("name", sorted(RETIRED_FLOORS))
+def test_retired_blind_sets_keep_their_floors(name: str) -> None:
+    result = blind_figures(rows(DEV / name))
+    print(name, result)
+    failures = failed_floors(name, result, RETIRED_FLOORS[name])
+    assert not failures, failures
+
+
+@pytest.mark.parametrize("name", RETIRED_WEEKS)
+def test_retired_everyday_weeks_rarely_flag_or_ask(name: str) -> None:
+    result = week(rows(DEV / name))
+    print(name, result)
+    assert result.everyday_flagged <= WEEK_MAX_FLAGGED
+    assert result.asked <= WEEK_MAX_ASKED
 
 
 def test_dev_figures_meet_the_floors(figures: dict[str, Any]) -> None:
