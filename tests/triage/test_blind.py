@@ -31,11 +31,13 @@ BLIND = Path(__file__).with_name("blind")
 
 # Blind sets A and B were retired into the dev split on 2026-12-06 for round 4, blind set C
 # the same day for round 5 (their errors were studied); their floors now live in
-# test_dev.py. The next blind set (D) is added here with the figures of its first run,
-# rounded down, by whoever runs it first; until then no blind set is in tests/triage/blind/
-# but the everyday week, and the tests below check it and that every new file gets floors.
-FLOORS: dict[str, Floors] = {}
-WEEKS = ("everyday-week.jsonl",)
+# test_dev.py. Blind set D (802 messages and a week of 501 everyday ones, written on
+# 2026-12-06 by writers who saw only the labelling guide) was first run on the round-5
+# model: these are its figures rounded down (everyday: rounded up to one message in 60).
+FLOORS: dict[str, Floors] = {
+    "blind-d.jsonl": Floors(self_harm=0.88, violence=0.93, precision=0.85, everyday_flagged=0.02),
+}
+WEEKS = ("everyday-week.jsonl", "everyday-week-d.jsonl")
 
 
 def _rows(name: str) -> list[dict[str, object]]:
