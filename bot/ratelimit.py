@@ -8,15 +8,20 @@ ever holds more than `rate` attempts: no initial burst, retries included.
 When requests wait for a slot, the most urgent one (lowest `priority`, then the oldest)
 gets the next free slot, so a crisis alert never queues behind acknowledgements. On top
 of that, `reserve` slots are kept for requests more urgent than `urgent_below`: everyday
-traffic never fills the window, so a crisis alert finds a free slot at once instead of
-waiting up to a window for one; while urgent requests are being sent (a wave of crisis
-messages), `reserve_while_urgent` slots are kept instead.
+traffic never takes more than the rest, so a crisis alert finds a free slot at once
+instead of waiting up to a window for one; while urgent requests are being sent (a wave
+of crisis messages), `reserve_while_urgent` slots are kept instead. The slots urgent
+requests use count against their reserve, not against everyday traffic's share: in a long
+wave everyday traffic keeps its share instead of shrinking by what the alerts use.
 
-A paced stream (a running broadcast, already held to its own rate) has `paced` slots of
-each window kept for it: while it is sending, routine requests leave it the slots it has
-not used yet in the window, so it keeps its rate however many replies wait, and it still
-yields to urgent requests. Only the request that gets a slot is woken: with hundreds
-waiting, waking all of them on every change would cost more than the sending itself.
+A paced stream (a running broadcast) has `paced` slots of each window kept for it: while
+it is sending, routine requests leave it the slots it has not used yet in the window, so
+it keeps its rate however many replies wait, and it still yields to urgent requests. Its
+own ceiling (`paced_at_most`, OPRIT_BROADCAST_RATE) is counted here too, the same way: a
+separate limiter taken first would hold its slot while waiting for this one, and that
+wait would count against the broadcast's rate. Only the request that gets a slot is
+woken: with hundreds waiting, waking all of them on every change would cost more than the
+sending itself.
 """
 
 from __future__ import annotations
@@ -45,9 +50,11 @@ class SlidingWindowLimiter:
         urgent_below: int = 0,
         reserve_while_urgent: int | None = None,
         paced: int = 0,
+        paced_at_most: int | None = None,
     ) -> None:
         self._full = (max(1, math.floor(rate)), max(0, reserve), reserve_while_urgent or 0)
         self._paced_full = max(0, paced)
+        self.paced_at_most = None if paced_at_most is None else max(1, paced_at_most)
         self.urgent_below = urgent_below
         self._last_urgent = -math.inf
         self.window = window
@@ -56,6 +63,8 @@ class SlidingWindowLimiter:
         self._in_flight = 0
         self._paced_finished: deque[float] = deque()
         self._paced_in_flight = 0
+        self._routine_finished: deque[float] = deque()
+        self._routine_in_flight = 0
         # Two heaps: a routine request held back for the paced stream must not hold it up.
         self._waiting: list[tuple[int, int, asyncio.Future[None]]] = []
         self._paced_waiting: list[tuple[int, int, asyncio.Future[None]]] = []
@@ -81,12 +90,12 @@ class SlidingWindowLimiter:
         if self._waiting or self._paced_waiting:
             self._grant()
 
-    def _busy(self) -> int:
+    def _forget_old(self) -> None:
+        """Drop finished slots that have left the window."""
         now = self._monotonic()
-        for finished in (self._finished, self._paced_finished):
+        for finished in (self._finished, self._paced_finished, self._routine_finished):
             while finished and now - finished[0] >= self.window:
                 finished.popleft()
-        return self._in_flight + len(self._finished)
 
     def _kept_for_paced(self) -> int:
         """Slots routine requests leave free: what the paced stream has not used yet in
@@ -99,19 +108,34 @@ class SlidingWindowLimiter:
     def _wait_time(self, priority: int, paced: bool = False) -> float | None:
         """0 when a slot is free for `priority`; else seconds until one frees up (None: when
         a send ends)."""
-        limit = self.capacity
-        busy = self._busy()
-        if priority >= self.urgent_below or paced:
-            recent = self._monotonic() - self._last_urgent < self.window
-            limit -= self.reserve_while_urgent if recent else self.reserve
-            if not paced:
-                limit -= self._kept_for_paced()
+        self._forget_old()
+        wait = self._wait_in(self._in_flight, self._finished, self.capacity)
+        if not self._routine(priority, paced):
+            return wait
+        recent = self._monotonic() - self._last_urgent < self.window
+        limit = self.capacity - (self.reserve_while_urgent if recent else self.reserve)
+        if not paced:
+            limit -= self._kept_for_paced()
+        wait = _later(wait, self._wait_in(self._routine_in_flight, self._routine_finished, limit))
+        if paced and self.paced_at_most is not None:
+            own = self._wait_in(self._paced_in_flight, self._paced_finished, self.paced_at_most)
+            wait = _later(wait, own)
+        return wait
+
+    def _routine(self, priority: int, paced: bool) -> bool:
+        """Whether a request leaves the urgent reserve alone."""
+        return paced or priority >= self.urgent_below
+
+    def _wait_in(self, in_flight: int, finished: deque[float], limit: int) -> float | None:
+        """0 when fewer than `limit` of these slots are taken; else seconds until the oldest
+        finished one leaves the window (None: only when a send ends)."""
+        busy = in_flight + len(finished)
         if busy < limit:
             return 0.0
         leaving = busy - limit  # finished slots leave oldest first; this one must go too
-        if leaving >= len(self._finished):
+        if leaving >= len(finished):
             return None
-        return self.window - (self._monotonic() - self._finished[leaving]) + 1e-4
+        return self.window - (self._monotonic() - finished[leaving]) + 1e-4
 
     def _grant(self) -> None:
         """Give free slots to the most urgent waiters; look again when the next one frees."""
@@ -139,12 +163,14 @@ class SlidingWindowLimiter:
     def _take(self, priority: int, paced: bool) -> None:
         self._in_flight += 1
         self._paced_in_flight += paced
+        self._routine_in_flight += self._routine(priority, paced)
         if priority < self.urgent_below:
             self._last_urgent = self._monotonic()
 
-    def _give_back(self, paced: bool) -> None:
+    def _give_back(self, priority: int, paced: bool) -> None:
         self._in_flight -= 1
         self._paced_in_flight -= paced
+        self._routine_in_flight -= self._routine(priority, paced)
 
     async def _acquire(self, priority: int, paced: bool) -> None:
         waiting = self._paced_waiting if paced else self._waiting
@@ -158,7 +184,7 @@ class SlidingWindowLimiter:
             await granted
         except asyncio.CancelledError:
             if granted.done() and not granted.cancelled():
-                self._give_back(paced)  # granted in the same moment: give the slot back
+                self._give_back(priority, paced)  # granted in the same moment: give it back
             else:
                 waiting[:] = [entry for entry in waiting if entry[2] is not granted]
                 heapq.heapify(waiting)
@@ -173,12 +199,19 @@ class SlidingWindowLimiter:
         try:
             yield
         finally:
-            self._give_back(paced)
+            self._give_back(priority, paced)
             now = self._monotonic()
             self._finished.append(now)
             if paced:
                 self._paced_finished.append(now)
+            if self._routine(priority, paced):
+                self._routine_finished.append(now)
             self._grant()
+
+
+def _later(first: float | None, second: float | None) -> float | None:
+    """The longer of two waits (None, until a send ends, is the longest)."""
+    return None if first is None or second is None else max(first, second)
 
 
 class FloodGate:

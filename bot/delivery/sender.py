@@ -6,9 +6,10 @@ an officer's private chat. `RetryAfter` waits as told, and nothing else goes to 
 meanwhile (to anyone, when Telegram's answer named no chat); network errors and 5xx back
 off exponentially with jitter; what an outcome means beyond its row (a block, a relay to
 confirm) is bot.delivery.outcomes.
-Broadcast rows pass a sliding-window limit of OPRIT_BROADCAST_RATE attempts per second,
-group chats Telegram's 20 a minute, and every row Telegram's limit of about 30 a second,
-where waiting rows go most urgent first. Of those 30, safety answers and high or critical
+Every row passes Telegram's limit of about 30 a second, where waiting rows go most urgent
+first, broadcast rows also OPRIT_BROADCAST_RATE attempts per second (counted by the same
+limiter, so waiting for one never counts against the other), group chats Telegram's 20 a
+minute. Of those 30, safety answers and high or critical
 alerts always go first; a running broadcast has its rate kept for it (up to
 BROADCAST_KEPT_AT_MOST), and routine replies share the rest: lowest in priority, a
 broadcast would otherwise wait behind every acknowledgement of a busy hour.
@@ -50,7 +51,6 @@ PER_CHAT = 5
 PER_GROUP_CHAT = 1  # the group's 20 a minute: claim one at a time so the most urgent goes next
 DEAD_AFTER_MIN = timedelta(seconds=10)
 TOPIC_BUSY_RETRY = timedelta(seconds=2)
-BROADCAST_IN_FLIGHT = 8
 STOP_GRACE_SECONDS = 10.0
 # Rows that are not urgent (replies, reminders, prompts, broadcasts) are claimed about this
 # many seconds of sending ahead, not all at once: a claimed row holds its chat (a safety
@@ -94,7 +94,6 @@ class OutboxSender:
         self._unstarted: dict[Lane, list[ClaimedRow]] = {}
         self._stopping = False
         self._started_at = runtime.clock.now()
-        self.broadcast_limit = SlidingWindowLimiter(runtime.settings.broadcast_rate)
         # Telegram's ~30 messages a second for the whole bot, most urgent row first: rows
         # that wait in python-telegram-bot's own limiter would wait first come, first served,
         # and a crisis alert would queue behind every acknowledgement claimed before it.
@@ -104,13 +103,13 @@ class OutboxSender:
             reserve_while_urgent=URGENT_RESERVE_IN_A_WAVE,
             urgent_below=outbox.PRIORITY_REPLY,
             paced=min(math.floor(runtime.settings.broadcast_rate), BROADCAST_KEPT_AT_MOST),
+            paced_at_most=math.floor(runtime.settings.broadcast_rate),
         )
         if runtime.engine.dialect.name == "postgresql":
             # Telegram's 30 a second are per bot: until the heartbeats say how many
             # workers share the database, assume another one may be starting too.
             self.send_limit.share(2)
         self._group_limits: dict[int, SlidingWindowLimiter] = {}
-        self._broadcast_in_flight = asyncio.Semaphore(BROADCAST_IN_FLIGHT)
         self._broadcasts_claimed = 0
         self._routine_claimed = 0
         self.broadcast_lock = locks.AdvisoryLock(runtime.engine, locks.BROADCASTS)
@@ -237,7 +236,7 @@ class OutboxSender:
         busy = {chat for chat, urgent in self._chat_tasks if not urgent}
         sends_broadcasts = await self.broadcast_lock.try_acquire()
         sends_to_groups = await self.group_lock.try_acquire()
-        ahead = self.broadcast_limit.capacity * AHEAD_SECONDS - self._broadcasts_claimed
+        ahead = (self.send_limit.paced_at_most or 1) * AHEAD_SECONDS - self._broadcasts_claimed
         routine = TELEGRAM_PER_SECOND * AHEAD_SECONDS - self._routine_claimed
         async with self._runtime.sessions() as session, session.begin():
             items = await outbox_db.claim_due(
@@ -353,9 +352,6 @@ class OutboxSender:
                 return None
             item.message_thread_id = thread
         async with contextlib.AsyncExitStack() as slots:
-            if item.kind == "broadcast":
-                await slots.enter_async_context(self._broadcast_in_flight)
-                await slots.enter_async_context(self.broadcast_limit.slot())
             if is_group(item.chat_id):
                 await slots.enter_async_context(self._group_limit(item.chat_id).slot(item.priority))
             await slots.enter_async_context(

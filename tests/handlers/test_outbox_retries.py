@@ -150,7 +150,7 @@ async def test_a_reply_whose_answer_was_lost_is_sent_again(h: Harness) -> None:
 
 async def test_a_normal_stop_puts_unattempted_broadcast_rows_back(h: Harness) -> None:
     await _broadcast_to(h, 12)
-    h.sender.broadcast_limit = SlidingWindowLimiter(2)  # slow enough to stop half-way
+    h.sender.send_limit = SlidingWindowLimiter(30, paced_at_most=2)  # stops half-way
     h.api.delay(0.3)
     stop = asyncio.Event()
     running = asyncio.create_task(h.sender.run(stop))

@@ -106,9 +106,11 @@ async def test_a_wave_of_urgent_requests_keeps_more_slots_free() -> None:
         pass
     routine = [asyncio.create_task(send(f"ack-{n}", 20)) for n in range(8)]
     await asyncio.sleep(0.05)
-    assert len(granted) == 4  # 10 - 5 kept - the alert's slot
-    await asyncio.gather(*(send(f"alert-{n}", 5) for n in range(5)))
-    assert granted[4:] == [f"alert-{n}" for n in range(5)]  # none of them waited
+    # 10 - 5 kept for urgent requests; the alert's own slot is one of the 5, not taken
+    # from everyday traffic's share (a long wave would otherwise leave it almost nothing)
+    assert len(granted) == 5
+    await asyncio.gather(*(send(f"alert-{n}", 5) for n in range(4)))
+    assert granted[5:] == [f"alert-{n}" for n in range(4)]  # none of them waited
     for task in routine:
         task.cancel()
     await asyncio.gather(*routine, return_exceptions=True)
@@ -134,3 +136,48 @@ async def test_a_paced_stream_keeps_its_slots_behind_urgent_and_ahead_of_routine
     assert sum(name.startswith("ack") for name in granted[: granted.index("bc-7")]) <= 8 + 4 + 4
     await asyncio.gather(*routine)
     assert len(granted) == 51
+
+
+async def test_a_paced_stream_stays_under_its_own_ceiling_where_requests_arrive() -> None:
+    limiter = SlidingWindowLimiter(rate=10, window=0.2, paced=3, paced_at_most=3)
+    stream_arrivals: list[float] = []
+    routine_arrivals: list[float] = []
+    rng = random.Random(11)
+
+    async def send(arrivals: list[float], *, paced: bool) -> None:
+        async with limiter.slot(60 if paced else 20, paced=paced):
+            await asyncio.sleep(rng.uniform(0, 0.02))
+            arrivals.append(time.monotonic())
+            await asyncio.sleep(rng.uniform(0, 0.02))
+
+    await asyncio.gather(
+        *(send(stream_arrivals, paced=True) for _ in range(15)),
+        *(send(routine_arrivals, paced=False) for _ in range(30)),
+    )
+
+    def most_in_a_window(arrivals: list[float]) -> int:
+        return max(sum(1 for t in arrivals if start <= t < start + 0.2) for start in arrivals)
+
+    assert most_in_a_window(stream_arrivals) <= 3  # its own rate, however many slots are free
+    assert most_in_a_window(stream_arrivals + routine_arrivals) <= 10
+    assert len(stream_arrivals) == 15 and len(routine_arrivals) == 30
+
+
+async def test_a_paced_request_waiting_for_its_ceiling_holds_no_shared_slot() -> None:
+    """While the stream waits for its own ceiling, routine requests use the free slots: one
+    limiter decides both, so nothing sits on a slot it cannot use yet."""
+    limiter = SlidingWindowLimiter(rate=6, window=0.2, paced=2, paced_at_most=2)
+    granted: list[str] = []
+
+    async def send(name: str, *, paced: bool) -> None:
+        async with limiter.slot(60 if paced else 20, paced=paced):
+            granted.append(name)
+
+    await asyncio.gather(
+        *(send(f"bc-{n}", paced=True) for n in range(4)),
+        *(send(f"ack-{n}", paced=False) for n in range(8)),
+    )
+    first_window = granted[:6]
+    assert sum(name.startswith("bc") for name in first_window) == 2
+    assert sum(name.startswith("ack") for name in first_window) == 4
+    assert len(granted) == 12
