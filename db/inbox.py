@@ -81,11 +81,13 @@ async def pending_update_ids(session: AsyncSession, limit: int) -> list[int]:
         for update_id, chat_id in urgent:
             last_urgent[chat_id] = update_id
         chats = [chat_id for chat_id in last_urgent if chat_id is not None]
+        # Sorted here: an ORDER BY would make SQLite walk the whole backlog in update order
+        # instead of using the chat index.
         earlier = (
             await session.execute(
-                select(InboxUpdate.update_id, InboxUpdate.chat_id)
-                .where(pending, InboxUpdate.chat_id.in_(chats))
-                .order_by(InboxUpdate.update_id)
+                select(InboxUpdate.update_id, InboxUpdate.chat_id).where(
+                    pending, InboxUpdate.chat_id.in_(chats)
+                )
             )
         ).all()
         first = sorted(
@@ -165,17 +167,15 @@ async def _only_in_order(
 ) -> dict[int, LockedUpdate]:
     """Drop each update behind an earlier unprocessed update of its chat that is not taken."""
     earlier = await session.execute(
-        select(InboxUpdate.update_id, InboxUpdate.chat_id)
-        .where(
+        select(InboxUpdate.update_id, InboxUpdate.chat_id).where(
             InboxUpdate.processed_at.is_(None),
             InboxUpdate.chat_id.in_(list(chats)),
             InboxUpdate.update_id <= max(found),
         )
-        .order_by(InboxUpdate.update_id)
-    )
+    )  # sorted here, not by SQL: see pending_update_ids
     blocked: set[int | None] = set()
     kept = {k: v for k, v in found.items() if v.chat_id not in chats}
-    for update_id, chat_id in earlier.all():
+    for update_id, chat_id in sorted(earlier.all()):
         if chat_id in blocked:
             continue
         if update_id in found:

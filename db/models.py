@@ -147,6 +147,11 @@ class InboxUpdate(Base):
     """A raw update, stored before Telegram is told we have it (processed-updates log)."""
 
     __tablename__ = "inbox"
+    # A chat's unprocessed updates, and the urgent ones, without reading the whole backlog.
+    __table_args__ = (
+        Index("ix_inbox_chat_pending", "chat_id", "processed_at"),
+        Index("ix_inbox_urgent_pending", "urgent", "processed_at"),
+    )
 
     update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     payload: Mapped[Any] = mapped_column(EncryptedJSON, nullable=True)
