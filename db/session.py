@@ -21,16 +21,9 @@ def create_engine(database_url: str) -> AsyncEngine:
     """An engine tuned per backend: WAL + busy timeout + foreign keys on SQLite."""
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
-        pool: dict[str, Any] = {}
         if url.database and url.database != ":memory:":
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-            # One connection per process: SQLite has one writer at a time, and with a pool
-            # a second writer sleeps in SQLite's busy handler (1, 2, 5, … up to 100 ms a
-            # try) while the first commits; queueing for the one connection instead costs
-            # only the wait itself, so a crisis alert is not held up by those sleeps
-            # (benchmarks/RESULTS.md, alert latency).
-            pool = {"pool_size": 1, "max_overflow": 0}
-        engine = create_async_engine(url, connect_args={"timeout": 30}, **pool)
+        engine = create_async_engine(url, connect_args={"timeout": 30})
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
