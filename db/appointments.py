@@ -90,10 +90,10 @@ async def open_alerts(
 
 
 async def passed_unasked(
-    session: AsyncSession, passed_after: datetime, passed_before: datetime
+    session: AsyncSession, passed_after: datetime, passed_before: datetime, limit: int
 ) -> Sequence[Appointment]:
-    """Scheduled appointments whose time is between the two moments, whose attendance
-    nobody was asked about or recorded yet."""
+    """The oldest `limit` scheduled appointments whose time is between the two moments,
+    whose attendance nobody was asked about or recorded yet."""
     return (
         await session.scalars(
             select(Appointment)
@@ -105,6 +105,7 @@ async def passed_unasked(
                 Appointment.attendance_asked_at.is_(None),
             )
             .order_by(Appointment.at, Appointment.id)
+            .limit(limit)
         )
     ).all()
 

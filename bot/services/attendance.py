@@ -2,7 +2,11 @@
 asked (*Attended* / *No-show* / *Rescheduled*); `oprit appointment attended` records it
 too. It feeds the evaluation of the programme. Each appointment is asked about once
 (claimed in the database); appointments longer than LOOK_BACK ago are never asked about,
-so a first start on an old database does not flood the officer.
+so a first start on an old database does not flood the officer. At most ASK_PER_TICK are
+asked per scheduler tick, oldest first: the questions are queued in the tick's one
+transaction, and a backlog of thousands (a first start after an upgrade on a large
+database) held SQLite's writer for over a minute, so no update, crises included, was
+processed meanwhile; the rest follow on the next ticks.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from db.models import Appointment, Participant
 FLOW_ID = "att"
 ATTEND_ASK_AFTER = timedelta(hours=1)
 LOOK_BACK = timedelta(days=7)
+ASK_PER_TICK = 50
 OUTCOMES = tuple(outcome.value for outcome in Attendance)
 
 
@@ -57,7 +62,7 @@ async def ask_due(tx: Tx) -> int:
     session, now = tx.session, tx.now
     asked = 0
     due = await appointments_db.passed_unasked(
-        session, now - ATTEND_ASK_AFTER - LOOK_BACK, now - ATTEND_ASK_AFTER
+        session, now - ATTEND_ASK_AFTER - LOOK_BACK, now - ATTEND_ASK_AFTER, ASK_PER_TICK
     )
     for appointment in due:
         participant = await people.participant_by_id(session, appointment.participant_id)

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from bot.engine import scheduler
 from bot.services import (
     appointments,
+    attendance,
     conditions,
     enrolment,
     partners,
@@ -215,6 +216,50 @@ async def test_the_officer_is_asked_whether_the_participant_came(
     async with harness.runtime.sessions() as session:
         appointment = (await session.scalars(select(Appointment))).one()
     assert (appointment.participant_id, appointment.attendance) == (pid, "no-show")
+
+
+async def test_a_backlog_of_attendance_questions_goes_a_batch_per_tick(
+    harness: Harness, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A first start on a large database finds thousands of unasked appointments: one
+    tick asks only a batch (one short transaction, so the inbox keeps processing), the
+    next ticks the rest, oldest first, and none is asked twice."""
+    monkeypatch.setattr(attendance, "ASK_PER_TICK", 2)
+    officer = harness.user("Officer")
+    await harness.add_staff(officer)
+    _sam, pid = await _enrolled_and_signed_up(harness, officer)
+    zone = harness.runtime.settings.tz
+    async with harness.runtime.sessions() as session, session.begin():
+        for hour in (9, 10, 11, 12):
+            await appointments.create(
+                session,
+                pid,
+                at=datetime(2026, 12, 11, hour, 0, tzinfo=zone),
+                with_org="Reclassering",
+                location=None,
+                note=None,
+                offsets=[],
+                now=harness.clock.now(),
+                zone=zone,
+            )
+
+    async def asked() -> int:
+        async with harness.runtime.sessions() as session:
+            return int(
+                await session.scalar(
+                    select(func.count()).where(Appointment.attendance_asked_at.is_not(None))
+                )
+                or 0
+            )
+
+    await _at(harness, clock, datetime(2026, 12, 11, 16, 0, tzinfo=zone))
+    assert await asked() == 2
+    await _at(harness, clock, datetime(2026, 12, 11, 16, 1, tzinfo=zone))
+    assert await asked() == 4
+    await _at(harness, clock, datetime(2026, 12, 11, 16, 2, tzinfo=zone), ticks=3)
+    assert await asked() == 5
+    questions = [text for text in officer.replies() if "Did Test Deelnemer come" in text]
+    assert len(questions) == 5
 
 
 async def test_another_officer_cannot_answer_for_someone_elses_participant(
