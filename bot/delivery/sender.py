@@ -41,7 +41,7 @@ from bot.services import integrity, threads
 from db import locks, people, topics, workers
 from db import outbox as outbox_db
 from db.enums import OutboxStatus
-from db.errors import is_outage
+from db.errors import DatabaseTrouble, classify, is_outage
 from db.outbox import ClaimedRow
 
 log = logging.getLogger(__name__)
@@ -283,12 +283,12 @@ class OutboxSender:
                     self._count_claimed(row, -1)
                     break
             except Exception as error:
-                self._take_unstarted(lane, row)
+                attempted = not self._take_unstarted(lane, row)
                 if is_outage(error):
                     log.warning("database away while sending", extra={"outbox_id": row.id})
                 else:
                     log.exception("sending one outbox row failed", extra={"outbox_id": row.id})
-                await self._finish_after_error(row)
+                await self._finish_after_error(row, attempted)
             self._count_claimed(row, -1)
         if not self._unstarted.get(lane):
             self._unstarted.pop(lane, None)
@@ -300,9 +300,16 @@ class OutboxSender:
         elif item.priority >= outbox.PRIORITY_REPLY:
             self._routine_claimed += change
 
-    async def _finish_after_error(self, item: ClaimedRow) -> None:
+    async def _finish_after_error(self, item: ClaimedRow, attempted: bool) -> None:
+        """A row whose send or its record failed goes again later, unless its request had
+        started and it must never go twice: it may have arrived, so it ends `unknown`."""
         with contextlib.suppress(Exception):
             async with self._runtime.sessions() as session, session.begin():
+                if attempted and item.kind in NO_RESEND_AFTER_CRASH:
+                    await outbox_db.finish(
+                        session, item.id, status=OutboxStatus.UNKNOWN, error="internal error"
+                    )
+                    return
                 await outbox_db.finish(
                     session,
                     item.id,
@@ -369,9 +376,13 @@ class OutboxSender:
             self._runtime.flood.hold(item.chat_id, until)
         return None
 
-    def _take_unstarted(self, lane: Lane, item: ClaimedRow) -> None:
-        with contextlib.suppress(ValueError, KeyError):
+    def _take_unstarted(self, lane: Lane, item: ClaimedRow) -> bool:
+        """Whether the row was still waiting for its request to start."""
+        try:
             self._unstarted[lane].remove(item)
+        except (ValueError, KeyError):
+            return False
+        return True
 
     def _group_limit(self, chat_id: int) -> SlidingWindowLimiter:
         if chat_id not in self._group_limits:
@@ -428,15 +439,15 @@ class OutboxSender:
         return thread
 
     async def _record_until_stored(self, item: ClaimedRow, outcome: Outcome) -> None:
-        """Record an outcome; while the database is away, keep trying (the outcome of a
-        message that went out must not be lost)."""
+        """Record an outcome; while the database is away or locked, keep trying (the
+        outcome of a message that went out must not be lost, nor the message sent again)."""
         attempt = 0
         while True:
             try:
                 await self._record(item, outcome)
                 return
             except Exception as error:
-                if not is_outage(error) or self._stopping:
+                if classify(error) is DatabaseTrouble.BUG or self._stopping:
                     raise
                 attempt += 1
                 await asyncio.sleep(min(30.0, 0.5 * 2**attempt))

@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.exc import InternalError
+from sqlalchemy.exc import InternalError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.delivery import outcomes
+from bot.delivery.results import Delivered, Outcome
 from bot.ratelimit import SlidingWindowLimiter
+from bot.runtime import Tx
 from bot.services import broadcasts
 from db import broadcasts as broadcasts_db
 from db import outbox as outbox_db
 from db.models import OutboxItem
+from db.outbox import ClaimedRow
 from tests.clock import ManualClock
 from tests.e2e.conversation import TelegramUser
 from tests.harness import Harness, running_harness
@@ -130,6 +135,60 @@ async def test_a_broadcast_whose_answer_was_lost_is_never_sent_twice(h: Harness)
         report = await broadcasts.report(session, broadcast)
     assert (report.sent, report.failed, report.pending) == (2, 1, 0)
     assert report.recipients == report.sent + report.failed + report.blocked + report.pending
+
+
+async def _broadcast_while_recording_fails(
+    h: Harness, monkeypatch: pytest.MonkeyPatch, error: Exception
+) -> list[str]:
+    """Broadcast to three people while the first delivered row's outcome cannot be stored
+    (`error` is raised); each gets one copy. The statuses of their broadcast rows."""
+    real_record = outcomes.record
+    failed: list[int] = []
+
+    async def record(tx: Tx, item: ClaimedRow, outcome: Outcome) -> None:
+        if not failed and item.kind == "broadcast" and isinstance(outcome, Delivered):
+            failed.append(item.chat_id)
+            raise error
+        await real_record(tx, item, outcome)
+
+    monkeypatch.setattr(outcomes, "record", record)
+    people = await _broadcast_to(h, 3)
+    await h.pump()
+    for _ in range(3):
+        await h.advance(timedelta(minutes=10))
+    assert failed, "the fault was never injected"
+    copies = [
+        sum(
+            1
+            for call in h.api.calls("sendMessage", chat_id=person.chat_id)
+            if call.ok and "loket" in str(call.params.get("text"))
+        )
+        for person in people
+    ]
+    assert copies == [1, 1, 1]
+    return [
+        row.status if person.chat_id != failed[0] else f"{row.status} (failed to record)"
+        for person in people
+        for row in await _rows(h, person.chat_id)
+        if row.kind == "broadcast"
+    ]
+
+
+async def test_a_delivered_broadcast_whose_outcome_met_a_locked_database_is_not_sent_again(
+    h: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its send arrived, storing the outcome met a lock, and the row went back to pending
+    and out a second time."""
+    locked = OperationalError("UPDATE outbox", {}, sqlite3.OperationalError("database is locked"))
+    statuses = await _broadcast_while_recording_fails(h, monkeypatch, locked)
+    assert sorted(statuses) == ["sent", "sent", "sent (failed to record)"]  # the lock passed
+
+
+async def test_a_broadcast_whose_outcome_could_not_be_stored_at_all_is_never_sent_again(
+    h: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    statuses = await _broadcast_while_recording_fails(h, monkeypatch, RuntimeError("a bug"))
+    assert sorted(statuses) == ["sent", "sent", "unknown (failed to record)"]
 
 
 async def test_a_reply_whose_answer_was_lost_is_sent_again(h: Harness) -> None:
