@@ -86,9 +86,12 @@ def test_kill_9_mid_broadcast_never_sends_a_copy_twice(api: LocalTelegram, tmp_p
     api.delay(0.25)  # slow answers: sends are in flight when the process dies
     copies = "SELECT count(*) FROM outbox WHERE kind = 'broadcast' AND status = 'sent'"
     with running_bot(env, tmp_path) as process:
-        # The broadcast's own calls: on a Sunday evening the weekly sleep question goes to
-        # the same people first, and a kill before any broadcast went out proves nothing.
+        # Killed once some copies are recorded as sent and others are still in flight (a
+        # kill before any answer came back proves nothing; the calls alone arrive at once).
         api.wait_for_calls("sendMessage", 12, timeout=30, predicate=_is_broadcast)
+        deadline = time.monotonic() + 30
+        while _count(database, copies) == 0 and time.monotonic() < deadline:
+            time.sleep(0.02)
         process.send_signal(signal.SIGKILL)
         process.wait()
     in_flight = _count(
