@@ -117,6 +117,7 @@ class LockedUpdate(NamedTuple):
     update_id: int
     chat_id: int | None
     token: str | None
+    urgent: bool = False
 
 
 async def lock_updates(session: AsyncSession, update_ids: Sequence[int]) -> list[LockedUpdate]:
@@ -130,13 +131,16 @@ async def lock_updates(session: AsyncSession, update_ids: Sequence[int]) -> list
     if not update_ids:
         return []
     query = select(
-        InboxUpdate.update_id, InboxUpdate.chat_id, type_coerce(InboxUpdate.payload, Text)
+        InboxUpdate.update_id,
+        InboxUpdate.chat_id,
+        type_coerce(InboxUpdate.payload, Text),
+        InboxUpdate.urgent,
     ).where(InboxUpdate.update_id.in_(list(update_ids)), InboxUpdate.processed_at.is_(None))
     postgres = session.get_bind().dialect.name == "postgresql"
     if postgres:
         query = query.with_for_update(skip_locked=True)
     found = {
-        int(row[0]): LockedUpdate(int(row[0]), row[1], row[2])
+        int(row[0]): LockedUpdate(int(row[0]), row[1], row[2], bool(row[3]))
         for row in (await session.execute(query)).all()
     }
     chats = {row.chat_id for row in found.values() if row.chat_id is not None}

@@ -16,15 +16,19 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from db import write_queue
+
 
 def create_engine(database_url: str) -> AsyncEngine:
-    """An engine tuned per backend: WAL + busy timeout + foreign keys on SQLite."""
+    """An engine tuned per backend: WAL + busy timeout + foreign keys on SQLite, whose
+    writers in this process take turns (db.write_queue)."""
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:":
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_async_engine(url, connect_args={"timeout": 30})
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        write_queue.install(engine.sync_engine)
         return engine
     return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
 

@@ -43,6 +43,7 @@ from db import outbox as outbox_db
 from db.enums import OutboxStatus
 from db.errors import DatabaseTrouble, classify, is_outage
 from db.outbox import ClaimedRow
+from db.write_queue import WritePriority, writing_as
 
 log = logging.getLogger(__name__)
 
@@ -117,7 +118,12 @@ class OutboxSender:
         self.group_lock = locks.AdvisoryLock(runtime.engine, locks.GROUPS)
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Send until `stop` is set, sleeping until the next due row or a wake-up."""
+        """Send until `stop` is set, sleeping until the next due row or a wake-up. Its
+        writes (claims, outcomes) queue before routine work: people wait on them."""
+        with writing_as(WritePriority.DELIVERY):
+            await self._run(stop)
+
+    async def _run(self, stop: asyncio.Event) -> None:
         tick = self._runtime.settings.scheduler_tick.total_seconds()
         last_recovery = -tick
         loop = asyncio.get_running_loop()

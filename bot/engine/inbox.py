@@ -17,7 +17,7 @@ import json
 import logging
 import random
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -33,6 +33,7 @@ from db import inbox as inbox_db
 from db import outbox as outbox_db
 from db.errors import DatabaseTrouble, classify, is_outage
 from db.flow_states import Owner
+from db.write_queue import WritePriority, writing_as
 
 log = logging.getLogger(__name__)
 
@@ -69,8 +70,16 @@ async def store(
         updates.append(
             inbox_db.NewUpdate(int(payload["update_id"]), payload, chat_id, looks_urgent(text))
         )
-    new = await inbox_db.store_updates(session, updates, now)
-    return new, any(update.urgent for update in updates)
+    urgent = any(update.urgent for update in updates)
+    # Storing is the first step of every answer; a crisis message's, of an alert too.
+    with writing_as(WritePriority.CRISIS if urgent else WritePriority.DELIVERY):
+        new = await inbox_db.store_updates(session, updates, now)
+    return new, urgent
+
+
+def crisis_first(rows: Iterable[inbox_db.LockedUpdate]) -> WritePriority:
+    """A group holding an update that looked urgent when stored writes before the rest."""
+    return WritePriority.CRISIS if any(row.urgent for row in rows) else WritePriority.ROUTINE
 
 
 class InboxProcessor:
@@ -168,44 +177,48 @@ class InboxProcessor:
                 rows = {
                     row.update_id: row for row in await inbox_db.lock_updates(session, update_ids)
                 }
-                chats = [row.chat_id for row in rows.values() if row.chat_id is not None]
-                staff, participants = await people.prefetch(session, chats)
-                await flow_states.prefetch(
-                    session,
-                    [Owner(staff_id=member.id) for member in staff]
-                    + [Owner(participant_id=person.id) for person in participants],
-                )
-                for update_id in update_ids:
-                    consumed += 1
-                    row = rows.get(update_id)
-                    if row is None:
-                        continue  # done already, another worker has it, or it must wait
-                    payload = readable_payload(runtime.keyring, row)
-                    if payload is None:
-                        unreadable.append(update_id)
-                        continue
-                    started = time.perf_counter()
-                    scope = UpdateScope(session=session, now=runtime.clock.now(), runtime=runtime)
-                    with update_scope(scope):
-                        await self._handle(payload)
-                    if scope.failed is not None:
-                        raise scope.failed
-                    finished.append((update_id, scope, started))
-                    urgent = outbox_db.most_urgent_queued(session)
-                    if (
-                        (urgent is not None and urgent < outbox.PRIORITY_REPLY)
-                        or self._urgent_stored
-                        or time.perf_counter() > deadline
-                    ):
-                        break
-                now = runtime.clock.now()
-                if finished:
-                    await inbox_db.mark_processed(
-                        session, [update_id for update_id, _scope, _started in finished], now
+                # A crisis message's writes go before everyone else's (db.write_queue).
+                with writing_as(crisis_first(rows.values())):
+                    chats = [row.chat_id for row in rows.values() if row.chat_id is not None]
+                    staff, participants = await people.prefetch(session, chats)
+                    await flow_states.prefetch(
+                        session,
+                        [Owner(staff_id=member.id) for member in staff]
+                        + [Owner(participant_id=person.id) for person in participants],
                     )
-                if unreadable:
-                    await self._set_aside_unreadable(session, unreadable, now)
-                queued = outbox_db.queued_any(session)
+                    for update_id in update_ids:
+                        consumed += 1
+                        row = rows.get(update_id)
+                        if row is None:
+                            continue  # done already, another worker has it, or it must wait
+                        payload = readable_payload(runtime.keyring, row)
+                        if payload is None:
+                            unreadable.append(update_id)
+                            continue
+                        started = time.perf_counter()
+                        scope = UpdateScope(
+                            session=session, now=runtime.clock.now(), runtime=runtime
+                        )
+                        with update_scope(scope):
+                            await self._handle(payload)
+                        if scope.failed is not None:
+                            raise scope.failed
+                        finished.append((update_id, scope, started))
+                        urgent = outbox_db.most_urgent_queued(session)
+                        if (
+                            (urgent is not None and urgent < outbox.PRIORITY_REPLY)
+                            or self._urgent_stored
+                            or time.perf_counter() > deadline
+                        ):
+                            break
+                    now = runtime.clock.now()
+                    if finished:
+                        await inbox_db.mark_processed(
+                            session, [update_id for update_id, _scope, _started in finished], now
+                        )
+                    if unreadable:
+                        await self._set_aside_unreadable(session, unreadable, now)
+                    queued = outbox_db.queued_any(session)
         except Exception as error:
             if is_outage(error):
                 raise
@@ -259,7 +272,7 @@ class InboxProcessor:
                     await self._set_aside_unreadable(session, [update_id], now)
                     return True
                 scope = UpdateScope(session=session, now=now, runtime=runtime)
-                with update_scope(scope):
+                with update_scope(scope), writing_as(crisis_first([row])):
                     await self._handle(payload)
                 if scope.failed is not None:
                     raise scope.failed
