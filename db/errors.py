@@ -33,6 +33,8 @@ _CONFLICT_CLASSES = ("23",)
 _SQLITE_CONFLICT = ("database is locked", "database table is locked")
 _SQLITE_OUTAGE = ("unable to open database", "disk i/o error", "database disk image")
 _BROKEN_CONNECTION = "another operation"
+# How many times a conflict is tried again before it counts as a bug.
+CONFLICT_RETRIES = 4
 
 
 def _sqlstate(error: BaseException) -> str | None:

@@ -113,7 +113,7 @@ def queue_of(engine: Engine) -> WriteQueue | None:
     return _queues.get(engine)
 
 
-def install(engine: Engine) -> WriteQueue:
+def install(engine: Engine) -> None:
     """Queue the writers of this (SQLite) engine's connections."""
     queue = _queues[engine] = WriteQueue()
 
@@ -127,7 +127,7 @@ def install(engine: Engine) -> WriteQueue:
         _executemany: bool,
     ) -> None:
         owner = _raw(connection.connection)
-        if queue.holder is owner or not statement.lstrip().upper().startswith(_WRITES):
+        if queue.holder is owner or not statement.lstrip()[:8].upper().startswith(_WRITES):
             return
         try:
             await_only(queue.acquire(owner, _priority.get()))
@@ -161,7 +161,6 @@ def install(engine: Engine) -> WriteQueue:
 
     for ending in ("close", "invalidate", "soft_invalidate", "close_detached", "detach"):
         event.listen(engine.pool, ending, gone)
-    return queue
 
 
 def _raw(connection: Any) -> object:

@@ -9,10 +9,10 @@ confirm) is bot.delivery.outcomes.
 Every row passes Telegram's limit of about 30 a second, where waiting rows go most urgent
 first, broadcast rows also OPRIT_BROADCAST_RATE attempts per second (counted by the same
 limiter, so waiting for one never counts against the other), group chats Telegram's 20 a
-minute. Of those 30, safety answers and high or critical
-alerts always go first; a running broadcast has its rate kept for it (up to
-BROADCAST_KEPT_AT_MOST), and routine replies share the rest: lowest in priority, a
-broadcast would otherwise wait behind every acknowledgement of a busy hour.
+minute. Of those 30, safety answers and high or critical alerts always go first; a
+running broadcast has its rate kept for it (up to BROADCAST_KEPT_AT_MOST), and routine
+replies share the rest: lowest in priority, a broadcast would otherwise wait behind every
+acknowledgement of a busy hour.
 
 A broadcast row records when its request starts, so after a stop or a crash a row that
 was claimed but never attempted goes out again, and one that may have arrived is never
@@ -41,7 +41,7 @@ from bot.services import integrity, threads
 from db import locks, people, topics, workers
 from db import outbox as outbox_db
 from db.enums import OutboxStatus
-from db.errors import DatabaseTrouble, classify, is_outage
+from db.errors import CONFLICT_RETRIES, DatabaseTrouble, classify, is_outage
 from db.outbox import ClaimedRow
 from db.write_queue import WritePriority, writing_as
 
@@ -53,6 +53,7 @@ PER_GROUP_CHAT = 1  # the group's 20 a minute: claim one at a time so the most u
 DEAD_AFTER_MIN = timedelta(seconds=10)
 TOPIC_BUSY_RETRY = timedelta(seconds=2)
 STOP_GRACE_SECONDS = 10.0
+RECORD_RETRY_SECONDS = 0.5  # storing an outcome again: first wait, doubling up to 30 s
 # Rows that are not urgent (replies, reminders, prompts, broadcasts) are claimed about this
 # many seconds of sending ahead, not all at once: a claimed row holds its chat (a safety
 # reply to that person would wait behind it), waits in memory, and a broadcast row claimed
@@ -445,18 +446,24 @@ class OutboxSender:
         return thread
 
     async def _record_until_stored(self, item: ClaimedRow, outcome: Outcome) -> None:
-        """Record an outcome; while the database is away or locked, keep trying (the
-        outcome of a message that went out must not be lost, nor the message sent again)."""
+        """Record an outcome; while the database is away keep trying, and a few times while
+        it is locked (the outcome of a message that went out must not be lost, nor the
+        message sent again)."""
         attempt = 0
         while True:
             try:
                 await self._record(item, outcome)
                 return
             except Exception as error:
-                if classify(error) is DatabaseTrouble.BUG or self._stopping:
-                    raise
+                trouble = classify(error)
                 attempt += 1
-                await asyncio.sleep(min(30.0, 0.5 * 2**attempt))
+                if (
+                    trouble is DatabaseTrouble.BUG
+                    or (trouble is DatabaseTrouble.CONFLICT and attempt > CONFLICT_RETRIES)
+                    or self._stopping
+                ):
+                    raise
+                await asyncio.sleep(min(30.0, RECORD_RETRY_SECONDS * 2**attempt))
 
     async def _record(self, item: ClaimedRow, outcome: Outcome) -> None:
         runtime = self._runtime

@@ -31,7 +31,7 @@ from bot.services import integrity
 from db import flow_states, people
 from db import inbox as inbox_db
 from db import outbox as outbox_db
-from db.errors import DatabaseTrouble, classify, is_outage
+from db.errors import CONFLICT_RETRIES, DatabaseTrouble, classify, is_outage
 from db.flow_states import Owner
 from db.write_queue import WritePriority, writing_as
 
@@ -41,7 +41,6 @@ BATCH = 100
 GROUP = 20  # updates per transaction
 GROUP_SECONDS = 0.05  # and at most this long, so a reply or alert never waits for more
 URGENT_FROM = triage.severity_rank("high")
-CONFLICT_RETRIES = 4
 UNDECRYPTABLE = "undecryptable"
 
 ChatAndText = Callable[[dict[str, Any]], tuple[int | None, str | None]]
@@ -71,7 +70,7 @@ async def store(
             inbox_db.NewUpdate(int(payload["update_id"]), payload, chat_id, looks_urgent(text))
         )
     urgent = any(update.urgent for update in updates)
-    # Storing is the first step of every answer; a crisis message's, of an alert too.
+    # Every answer starts with this write; a crisis message's alert too, so it goes first.
     with writing_as(WritePriority.CRISIS if urgent else WritePriority.DELIVERY):
         new = await inbox_db.store_updates(session, updates, now)
     return new, urgent

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import InternalError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.delivery import outcomes
+from bot.delivery import outcomes, sender
 from bot.delivery.results import Delivered, Outcome
 from bot.ratelimit import SlidingWindowLimiter
 from bot.runtime import Tx
@@ -138,15 +138,18 @@ async def test_a_broadcast_whose_answer_was_lost_is_never_sent_twice(h: Harness)
 
 
 async def _broadcast_while_recording_fails(
-    h: Harness, monkeypatch: pytest.MonkeyPatch, error: Exception
+    h: Harness, monkeypatch: pytest.MonkeyPatch, error: Exception, times: int = 1
 ) -> list[str]:
     """Broadcast to three people while the first delivered row's outcome cannot be stored
-    (`error` is raised); each gets one copy. The statuses of their broadcast rows."""
+    (`error` is raised, `times` times); each gets one copy. The statuses of their rows."""
+    monkeypatch.setattr(sender, "RECORD_RETRY_SECONDS", 0.001)
     real_record = outcomes.record
     failed: list[int] = []
 
     async def record(tx: Tx, item: ClaimedRow, outcome: Outcome) -> None:
-        if not failed and item.kind == "broadcast" and isinstance(outcome, Delivered):
+        first = not failed or item.chat_id == failed[0]
+        broadcast_delivered = item.kind == "broadcast" and isinstance(outcome, Delivered)
+        if first and len(failed) < times and broadcast_delivered:
             failed.append(item.chat_id)
             raise error
         await real_record(tx, item, outcome)
@@ -182,6 +185,16 @@ async def test_a_delivered_broadcast_whose_outcome_met_a_locked_database_is_not_
     locked = OperationalError("UPDATE outbox", {}, sqlite3.OperationalError("database is locked"))
     statuses = await _broadcast_while_recording_fails(h, monkeypatch, locked)
     assert sorted(statuses) == ["sent", "sent", "sent (failed to record)"]  # the lock passed
+
+
+async def test_a_broadcast_whose_outcome_stays_locked_ends_unknown_and_is_not_sent_again(
+    h: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A lock that never passes is not waited for forever: after a few tries it counts as
+    a bug, and the started broadcast row ends `unknown`."""
+    locked = OperationalError("UPDATE outbox", {}, sqlite3.OperationalError("database is locked"))
+    statuses = await _broadcast_while_recording_fails(h, monkeypatch, locked, times=100)
+    assert sorted(statuses) == ["sent", "sent", "unknown (failed to record)"]
 
 
 async def test_a_broadcast_whose_outcome_could_not_be_stored_at_all_is_never_sent_again(
