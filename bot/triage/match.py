@@ -1,8 +1,10 @@
 """Finding the rules' matches in a message: candidates, negation and `unless`, scoring.
 
 A match is dropped when a negation word stands just before it in the same clause ("ik heb
-gisteren niet gebruikt"; a clause word such as "maar" or "ik" stops a negation's reach), or
-when one of the rule's ``unless`` patterns occurs nearby ("ik ga dood van het lachen"). A
+gisteren niet gebruikt"; a clause word such as "maar" or "ik" stops a negation's reach),
+when it is told as the past and the person says it is over ("vroeger deed ik mezelf pijn,
+nu niet meer"), or when one of the rule's ``unless`` patterns occurs nearby ("ik ga dood van
+het lachen"). A
 category fires when the weights of its matching rules add up to 1; it gets the highest
 severity among its matching rules. The words that matched are mapped back to the original
 text, as the person wrote them, for the officer to see.
@@ -25,6 +27,8 @@ from bot.triage.rules import _language, _Part, _Rule, _RuleSet, _ruleset, severi
 
 NEGATION_WINDOW = 3
 UNLESS_WINDOW = 60
+# how far before a match a `past` marker may stand ("toen ik vast zat dacht ik vaak aan ...")
+PAST_WINDOW = 80
 MAX_SPAN = 400
 LONG_TEXT = 4 * MAX_SPAN
 MAX_HITS_PER_RULE = 10
@@ -53,9 +57,25 @@ def _negated(text: str, start: int, end: int, ruleset: _RuleSet) -> bool:
     return False
 
 
+def _told_as_recovered(text: str, start: int, end: int, ruleset: _RuleSet) -> bool:
+    """Is the match a problem of the past that the person says is over?
+
+    A `past` marker stands shortly before the match or in it ("vroeger", "toen ik vast
+    zat", "used to"), a `recovered` marker after it ("nu niet meer", "now i got a job"),
+    and no `again` marker after that ("... maar sinds gisteren weer"). What is said after
+    the recovered marker is judged on its own: only matches before it are dropped.
+    """
+    if not ruleset.past.search(text, max(0, start - PAST_WINDOW), end):
+        return False
+    recovered = ruleset.recovered.search(text, end)
+    return recovered is not None and not ruleset.again.search(text, recovered.end())
+
+
 def _accepted(rule: _Rule, text: str, start: int, end: int, ruleset: _RuleSet) -> bool:
-    """Does this match count, given negation and the rule's exceptions?"""
+    """Does this match count, given negation, the past and the rule's exceptions?"""
     if rule.negatable and _negated(text, start, end, ruleset):
+        return False
+    if _told_as_recovered(text, start, end, ruleset):
         return False
     window = text[max(0, start - UNLESS_WINDOW) : end + UNLESS_WINDOW]
     return not any(pattern.search(window) for pattern in rule.unless)

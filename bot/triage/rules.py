@@ -101,6 +101,10 @@ class _RuleSet:
 
     negations: frozenset[str]
     clause_words: frozenset[str]
+    # a problem told as the past, with the person doing well now (see `bot.triage.match`)
+    past: re.Pattern[str]
+    recovered: re.Pattern[str]
+    again: re.Pattern[str]
     always: tuple[_Candidate, ...]
     by_factor: dict[str, tuple[_Candidate, ...]]
     finder: re.Pattern[str]
@@ -269,6 +273,10 @@ class _Lexicon:
 
     negations: frozenset[str]
     clause_words: frozenset[str]
+    # [settings] past, recovered and again: folded regex sources
+    past: tuple[str, ...]
+    recovered: tuple[str, ...]
+    again: tuple[str, ...]
     rules: tuple[_Rule, ...]
     # for typo tolerance: every word written in the file (never corrected), the long words of
     # its crisis rules, and its [spellings] table (chat spelling -> standard spelling)
@@ -340,6 +348,16 @@ def _load(lang: str) -> _Lexicon:
     negation_group = "|".join(sorted(re.escape(word) for word in negations)) or "(?!)"
     macros.setdefault("neg", negation_group)
     macros.setdefault("gap", rf"(?:(?!(?:{negation_group})(?!\w))\w+ ){{0,3}}")
+    context = {
+        key: tuple(
+            _fold_pattern(_expand(pattern, macros, f"{lang}.toml {key}"))
+            for pattern in _strings(settings.get(key), f"{lang}.toml {key}")
+        )
+        for key in ("past", "recovered", "again")
+    }
+    for key, sources in context.items():
+        for source in sources:
+            _compile(source, f"{lang}.toml {key}")
     rules: list[_Rule] = []
     crisis_words: set[str] = set()
     for category, entries in data.items():
@@ -363,6 +381,9 @@ def _load(lang: str) -> _Lexicon:
     return _Lexicon(
         negations=negations,
         clause_words=clause_words,
+        past=context["past"],
+        recovered=context["recovered"],
+        again=context["again"],
         rules=tuple(rules),
         words=frozenset(lexicon_words),
         crisis_words=frozenset(crisis_words),
@@ -428,10 +449,14 @@ def _ruleset(lang: str) -> _RuleSet:
     known: set[str] = set()
     vocabulary: set[str] = set()
     spellings: dict[str, str] = {}
+    context: dict[str, list[str]] = {"past": [], "recovered": [], "again": []}
     for code in LANGUAGES:
         lexicon = _load(code)
         negations |= lexicon.negations
         clause_words |= lexicon.clause_words
+        context["past"] += lexicon.past
+        context["recovered"] += lexicon.recovered
+        context["again"] += lexicon.again
         known |= lexicon.words
         vocabulary |= lexicon.crisis_words
         if code in full:
@@ -449,9 +474,16 @@ def _ruleset(lang: str) -> _RuleSet:
         factor: tuple(factor[:end] for end in range(1, len(factor) + 1) if factor[:end] in factors)
         for factor in factors
     }
+    past, recovered, again = (
+        re.compile("|".join(f"(?:{source})" for source in context[key]) or "(?!)")
+        for key in ("past", "recovered", "again")
+    )
     return _RuleSet(
         negations=frozenset(negations),
         clause_words=frozenset(clause_words),
+        past=past,
+        recovered=recovered,
+        again=again,
         always=tuple(always),
         by_factor={factor: tuple(parts) for factor, parts in by_factor.items()},
         finder=re.compile(f"(?=({_trie_regex(factors)}))"),

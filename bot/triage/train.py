@@ -14,7 +14,7 @@ Needs scikit-learn (the optional extra ``triage-train``); running the bot does n
    exactly as the bot combines them (`Model.decide`):
    - the other categories' flag threshold, on the CV probabilities of step 3 (as before);
    - the self_harm and violence flag thresholds on the dev split (tests/triage/dev/, never
-     trained on; it holds the retired blind sets A, B and C), scored by the final model
+     trained on; it holds the retired blind sets A to D), scored by the final model
      (`dev_thresholds`): the most crises found with precision >= TARGET_PRECISION (else
      >= MIN_PRECISION) and at most MAX_MODEL_EVERYDAY of the everyday messages flagged by
      the model on top of the rules, while the CV probabilities of the corpus's everyday

@@ -168,12 +168,13 @@ def test_negations_and_idioms_are_not_flagged(text: str, lang: str) -> None:
     assert not verdict.flagged, verdict
 
 
-def test_someone_elses_trouble_is_lower_or_not_theirs() -> None:
-    theirs = classify("ik ben opgepakt", "nl")
-    brother = classify("mijn broer is opgepakt", "nl")
-    assert theirs.severity == "high"
-    assert brother.categories == ("police",)
-    assert brother.severity == "low"
+def test_someone_elses_trouble_is_not_theirs() -> None:
+    assert classify("ik ben opgepakt", "nl").severity == "high"
+    # the labelling guide: another person's arrest is not the participant's (since round 6)
+    assert not classify("mijn broer is opgepakt", "nl").flagged
+    assert not classify("mn buurman is opgepakt gister, hele straat stond te kijken", "nl").flagged
+    assert not find("my cousin got arrested last night, mum is stressed", "en").categories
+    assert not find("my mate relapsed, how can i help him", "en").categories
     assert not classify("my brother is using again", "en").flagged
     assert not classify("they arrested the guy who stole my bike", "en").flagged
 
@@ -432,3 +433,123 @@ def test_a_cut_off_is_still_debt_while_a_subscription_taken_out_is_not() -> None
     assert "debt" in find("mn telefoon is afgesloten want ik kon niet betalen", "nl").severities
     assert "relapse" in find("ik was zo gebakken gisteren na die joint", "nl").severities
     assert "police" in find("i got nicked last night", "en").severities
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("toen ik vast zat dacht ik vaak aan zelfmoord maar nu gaat het echt goed met me", "nl"),
+        ("vroeger had ik altijd een mes bij me, nu niet meer, heb het weggegooid", "nl"),
+        ("in jail i wanted to end it. now i got a job and my daughter, different life", "en"),
+        ("used to cut myself when i was 15. not done it in years", "en"),
+        ("eskiden kendime zarar veriyordum, artık yok", "tr"),
+        ("cezaevindeyken ölmek istiyordum, şimdi işim var, başka hayat", "tr"),
+        ("w pace chciałem się zabić, teraz mam robotę i córkę, inne życie", "pl"),
+        ("فالحبس كنت باغي نموت، دابا الحمد لله عندي خدمة", "ar"),
+    ],
+)
+def test_the_past_told_as_over_is_not_flagged_by_the_rules(text: str, lang: str) -> None:
+    assert not find(text, lang).categories
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        # no sign that it is over
+        ("toen ik vast zat dacht ik aan zelfmoord en dat doe ik nog steeds", "nl"),
+        ("used to cut myself and i want to cut myself tonight", "en"),
+        # over, but back again
+        ("vroeger wilde ik zelfmoord plegen, nu niet meer. maar het komt terug", "nl"),
+        ("in jail i wanted to end it. now i got a job but i want to end it again", "en"),
+        ("eskiden ölmek istiyordum, artık yok dedim ama yine ölmek istiyorum", "tr"),
+        ("w pace chciałem się zabić, teraz mam robotę, ale znowu chcę się zabić", "pl"),
+        # what comes after the recovered words is judged on its own
+        ("vroeger wilde ik dood, nu niet meer, maar vannacht wil ik zelfmoord plegen", "nl"),
+    ],
+)
+def test_the_past_that_is_not_over_is_still_flagged(text: str, lang: str) -> None:
+    assert "self_harm" in find(text, lang).categories
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("touw gekocht bij de bouwmarkt voor de verhuizing zaterdag, kan je helpen tillen?", "nl"),
+        ("ik heb me gesneden aan een blikje, valt mee", "nl"),
+        ("deze week was zwaar ik ben op, ga vroeg slapen", "nl"),
+        ("ik heb geen zin meer in die cursus, maar ik maak hem wel af", "nl"),
+        ("mn neefje zegt pang pang je bent dood met zn waterpistool", "nl"),
+        ("we battered them 6-0 in 5 a side haha", "en"),
+        ("de budgetcoach heeft een regeling getroffen met de deurwaarder", "nl"),
+        ("enkelband is er vandaag af, eindelijk vrij", "nl"),
+        ("killed it at the interview, they said they'll call me tmrw", "en"),
+        ("ik droomde dat ik werd achtervolgd, werd zweterig wakker", "nl"),
+        ("guy on my street got stabbed last year, they put flowers there", "en"),
+    ],
+)
+def test_everyday_words_near_crisis_words_are_not_flagged_by_the_rules(
+    text: str, lang: str
+) -> None:
+    assert not find(text, lang).categories
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "category"),
+    [
+        ("ik heb een touw gekocht voor vanavond", "nl", "self_harm"),
+        ("ik heb me gesneden, het bloed stopt niet", "nl", "self_harm"),
+        ("ik ben op, ik kan niet meer", "nl", "self_harm"),
+        ("als ik hem zie maak ik hem af", "nl", "violence"),
+        ("we battered them outside the club last night", "en", "violence"),
+        ("de deurwaarder staat voor de deur", "nl", "debt"),
+        ("can you call me please", "en", "help"),
+        ("ik word achtervolgd door twee gasten", "nl", "danger"),
+    ],
+)
+def test_the_same_words_still_flag_the_real_thing(text: str, lang: str, category: str) -> None:
+    assert category in find(text, lang).categories
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "category"),
+    [
+        ("nie mam pracy, nikogo. nie ma po co żyć", "pl", "self_harm"),
+        ("wszyscy by odpoczęli gdyby mnie nie było", "pl", "self_harm"),
+        ("zegarek zostawiłem bratu, niech ma pamiątkę", "pl", "self_harm"),
+        ("on już nie wyjdzie z tego żywy", "pl", "violence"),
+        ("herkese yük oldum", "tr", "self_harm"),
+        ("ilaçları içmiyorum, biriktiriyorum", "tr", "self_harm"),
+        ("onu bulunca sağ çıkmayacak", "tr", "violence"),
+        ("بغيت ننعس وما نفيقش", "ar", "self_harm"),
+        ("سلم لي على ماما، سامحوني", "ar", "self_harm"),
+        ("الحبوب ديال الطبيب كنجمعهم", "ar", "self_harm"),
+        ("ghadi nderbo 7ta ymout", "ar", "violence"),
+        ("if anything happens to me my cousin gets my ps5", "en", "self_harm"),
+        ("wrote my goodbye letters last night", "en", "self_harm"),
+        ("ik kost iedereen alleen maar geld", "nl", "self_harm"),
+        ("mi no wani libi moro", "nl", "self_harm"),
+        ("god neem me maar", "nl", "self_harm"),
+        ("ik neem morgen mn mes mee naar school", "nl", "violence"),
+        ("die komt er niet levend uit", "nl", "violence"),
+    ],
+)
+def test_round_6_families_are_flagged_by_the_rules(text: str, lang: str, category: str) -> None:
+    assert category in find(text, lang).categories
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("kupiłem pamiątkę z wakacji dla siostry", "pl"),
+        ("ilaçları buzdolabında saklıyorum", "tr"),
+        ("سلم لي على ماما", "ar"),
+        ("الله يسامحني نسيت الموعد", "ar"),
+        ("wrote the letters for my job applications", "en"),
+        ("ik neem een mes mee naar het werk voor de appels", "nl"),
+        ("ik hoor hier niet thuis in deze klas", "nl"),
+        ("we gaan ze opzoeken voor een feestje", "nl"),
+        ("one year ago i was writing goodbye letters in my cell, now i got a job", "en"),
+    ],
+)
+def test_round_6_families_leave_everyday_lines_alone(text: str, lang: str) -> None:
+    assert not {"self_harm", "violence"} & set(find(text, lang).categories)

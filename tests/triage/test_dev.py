@@ -6,9 +6,10 @@ flag thresholds are chosen.
 variants, either to the corpus or (one in five) to the dev split, so no wording is on both
 sides. `retired-blind-*.jsonl`: blind sets A and B, retired on 2026-12-06 when their errors
 were studied for round 4 (each line keeps its `source`; lines also in the corpus or in A were
-dropped), and blind set C with its everyday week (`retired-everyday-week-c.jsonl`), retired
-the same day for round 5. None of them is trained on; C keeps the floors it had as a blind
-set (its first run, on the round-4 model), so round 5 must not do worse on it.
+dropped), blind set C with its everyday week (`retired-everyday-week-c.jsonl`), retired
+the same day for round 5, and blind set D with its week, retired for round 6. None of them
+is trained on; C and D keep the floors they had as blind sets (their first runs, on the
+round-4 and round-5 models), so a later round must not do worse on them.
 The floors sit a little under the figures measured when the model was trained (README,
 "Triage"): a retrain that gets clearly worse on unseen wording fails here. The blind sets
 are another matter (test_blind.py); the dev split is ours and was looked at while tuning.
@@ -40,10 +41,11 @@ CORPUS = Path(__file__).with_name("corpus")
 MIN_DEV_MESSAGES = 1_000
 # measured after round 4 (2026-12-06): self_harm 0.745, violence 0.913, precision 0.900,
 # everyday 3.2 %; after round 5, on the split that now holds C, its week and the round-5
-# lines: 0.765, 0.894, 0.902, 2.6 % (the thresholds are chosen on this split: see README,
+# lines: 0.765, 0.894, 0.902, 2.6 %; after round 6 (D, its week and the round-6 lines
+# joined): 0.793, 0.906, 0.901, 2.4 % (the thresholds are chosen on this split: see README,
 # "Thresholds")
-MIN_DEV_RECALL = {"self_harm": 0.72, "violence": 0.89}
-MIN_DEV_PRECISION = 0.88
+MIN_DEV_RECALL = {"self_harm": 0.78, "violence": 0.90}
+MIN_DEV_PRECISION = 0.89
 MAX_DEV_EVERYDAY = 0.04
 # The floors retired blind sets keep (test_blind.py while they were blind): C's first run on
 # the round-4 model, rounded down (2026-12-06).
@@ -51,8 +53,12 @@ RETIRED_FLOORS = {
     "retired-blind-c.jsonl": Floors(
         self_harm=0.87, violence=0.92, precision=0.89, everyday_flagged=0.04
     ),
+    # D's first run on the round-5 model, rounded down (2026-12-06)
+    "retired-blind-d.jsonl": Floors(
+        self_harm=0.88, violence=0.93, precision=0.85, everyday_flagged=0.02
+    ),
 }
-RETIRED_WEEKS = ("retired-everyday-week-c.jsonl",)
+RETIRED_WEEKS = ("retired-everyday-week-c.jsonl", "retired-everyday-week-d.jsonl")
 # word overlap (Jaccard) at or above which a training line counts as a copy of a dev line
 TOO_CLOSE = 0.6
 
@@ -94,10 +100,10 @@ def _words(text: str) -> frozenset[str]:
 
 def test_no_retired_blind_line_is_in_the_training_corpus_nor_copied_closely() -> None:
     """The retired blind sets were studied to write new training lines (round 4: A and B,
-    round 5: C and its week): none of their lines may be in the corpus word for word, and
-    no line written after studying a set may share TOO_CLOSE of its words with one of its
-    lines. (Round 4 was written before C existed: a common everyday line of it may look
-    like one of C's by chance.)"""
+    round 5: C and its week, round 6: D and its week): none of their lines may be in the
+    corpus word for word, and no line written after studying a set may share TOO_CLOSE of
+    its words with one of its lines. (A round is only held to the sets studied before it was
+    written: a common everyday line may look like a later set's by chance.)"""
     retired = {
         path.stem: [str(row["text"]) for row in rows(path)] for path in DEV.glob("retired-*")
     }
@@ -107,7 +113,13 @@ def test_no_retired_blind_line_is_in_the_training_corpus_nor_copied_closely() ->
     assert not shared, shared[:5]
     studied = {
         "round-4": ("retired-blind-a", "retired-blind-b"),
-        "round-5": tuple(retired),
+        "round-5": (
+            "retired-blind-a",
+            "retired-blind-b",
+            "retired-blind-c",
+            "retired-everyday-week-c",
+        ),
+        "round-6": tuple(retired),
     }
     close = []
     for prefix, sets in studied.items():
