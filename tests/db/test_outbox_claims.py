@@ -33,11 +33,18 @@ async def test_two_claimers_take_every_row_once(runtime: Runtime) -> None:
             ],
         )
 
+    # both connect before either claims: on a loaded machine one worker could otherwise
+    # drain all 1,000 rows while the other is still connecting
+    connected = asyncio.Barrier(2)
+
     async def worker(name: str) -> list[int]:
         engine = create_engine(runtime.settings.database_url)
         sessions = session_factory(engine)
         taken: list[int] = []
         try:
+            async with sessions() as session:
+                await session.execute(select(1))
+            await connected.wait()
             while True:
                 async with sessions() as session, session.begin():
                     rows = await outbox_db.claim_due(session, name, now, 37, per_chat=1000)
