@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.triage import typos
-from bot.triage.normalise import _APOSTROPHES, _fold_letters, normalise
+from bot.triage.normalise import _APOSTROPHES, _LEET, _fold_letters, normalise
 
 SEVERITIES: tuple[str, ...] = ("none", "low", "medium", "high", "critical")
 CATEGORIES: tuple[str, ...] = (
@@ -112,8 +112,28 @@ class _RuleSet:
     typos: typos.Typos
 
 
+# an escape, or a run of letters and digits written in a regex source
+_SOURCE_RUN = re.compile(r"\\.|[^\W_]+")
+
+
+def _digits_as_letters(source: str) -> str:
+    """Digits inside words that mix letters and digits read as letters, as in a message
+    ("l7bs" -> "ltbs", "3la" -> "ela"), so arabizi words in a pattern match the normalised
+    text; escapes, quantifiers ("{0,3}") and numbers ("113") are left alone."""
+
+    def fold(run: re.Match[str]) -> str:
+        word = run.group()
+        if word.startswith("\\") or word.isdigit() or not any(c.isdigit() for c in word):
+            return word
+        return word.translate(_LEET)
+
+    return _SOURCE_RUN.sub(fold, source)
+
+
 def _fold_pattern(source: str) -> str:
-    """Fold a regex source like a message (letters only; escapes and syntax untouched)."""
+    """Fold a regex source like a message (letters and digits used as letters; escapes and
+    syntax untouched)."""
+    source = _digits_as_letters(source)
     out: list[str] = []
     index = 0
     while index < len(source):

@@ -23,8 +23,8 @@ Needs scikit-learn (the optional extra ``triage-train``); running the bot does n
      the dev split holds two sets by independent writers, the nearest thing to a new
      writer's wording. A blind set is never used;
    - the critical thresholds that best separate critical from high (balanced accuracy)
-     and the ask threshold, the lowest that keeps asks on everyday messages <= MAX_ASK,
-     both on the CV and dev probabilities together.
+     and the ask threshold, the lowest that keeps asks on everyday messages <= MAX_ASK on
+     the CV and on the dev probabilities each (the critical ones on both together).
    The thresholds the CV alone would give (each crisis category >= TARGET_RECALL with the
    fewest false alarms if reachable, else the most crises with everyday flags <=
    MAX_EVERYDAY) are stored in the model file for comparison.
@@ -328,10 +328,15 @@ def choose_thresholds(
 
 
 def severity_and_ask(
-    rows: Sequence[Row], rules: Sequence[dict[str, str]], chances: Any, flag: dict[str, float]
+    rows: Sequence[Row],
+    rules: Sequence[dict[str, str]],
+    chances: Any,
+    flag: dict[str, float],
+    parts: Sequence[range] = (),
 ) -> dict[str, Any]:
     """Given the flag thresholds: the critical thresholds (best separating critical from high)
-    and the ask threshold (the lowest keeping asks on everyday messages <= MAX_ASK)."""
+    and the ask threshold (the lowest keeping asks on everyday messages <= MAX_ASK, in each
+    of `parts` of the rows when given: the CV and the dev split each stay under it)."""
     harm = CATEGORIES.index("self_harm")
     critical = {}
     for name in sorted(CRISIS):
@@ -343,15 +348,19 @@ def severity_and_ask(
         ]
         options = [t for t in GRID if t >= flag[name]] + [1.0]
         critical[name] = float(max(options, key=lambda t: (_balanced(t, wanted), -t)))
-    quiet = [row for row in range(len(rows)) if rows[row].everyday]
+    quiets = [[row for row in part if rows[row].everyday] for part in (parts or [range(len(rows))])]
     ask = flag["self_harm"]
     for t in sorted((t for t in GRID if t < flag["self_harm"]), reverse=True):
-        asked = sum(
-            1
-            for row in quiet
-            if "self_harm" not in rules[row] and t <= chances[row, harm] < flag["self_harm"]
-        )
-        if asked / max(1, len(quiet)) > MAX_ASK:
+        rates = [
+            sum(
+                1
+                for row in quiet
+                if "self_harm" not in rules[row] and t <= chances[row, harm] < flag["self_harm"]
+            )
+            / max(1, len(quiet))
+            for quiet in quiets
+        ]
+        if max(rates) > MAX_ASK:
             break
         ask = t
     return {"flag": flag, "critical": critical, "ask": float(ask)}
@@ -644,7 +653,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         dev_rows, dev_rules, dev_chances, flag["danger"], (rows, rules, chances)
     )
     thresholds = severity_and_ask(
-        [*rows, *dev_rows], [*rules, *dev_rules], np.vstack([chances, dev_chances]), flag
+        [*rows, *dev_rows],
+        [*rules, *dev_rules],
+        np.vstack([chances, dev_chances]),
+        flag,
+        parts=(range(len(rows)), range(len(rows), len(rows) + len(dev_rows))),
     )
     print(f"thresholds: {json.dumps(thresholds)}", file=sys.stderr)
     scorer = Model.from_dict(export(data, models, thresholds, {}))

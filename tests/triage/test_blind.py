@@ -6,7 +6,7 @@ FLOORS: the figures measured when the set was first run (README, "Triage"), roun
 so a change that makes triage worse on wording nobody tuned for fails here. A file without
 floors fails the test instead of being skipped. Whoever looks at the errors in a blind set
 must retire it (move it to tests/triage/dev/retired-*.jsonl, as A and B were on
-2026-12-06, C for round 5 and D for round 6) and have a new one written before reporting a
+2026-12-06, C, D and E for rounds 5 to 7) and have a new one written before reporting a
 new figure.
 Run with `-s` to see the figures.
 """
@@ -31,23 +31,20 @@ from tests.triage.figures import (
 BLIND = Path(__file__).with_name("blind")
 
 # Blind sets A and B were retired into the dev split on 2026-12-06 for round 4, blind set C
-# the same day for round 5 and blind set D with its week for round 6 (their errors were
-# studied); their floors now live in test_dev.py.
-# Blind set E (808 messages and a week of 540, written on 2026-12-06 by three new writers
-# who saw only the labelling guide) was first run on the same round-5 model, unchanged:
-# its wording is further from anything tuned on, and its figures are lower. Round 6 (rules
-# and lines written after studying D, chosen on dev before E was run) moved E to precision
-# 0.901, self_harm 0.803, violence 0.863 (one violence message fewer than round 5: the
-# floor follows it down, and the README says so) and its week from 4.5 % to 3.5 %.
+# the same day for round 5, D for round 6 and E for round 7 (their errors were studied);
+# their floors now live in test_dev.py. Blind set F (819 messages and a week of 521, written
+# on 2026-12-06 by three new writers who saw only the labelling guide) was first run on the
+# round-6 and round-7 models, both chosen before F was first run: these are round 7's figures
+# rounded down (everyday: rounded up).
 FLOORS: dict[str, Floors] = {
-    "blind-e.jsonl": Floors(self_harm=0.80, violence=0.86, precision=0.90, everyday_flagged=0.02),
+    "blind-f.jsonl": Floors(self_harm=0.89, violence=0.90, precision=0.96, everyday_flagged=0.02),
 }
 # Each everyday week's share of everyday messages flagged, as first measured and rounded up
-# (at most WEEK_MAX_FLAGGED): week E's 3.5 % (4.5 % with round 5) is over the 3 % target,
-# and is kept from getting worse rather than hidden.
+# (at most WEEK_MAX_FLAGGED): week F's 4.4 % is over it, and over the 3 % target, and is
+# kept from getting worse rather than hidden.
 WEEK_CEILINGS: dict[str, float] = {
     "everyday-week.jsonl": WEEK_MAX_FLAGGED,
-    "everyday-week-e.jsonl": 0.04,
+    "everyday-week-f.jsonl": 0.05,
 }
 WEEKS = tuple(WEEK_CEILINGS)
 

@@ -553,3 +553,63 @@ def test_round_6_families_are_flagged_by_the_rules(text: str, lang: str, categor
 )
 def test_round_6_families_leave_everyday_lines_alone(text: str, lang: str) -> None:
     assert not {"self_harm", "violence"} & set(find(text, lang).categories)
+
+
+def test_arabizi_digits_in_a_pattern_read_like_digits_in_a_message() -> None:
+    """ "3la" and "l7bs" in a rules file match "3la" and "l7bs" typed by a participant (both
+    become "ela" and "ltbs"): a pattern with such a word never matched before round 7."""
+    assert triage_rules._fold_pattern(r"\b3la kolchi\b") == r"\bela kolchi\b"
+    assert triage_rules._fold_pattern(r"(?:\w+ ){0,3}113") == r"(?:\w+ ){0,3}113"
+    assert "self_harm" in find("sallam 3la kolchi w sam7ouni", "ar").categories
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "category"),
+    [
+        ("mi ke muri", "nl", "self_harm"),
+        ("mi no wani libi moro broer", "nl", "self_harm"),
+        ("mi o kiri en tide", "nl", "violence"),
+        ("mijn zoon heeft meer aan een dode vader", "nl", "self_harm"),
+        ("heb een touw gekocht en nee het is niet voor de verhuizing", "nl", "self_harm"),
+        ("knuppel in de auto gelegd, niet voor sport", "nl", "violence"),
+        ("als hij niet betaalt breek ik zn benen", "nl", "violence"),
+        ("als ik morgen niet antwoord, zeg tegen mn moeder dat ik van haar hou", "nl", "self_harm"),
+        ("if he dont pay by friday i break his fingers", "en", "violence"),
+        ("bat in the boot, not for baseball", "en", "violence"),
+        ("if i dont answer tomorrow tell my mum i love her", "en", "self_harm"),
+        ("param gelmezse kemiklerini kırarım", "tr", "violence"),
+        ("sopayı arabaya koydum, spor için değil", "tr", "violence"),
+        ("yarın açmazsam anneme onu sevdiğimi söyleyin", "tr", "self_harm"),
+        ("o gün her şeyi bitiricem", "tr", "self_harm"),
+        ("połamię mu wszystkie kości", "pl", "violence"),
+        ("jak mnie zaczepi to ktoś nie wróci do domu", "pl", "violence"),
+        ("list leży pod poduszką", "pl", "self_harm"),
+        ("siedzę na dachu, nogi za barierką", "pl", "self_harm"),
+        ("ما بقاش عندي علاش نعيش", "ar", "self_harm"),
+        ("غادي نكسر ليه صبعانو", "ar", "violence"),
+        ("ghadi nkssr lih sb3ano wa7d b wa7d", "ar", "violence"),
+        ("lmoss 7dito mzyan, machi l lkhodra", "ar", "violence"),
+    ],
+)
+def test_round_7_families_are_flagged_by_the_rules(text: str, lang: str, category: str) -> None:
+    assert category in find(text, lang).categories
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("touw gekocht, is niet voor mij maar voor de verhuizing", "nl"),
+        ("ik heb nee gezegd tegen iemand die vroeg of ik voor hem wilde rijden", "nl"),
+        ("hij brak zn been bij het voetbal", "nl"),
+        ("someone is not coming home tonight because the train is on strike", "en"),
+        ("kapıma geldiler, bacaklarını kırarız dediler", "tr"),
+        ("ödevi bitiricem bu akşam", "tr"),
+        ("koncze z tym projektem jutro", "pl"),
+        ("sallam 3la kolchi", "ar"),
+        ("in de cel dacht ik elke dag aan zelfmoord maar nu heb ik werk, gaat echt goed", "nl"),
+        ("used to cut myself when i was like 16 but i aint done that in years", "en"),
+        ("mli kont f l7bs kont kanfker n9tel rasi, daba l7amdulillah ghir lkhir", "ar"),
+    ],
+)
+def test_round_7_families_leave_everyday_lines_alone(text: str, lang: str) -> None:
+    assert not {"self_harm", "violence"} & set(find(text, lang).categories)

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from bot import triage
+from bot.triage import CATEGORIES, train
 from bot.triage import model as triage_model
 from bot.triage.match import find
 from bot.triage.normalise import normalise
@@ -268,3 +269,25 @@ def test_running_needs_neither_scikit_learn_nor_numpy() -> None:
         "assert not loaded, loaded\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+def test_the_ask_threshold_keeps_every_part_under_the_ask_limit() -> None:
+    """The ask band is chosen on the CV and the dev split together, but each must stay at
+    most MAX_ASK: a dev split with few everyday messages must not hide a CV that asks too
+    often (round 7's first threshold asked 0.61 % of the CV's everyday messages)."""
+    np = pytest.importorskip("numpy")
+    everyday = train.Row("hoi", "nl", False, frozenset(), "none", "everyday-chat", "test")
+    crisis = train.Row("x", "nl", True, frozenset({"self_harm"}), "high", "wish", "test")
+    rows = [everyday] * 100 + [everyday] * 1000 + [crisis]
+    chances = np.zeros((len(rows), len(CATEGORIES)))
+    chances[:, CATEGORIES.index("self_harm")] = 0.1
+    # in the first part (100 messages) two everyday messages sit just under the flag
+    chances[:2, CATEGORIES.index("self_harm")] = 0.5
+    chances[-1, CATEGORIES.index("self_harm")] = 0.9
+    flag = dict.fromkeys(CATEGORIES, 0.6)
+    rules: list[dict[str, str]] = [{} for _ in rows]
+    together = train.severity_and_ask(rows, rules, chances, flag)
+    apart = train.severity_and_ask(
+        rows, rules, chances, flag, parts=(range(100), range(100, len(rows)))
+    )
+    assert together["ask"] <= 0.5 < apart["ask"]
