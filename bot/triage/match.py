@@ -57,7 +57,7 @@ def _negated(text: str, start: int, end: int, ruleset: _RuleSet) -> bool:
     return False
 
 
-def _told_as_recovered(text: str, start: int, end: int, ruleset: _RuleSet) -> bool:
+def _told_as_recovered(scan: _Scan, start: int, end: int, ruleset: _RuleSet) -> bool:
     """Is the match a problem of the past that the person says is over?
 
     A `past` marker stands shortly before the match or in it ("vroeger", "toen ik vast
@@ -65,17 +65,21 @@ def _told_as_recovered(text: str, start: int, end: int, ruleset: _RuleSet) -> bo
     and no `again` marker after that ("... maar sinds gisteren weer"). What is said after
     the recovered marker is judged on its own: only matches before it are dropped.
     """
-    if not ruleset.past.search(text, max(0, start - PAST_WINDOW), end):
+    if scan.recovered is None:
+        # once per message: most messages say nothing is over, and then no match needs more
+        scan.recovered = [found.span() for found in ruleset.recovered.finditer(scan.text)]
+    later = [span for span in scan.recovered if span[0] >= end]
+    if not later or not ruleset.past.search(scan.text, max(0, start - PAST_WINDOW), end):
         return False
-    recovered = ruleset.recovered.search(text, end)
-    return recovered is not None and not ruleset.again.search(text, recovered.end())
+    return not ruleset.again.search(scan.text, later[0][1])
 
 
-def _accepted(rule: _Rule, text: str, start: int, end: int, ruleset: _RuleSet) -> bool:
+def _accepted(rule: _Rule, scan: _Scan, start: int, end: int, ruleset: _RuleSet) -> bool:
     """Does this match count, given negation, the past and the rule's exceptions?"""
+    text = scan.text
     if rule.negatable and _negated(text, start, end, ruleset):
         return False
-    if _told_as_recovered(text, start, end, ruleset):
+    if _told_as_recovered(scan, start, end, ruleset):
         return False
     window = text[max(0, start - UNLESS_WINDOW) : end + UNLESS_WINDOW]
     return not any(pattern.search(window) for pattern in rule.unless)
@@ -88,6 +92,8 @@ class _Scan:
     text: str
     factors: set[str]
     positions: dict[str, list[int]] = field(default_factory=dict)
+    # where the text says a problem is over (`recovered` markers), found on first need
+    recovered: list[tuple[int, int]] | None = None
 
     def where(self, factor: str) -> list[int]:
         """Start positions of `factor`; only needed to cut long text into windows."""
@@ -130,7 +136,7 @@ def _hits(rule: _Rule, parts: list[_Part], scan: _Scan, ruleset: _RuleSet) -> li
         for start, end in _ranges(part, scan):
             position = start
             while (match := part.regex.search(text, position, end)) is not None:
-                if _accepted(rule, text, match.start(), match.end(), ruleset):
+                if _accepted(rule, scan, match.start(), match.end(), ruleset):
                     hits.append(match.span())
                     if len(hits) >= MAX_HITS_PER_RULE:
                         return hits
