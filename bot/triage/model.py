@@ -53,6 +53,8 @@ OFFSET = 1024
 IDF_STEPS = 4
 WINDOW = 1_000
 MAX_WINDOWS = 16
+# words whose packed feature sums an explanation remembers
+WORD_TOTALS = 1 << 14
 # explanation: at most this many words or phrases, each weighing at least EXPLAIN_SHARE of
 # the strongest one
 EXPLAIN_WORDS = 3
@@ -106,6 +108,9 @@ class Model:
     severity: dict[str, str]
     negation: features.Negation
     info: dict[str, Any] = field(repr=False)
+    # the packed sum of one word's features, by its feature set: an explanation scores every
+    # word of a message, and the same words come back all the time (bounded, see _word_total)
+    word_totals: dict[frozenset[str], int] = field(default_factory=dict, repr=False)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Model:
@@ -183,9 +188,18 @@ class Model:
             best = probabilities if best is None else list(map(max, best, probabilities))
         return best if best is not None else [_logistic(value) for value in self.intercepts]
 
-    def _field_sum(self, names: Iterable[str], category: int) -> int:
-        """The summed quantised weight of some features for one category."""
-        total = sum(filter(None, map(self.packed.get, names)))
+    def _word_total(self, names: frozenset[str]) -> int:
+        """The packed sum of one word's features, remembered (at most WORD_TOTALS words)."""
+        total = self.word_totals.get(names)
+        if total is None:
+            if len(self.word_totals) >= WORD_TOTALS:
+                self.word_totals.clear()
+            total = self.word_totals[names] = sum(filter(None, map(self.packed.get, names)))
+        return total
+
+    def _field_sum(self, names: frozenset[str], category: int) -> int:
+        """The summed quantised weight of one word's features for one category."""
+        total = self._word_total(names)
         known = total & FIELD_MASK
         return ((total >> (FIELD_BITS * (category + 2))) & FIELD_MASK) - known * OFFSET
 
