@@ -291,3 +291,17 @@ def test_the_ask_threshold_keeps_every_part_under_the_ask_limit() -> None:
         rows, rules, chances, flag, parts=(range(100), range(100, len(rows)))
     )
     assert together["ask"] <= 0.5 < apart["ask"]
+
+
+def test_explanations_remember_few_words_and_stay_the_same(
+    model: triage_model.Model, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The remembered word weights are bounded and change no explanation."""
+    normal = normalise("ik heb al mn pillen gespaard voor vanavond, sorry voor alles")
+    model.word_totals.clear()
+    first = model.explain(normal, "self_harm")
+    assert first
+    monkeypatch.setattr(triage_model, "WORD_TOTALS", 3)
+    model.word_totals.clear()
+    assert model.explain(normal, "self_harm") == first
+    assert len(model.word_totals) <= 3
