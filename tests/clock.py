@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from bot.config import Settings
 
 
 class ManualClock:
@@ -22,3 +25,11 @@ class ManualClock:
     def set(self, moment: datetime) -> None:
         """Jump to a moment."""
         self._now = moment.astimezone(UTC)
+
+
+def officer_today() -> date:
+    """Today where the officer works (the default OPRIT_TIMEZONE), which is what the bot
+    counts days in: after 23:00 UTC in winter it is already tomorrow in Amsterdam, so a test
+    that counts days from the machine's `date.today()` fails for an hour every night."""
+    zone = ZoneInfo(str(Settings.model_fields["timezone"].default))
+    return datetime.now(zone).date()

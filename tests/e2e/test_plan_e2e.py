@@ -8,13 +8,14 @@ overview) runs on a manual clock in test_plan_year_e2e.py."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pypdfium2
 import zxingcpp
 
 from bot.localtelegram import LocalTelegram
+from tests.clock import officer_today
 from tests.e2e.botprocess import bot_env, oprit_json, running_bot
 from tests.e2e.conversation import TelegramUser
 
@@ -28,7 +29,7 @@ def test_from_prison_to_the_plan(api: LocalTelegram, tmp_path: Path) -> None:
         env, tmp_path, "staff", "add", "--telegram-id", str(OFFICER), "--role", "officer",
         "--name", "Officer Test",
     )  # fmt: skip
-    release = date.today() + timedelta(days=1)
+    release = officer_today() + timedelta(days=1)
     enrolled = oprit_json(
         env, tmp_path, "participants", "enrol", "--name", "Test Deelnemer",
         "--release-date", release.isoformat(), "--facility", "PI Voorbeeld",

@@ -15,9 +15,10 @@ import pytest
 from bot.app import open_runtime
 from bot.cli import main
 from db import state
+from tests.clock import officer_today
 from tests.conftest import TEST_KEY, make_settings
 
-FUTURE = (date.today() + timedelta(days=60)).isoformat()
+FUTURE = (officer_today() + timedelta(days=60)).isoformat()
 
 
 @pytest.fixture
@@ -344,7 +345,7 @@ def test_plan_due_across_a_caseload(cli: Any) -> None:
         )
         assert code == 0
     pid = str(_enrol(cli, "--officer", "501")[1]["id"])
-    soon = (date.today() + timedelta(days=2)).isoformat()
+    soon = (officer_today() + timedelta(days=2)).isoformat()
     task = cli(
         "plan", "task", "add", "--participant", pid, "--domain", "care", "--title", "Huisarts",
         "--owner", "officer", "--due", soon,
