@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.config import Settings
+from bot.services.plan import local_today
 
 
 class ManualClock:
@@ -32,4 +33,4 @@ def officer_today() -> date:
     counts days in: after 23:00 UTC in winter it is already tomorrow in Amsterdam, so a test
     that counts days from the machine's `date.today()` fails for an hour every night."""
     zone = ZoneInfo(str(Settings.model_fields["timezone"].default))
-    return datetime.now(zone).date()
+    return local_today(datetime.now(UTC), zone)

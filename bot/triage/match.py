@@ -4,10 +4,9 @@ A match is dropped when a negation word stands just before it in the same clause
 gisteren niet gebruikt"; a clause word such as "maar" or "ik" stops a negation's reach),
 when it is told as the past and the person says it is over ("vroeger deed ik mezelf pijn,
 nu niet meer"), or when one of the rule's ``unless`` patterns occurs nearby ("ik ga dood van
-het lachen"). A
-category fires when the weights of its matching rules add up to 1; it gets the highest
-severity among its matching rules. The words that matched are mapped back to the original
-text, as the person wrote them, for the officer to see.
+het lachen"). A category fires when the weights of its matching rules add up to 1; it gets
+the highest severity among its matching rules. The words that matched are mapped back to the
+original text, as the person wrote them, for the officer to see.
 
 The whole text is scanned however long it is; on long text (over LONG_TEXT characters) a
 pattern is only tried within MAX_SPAN characters of its factors, which is far longer than

@@ -112,6 +112,8 @@ class _RuleSet:
     typos: typos.Typos
 
 
+# [settings] lists that say a problem is told as over (see `bot.triage.match`)
+_CONTEXT_KEYS = ("past", "recovered", "again")
 # an escape, or a run of letters and digits written in a regex source
 _SOURCE_RUN = re.compile(r"\\.|[^\W_]+")
 
@@ -373,7 +375,7 @@ def _load(lang: str) -> _Lexicon:
             _fold_pattern(_expand(pattern, macros, f"{lang}.toml {key}"))
             for pattern in _strings(settings.get(key), f"{lang}.toml {key}")
         )
-        for key in ("past", "recovered", "again")
+        for key in _CONTEXT_KEYS
     }
     for key, sources in context.items():
         for source in sources:
@@ -469,14 +471,13 @@ def _ruleset(lang: str) -> _RuleSet:
     known: set[str] = set()
     vocabulary: set[str] = set()
     spellings: dict[str, str] = {}
-    context: dict[str, list[str]] = {"past": [], "recovered": [], "again": []}
+    context: dict[str, list[str]] = {key: [] for key in _CONTEXT_KEYS}
     for code in LANGUAGES:
         lexicon = _load(code)
         negations |= lexicon.negations
         clause_words |= lexicon.clause_words
-        context["past"] += lexicon.past
-        context["recovered"] += lexicon.recovered
-        context["again"] += lexicon.again
+        for key in _CONTEXT_KEYS:
+            context[key] += getattr(lexicon, key)
         known |= lexicon.words
         vocabulary |= lexicon.crisis_words
         if code in full:
@@ -496,7 +497,7 @@ def _ruleset(lang: str) -> _RuleSet:
     }
     past, recovered, again = (
         re.compile("|".join(f"(?:{source})" for source in context[key]) or "(?!)")
-        for key in ("past", "recovered", "again")
+        for key in _CONTEXT_KEYS
     )
     return _RuleSet(
         negations=frozenset(negations),
