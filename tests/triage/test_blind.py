@@ -32,23 +32,23 @@ BLIND = Path(__file__).with_name("blind")
 
 # Blind sets A and B were retired into the dev split on 2026-12-06 for round 4, blind set C
 # the same day for round 5, D for round 6 and E for round 7 (their errors were studied);
-# their floors now live in test_dev.py. Blind set F (819 messages and a week of 521, written
-# on 2026-12-06 by three new writers who saw only the labelling guide) was first run on the
-# round-6 and round-7 models, both chosen before F was first run: these are round 7's figures
-# rounded down (everyday: rounded up). Blind set G (786 messages and a week of 489, written
-# later the same day by three more writers, each language on its own) was first run on the
-# unchanged round-7 model.
+# their floors now live in test_dev.py, as do F's (retired for round 8 on 2026-12-07).
+# Blind set G (786 messages and a week of 489, written on 2026-12-06 by three writers who saw
+# only the labelling guide, each language on its own) was first run on the round-7 model:
+# these are its figures rounded down (everyday: rounded up). Blind set H (816 messages and a
+# week of 511, written on 2026-12-07 by four more writers, each language on its own) was first
+# run on the same round-7 model, before round 8 was measured on it.
 FLOORS: dict[str, Floors] = {
-    "blind-f.jsonl": Floors(self_harm=0.89, violence=0.90, precision=0.96, everyday_flagged=0.02),
     "blind-g.jsonl": Floors(self_harm=0.85, violence=0.83, precision=0.93, everyday_flagged=0.03),
+    "blind-h.jsonl": Floors(self_harm=0.80, violence=0.82, precision=0.89, everyday_flagged=0.01),
 }
 # Each everyday week's share of everyday messages flagged, as first measured and rounded up
-# (at most WEEK_MAX_FLAGGED): week F's 4.4 % and week G's 6.8 % are over it, and over the
-# 3 % target, and are kept from getting worse rather than hidden.
+# (at most WEEK_MAX_FLAGGED): week G's 6.8 % is over it, and over the 3 % target, and is
+# kept from getting worse rather than hidden.
 WEEK_CEILINGS: dict[str, float] = {
     "everyday-week.jsonl": WEEK_MAX_FLAGGED,
-    "everyday-week-f.jsonl": 0.05,
     "everyday-week-g.jsonl": 0.07,
+    "everyday-week-h.jsonl": WEEK_MAX_FLAGGED,
 }
 WEEKS = tuple(WEEK_CEILINGS)
 

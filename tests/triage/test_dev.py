@@ -7,9 +7,9 @@ variants, either to the corpus or (one in five) to the dev split, so no wording 
 sides. `retired-blind-*.jsonl`: blind sets A and B, retired on 2026-12-06 when their errors
 were studied for round 4 (each line keeps its `source`; lines also in the corpus or in A were
 dropped), blind set C with its everyday week (`retired-everyday-week-c.jsonl`), retired
-the same day for round 5, and blind set D with its week, retired for round 6. None of them
-is trained on; C and D keep the floors they had as blind sets (their first runs, on the
-round-4 and round-5 models), so a later round must not do worse on them.
+the same day for round 5, blind set D with its week, retired for round 6, E for round 7 and
+F for round 8 (2026-12-07). None of them is trained on; each keeps the floors it had as a
+blind set, so a later round must not do worse on them.
 The floors sit a little under the figures measured when the model was trained (README,
 "Triage"): a retrain that gets clearly worse on unseen wording fails here. The blind sets
 are another matter (test_blind.py); the dev split is ours and was looked at while tuning.
@@ -61,12 +61,19 @@ RETIRED_FLOORS = {
     "retired-blind-e.jsonl": Floors(
         self_harm=0.80, violence=0.86, precision=0.90, everyday_flagged=0.02
     ),
+    # F's last blind run, on the round-7 model, rounded down (2026-12-06)
+    "retired-blind-f.jsonl": Floors(
+        self_harm=0.89, violence=0.90, precision=0.96, everyday_flagged=0.02
+    ),
 }
-RETIRED_WEEKS = (
-    "retired-everyday-week-c.jsonl",
-    "retired-everyday-week-d.jsonl",
-    "retired-everyday-week-e.jsonl",
-)
+# Each retired everyday week's ceiling on everyday messages flagged: the everyday-week limit,
+# or, for a week that was over it while blind, its last blind figure rounded up (F: 4.4 %).
+RETIRED_WEEKS = {
+    "retired-everyday-week-c.jsonl": WEEK_MAX_FLAGGED,
+    "retired-everyday-week-d.jsonl": WEEK_MAX_FLAGGED,
+    "retired-everyday-week-e.jsonl": WEEK_MAX_FLAGGED,
+    "retired-everyday-week-f.jsonl": 0.05,
+}
 # word overlap (Jaccard) at or above which a training line counts as a copy of a dev line
 TOO_CLOSE = 0.6
 
@@ -127,7 +134,8 @@ def test_no_retired_blind_line_is_in_the_training_corpus_nor_copied_closely() ->
             "retired-blind-c",
             "retired-everyday-week-c",
         ),
-        "round-6": tuple(name for name in retired if not name.endswith("-e")),
+        "round-6": tuple(name for name in retired if not name.endswith(("-e", "-f"))),
+        "round-8": tuple(retired),
     }
     close = []
     for prefix, sets in studied.items():
@@ -149,11 +157,11 @@ def test_retired_blind_sets_keep_their_floors(name: str) -> None:
     assert not failures, failures
 
 
-@pytest.mark.parametrize("name", RETIRED_WEEKS)
+@pytest.mark.parametrize("name", sorted(RETIRED_WEEKS))
 def test_retired_everyday_weeks_rarely_flag_or_ask(name: str) -> None:
     result = week(rows(DEV / name))
     print(name, result)
-    assert result.everyday_flagged <= WEEK_MAX_FLAGGED
+    assert result.everyday_flagged <= RETIRED_WEEKS[name]
     assert result.asked <= WEEK_MAX_ASKED
 
 
