@@ -613,3 +613,52 @@ def test_round_7_families_are_flagged_by_the_rules(text: str, lang: str, categor
 )
 def test_round_7_families_leave_everyday_lines_alone(text: str, lang: str) -> None:
     assert not {"self_harm", "violence"} & set(find(text, lang).categories)
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "category"),
+    [
+        ("heb gister de riem al om mn nek gehad, vanavond echt", "nl", "self_harm"),
+        ("hoe hoog moet een parkeergarage zijn om zeker dood te gaan", "nl", "self_harm"),
+        ("er wordt toch niks van mij, dan ben ik net zo goed dood", "nl", "self_harm"),
+        ("ik maak alles goed door te verdwijnen", "nl", "self_harm"),
+        ("had gehoopt dat die bus me zou raken vanochtend", "nl", "self_harm"),
+        ("ff over school: heb een mes geregeld en ik wacht hem op bij de poort", "nl", "violence"),
+        ("heb de neiging om random mensen pijn te doen", "nl", "violence"),
+        ("de jongens staan al klaar om die gasten van blok c te pakken", "nl", "violence"),
+        ("im gonna off myself tonight", "en", "self_harm"),
+        ("wrote notes for my brothers, they will find them tomorrow", "en", "self_harm"),
+        ("logging off for good, thanks for trying", "en", "self_harm"),
+        ("phone battery at 2% like me and i dont want a charger", "en", "self_harm"),
+        ("say that again and im not responsible for what happens", "en", "violence"),
+        ("bilegimi kestim", "tr", "self_harm"),
+        ("annem beni affetsin, bu gece bitiriyorum", "tr", "self_harm"),
+        ("bicaklarla gidiyoruz aksam", "tr", "violence"),
+        ("wzialem noz, czekam na niego pod blokiem", "pl", "violence"),
+        ("ten typ powaznie oberwie", "pl", "violence"),
+        ("والله سأنتقم منهم", "ar", "violence"),
+    ],
+)
+def test_round_8_families_are_flagged_by_the_rules(text: str, lang: str, category: str) -> None:
+    assert category in find(text, lang).categories
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("made pasta tonight, proud of myself", "en"),
+        ("i need to take better care of myself", "en"),
+        ("in my cell i thought about ending it. glad i didnt, things are looking up now", "en"),
+        ("payback time at the match, they got us last season", "en"),
+        ("the roof is leaking again", "en"),
+        ("log off for good from instagram, too much drama", "en"),
+        ("een sjaal om mn nek want het is koud", "nl"),
+        ("we staan klaar om ze te pakken in de finale", "nl"),
+        ("ik heb een mes gekocht voor de keuken", "nl"),
+        ("beyzbol sopalariyla oynamaya gidiyoruz", "tr"),
+        ("bugun isi bitiriyorum, yarin tatil", "tr"),
+        ("on mocno oberwie na sparingu", "pl"),
+    ],
+)
+def test_round_8_families_leave_everyday_lines_alone(text: str, lang: str) -> None:
+    assert not {"self_harm", "violence"} & set(find(text, lang).categories)

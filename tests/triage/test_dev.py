@@ -42,7 +42,8 @@ MIN_DEV_MESSAGES = 1_000
 # measured after round 4 (2026-12-06): self_harm 0.745, violence 0.913, precision 0.900,
 # everyday 3.2 %; after round 5, on the split that now holds C, its week and the round-5
 # lines: 0.765, 0.894, 0.902, 2.6 %; after round 6 (D, its week and the round-6 lines
-# joined): 0.793, 0.906, 0.901, 2.4 % (the thresholds are chosen on this split: see README,
+# joined): 0.793, 0.906, 0.901, 2.4 %; after round 8 (F, its week and the round-8 lines
+# joined): 0.824, 0.924, 0.903, 2.6 % (the thresholds are chosen on this split: see README,
 # "Thresholds")
 MIN_DEV_RECALL = {"self_harm": 0.78, "violence": 0.90}
 MIN_DEV_PRECISION = 0.89
@@ -105,7 +106,8 @@ def test_dev_split_is_well_formed_and_never_trained_on() -> None:
         else:
             assert langs == {path.stem}, path
     assert not _texts(DEV) & _texts(CORPUS), "a dev message is in the training corpus"
-    assert sum(row.flagged for row in rows) / len(rows) >= 0.4
+    # at least a third flagged: the weeks and the round-8 everyday lines are mostly not
+    assert sum(row.flagged for row in rows) / len(rows) >= 0.35
     assert sum(row.everyday for row in rows) >= 200
 
 
