@@ -41,10 +41,12 @@ BLIND = Path(__file__).with_name("blind")
 # more crises on both (G: 184 and 109 of 212 and 128, was 181 and 107; H: 180 and 109 of 221
 # and 134, was 177 and 110) but one flag fewer was right on G (precision 0.930, was 0.932),
 # and one violence message of H and one everyday message of week H went the wrong way: each
-# floor is the lower of the two rounds' figures, rounded down.
+# floor is the lower of the two rounds' figures, rounded down. Blind set I (809 messages and a
+# week of 510, four more writers, 2026-12-07) was first run on the round-8 model.
 FLOORS: dict[str, Floors] = {
     "blind-g.jsonl": Floors(self_harm=0.85, violence=0.83, precision=0.92, everyday_flagged=0.03),
     "blind-h.jsonl": Floors(self_harm=0.80, violence=0.81, precision=0.89, everyday_flagged=0.01),
+    "blind-i.jsonl": Floors(self_harm=0.85, violence=0.76, precision=0.90, everyday_flagged=0.01),
 }
 # Each everyday week's share of everyday messages flagged, as first measured and rounded up
 # (at most WEEK_MAX_FLAGGED): week G's 6.8 % (6.1 % since round 8) and week H's 4.2 % (round
@@ -54,6 +56,7 @@ WEEK_CEILINGS: dict[str, float] = {
     "everyday-week.jsonl": WEEK_MAX_FLAGGED,
     "everyday-week-g.jsonl": 0.07,
     "everyday-week-h.jsonl": 0.05,
+    "everyday-week-i.jsonl": WEEK_MAX_FLAGGED,
 }
 WEEKS = tuple(WEEK_CEILINGS)
 
