@@ -63,6 +63,9 @@ _SPACE_RUN = re.compile(r" {2,}")
 
 def _fold_letters(text: str) -> str:
     """Lower case without accents; the part of normalisation that regex sources also get."""
+    if text.isascii():
+        # nothing to decompose and no special letter: most rule sources and messages
+        return text.lower()
     out: list[str] = []
     for char in unicodedata.normalize("NFKD", text.lower()):
         if unicodedata.category(char) in ("Mn", "Me"):

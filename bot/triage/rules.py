@@ -29,7 +29,13 @@ from pathlib import Path
 from typing import Any
 
 from bot.triage import typos
-from bot.triage.normalise import _APOSTROPHES, _LEET, _fold_letters, normalise
+from bot.triage.normalise import (
+    _APOSTROPHES,
+    _LEET,
+    _REPEATED_LETTER,
+    _fold_letters,
+    normalise,
+)
 
 SEVERITIES: tuple[str, ...] = ("none", "low", "medium", "high", "critical")
 CATEGORIES: tuple[str, ...] = (
@@ -116,12 +122,19 @@ class _RuleSet:
 _CONTEXT_KEYS = ("past", "recovered", "again")
 # an escape, or a run of letters and digits written in a regex source
 _SOURCE_RUN = re.compile(r"\\.|[^\W_]+")
+# a letter next to a digit: only then can a source hold an arabizi word
+_LETTER_AND_DIGIT = re.compile(r"[^\W\d_]\d|\d[^\W\d_]")
+# an escape in a regex source (kept as it is), as a group so that split keeps it
+_ESCAPE = re.compile(r"(\\.)")
+_NO_APOSTROPHES = str.maketrans("", "", "".join(_APOSTROPHES))
 
 
 def _digits_as_letters(source: str) -> str:
     """Digits inside words that mix letters and digits read as letters, as in a message
     ("l7bs" -> "ltbs", "3la" -> "ela"), so arabizi words in a pattern match the normalised
     text; escapes, quantifiers ("{0,3}") and numbers ("113") are left alone."""
+    if not _LETTER_AND_DIGIT.search(source):
+        return source
 
     def fold(run: re.Match[str]) -> str:
         word = run.group()
@@ -133,25 +146,13 @@ def _digits_as_letters(source: str) -> str:
 
 
 def _fold_pattern(source: str) -> str:
-    """Fold a regex source like a message (letters and digits used as letters; escapes and
-    syntax untouched)."""
-    source = _digits_as_letters(source)
-    out: list[str] = []
-    index = 0
-    while index < len(source):
-        char = source[index]
-        if char == "\\":
-            out.append(source[index : index + 2])
-            index += 2
-            continue
-        if char in _APOSTROPHES:
-            index += 1
-            continue
-        folded = _fold_letters(char) if char.isalpha() else char
-        if not (folded.isalpha() and out and out[-1] == folded):
-            out.append(folded)
-        index += 1
-    return "".join(out)
+    """Fold a regex source like a message (letters and digits used as letters, accents and
+    apostrophes dropped, repeated letters once; escapes untouched)."""
+    parts = _ESCAPE.split(_digits_as_letters(source))
+    for index in range(0, len(parts), 2):
+        letters = _fold_letters(parts[index].translate(_NO_APOSTROPHES))
+        parts[index] = _REPEATED_LETTER.sub(r"\1", letters)
+    return "".join(parts)
 
 
 def _phrase_regex(phrase: str) -> str:
@@ -308,7 +309,6 @@ class _Lexicon:
 
 
 _LETTERS = re.compile(r"[^\W\d_]+")
-_ESCAPE = re.compile(r"\\.")
 # a whole word inside a pattern: not glued to an escape, and not made optional or repeated
 _PATTERN_WORD = re.compile(r"(?<![^\W\d_])[^\W\d_]+(?![^\W\d_]|[?*+{])")
 

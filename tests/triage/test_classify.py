@@ -564,6 +564,25 @@ def test_arabizi_digits_in_a_pattern_read_like_digits_in_a_message() -> None:
 
 
 @pytest.mark.parametrize(
+    ("source", "folded"),
+    [
+        (r"\bZelfmoord\b", r"\bzelfmord\b"),
+        (r"\bdon't (?:kill|kil)\b", r"\bdont (?:kil|kil)\b"),
+        (r"\bżycie\w{0,3}\b", r"\bzycie\w{0,3}\b"),
+        (r"\bołówek\b|\bık\b", r"\bolowek\b|\bik\b"),
+        (r"\\ss\bss", r"\\s\bs"),
+        (r"\w\wwword", r"\w\wword"),
+        (r"", r""),
+    ],
+)
+def test_a_pattern_is_folded_like_a_message_with_its_escapes_kept(source: str, folded: str) -> None:
+    """Rule sources are folded per run of letters (since round 9, for start-up): case,
+    accents, special letters, apostrophes and repeated letters as in a message, escapes
+    such as \\b and \\w left exactly as written."""
+    assert triage_rules._fold_pattern(source) == folded
+
+
+@pytest.mark.parametrize(
     ("text", "lang", "category"),
     [
         ("mi ke muri", "nl", "self_harm"),
@@ -661,4 +680,52 @@ def test_round_8_families_are_flagged_by_the_rules(text: str, lang: str, categor
     ],
 )
 def test_round_8_families_leave_everyday_lines_alone(text: str, lang: str) -> None:
+    assert not {"self_harm", "violence"} & set(find(text, lang).categories)
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "category"),
+    [
+        ("als ze me huis afpakken maak ik er zondag een einde aan", "nl", "self_harm"),
+        ("gegoogled hoe je pijnloos doodgaat", "nl", "self_harm"),
+        ("ik ga zo slapen en ik word niet meer wakker, echt niet", "nl", "self_harm"),
+        ("straks ga ik naar het spoor en dan is het klaar", "nl", "self_harm"),
+        ("al mn slaappillen van de dokter opgespaard", "nl", "self_harm"),
+        ("ik wil ermee ophouden, met het leven bedoel ik", "nl", "self_harm"),
+        ("de stemmen zeggen dat ik mezelf moet ophangen", "nl", "self_harm"),
+        ("wou dat die kogel mij had geraakt", "nl", "self_harm"),
+        ("die gast ziet morgen niet meer", "nl", "violence"),
+        ("been stockpiling my meds for a month", "en", "self_harm"),
+        ("that snitch is gonna get what's coming to him", "en", "violence"),
+        ("jre7t yddi daba", "ar", "self_harm"),
+        ("ghadi yjib lia pistola lyouma", "ar", "violence"),
+        ("trene atlicam birazdan", "tr", "self_harm"),
+        ("bugun birini bicaklicam", "tr", "violence"),
+        ("ciagle slysze w glowie zabij sie", "pl", "self_harm"),
+        ("planuje to od miesiecy", "pl", "violence"),
+    ],
+)
+def test_round_9_families_are_flagged_by_the_rules(text: str, lang: str, category: str) -> None:
+    assert category in find(text, lang).categories
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("ik maak er een einde aan met die relatie", "nl"),
+        ("de tandarts zei dat het pijnloos gaat", "nl"),
+        ("mn baas gaat me vermoorden als ik weer te laat ben", "nl"),
+        ("ik zou een moord doen voor een broodje shoarma", "nl"),
+        ("touw gekocht om de matras op het dak vast te binden", "nl"),
+        ("de broer van mn vriend heeft zelfmoord gepleegd, morgen de begrafenis", "nl"),
+        ("op de cursus ging het over zelfmoord en hoe je iemand helpt", "nl"),
+        ("we are planning it for weeks, her surprise party", "en"),
+        ("kont kanjr7 rasi mli kont sghir, daba la", "ar"),
+        ("9tlto f fortnite 3 mrat", "ar"),
+        ("15 yasindayken kendimi keserdim, simdi yok", "tr"),
+        ("grupta intihar onleme konustuk", "tr"),
+        ("na szkoleniu o zapobieganiu samobojstwom", "pl"),
+    ],
+)
+def test_round_9_families_leave_everyday_lines_alone(text: str, lang: str) -> None:
     assert not {"self_harm", "violence"} & set(find(text, lang).categories)
