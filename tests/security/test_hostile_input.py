@@ -35,6 +35,8 @@ HOSTILE = {
     "html": "<b>vet</b><script>alert(1)</script> &amp; <a href='x'>y</a>",
 }
 APOLOGY = "something went wrong on our side"
+# messages in the flood test: 1 in 100 of them a crisis
+FLOOD = 3_000
 
 
 @pytest.fixture
@@ -198,14 +200,17 @@ async def test_display_names_are_one_safe_line(h: Harness, raw: str) -> None:
 
 
 async def test_a_flood_is_stored_and_not_answered_line_by_line(h: Harness) -> None:
+    """3,000 messages from one participant, 30 of them a crisis: every one stored, one safety
+    answer and a handful of alerts. (10,000 until 2026-12-07: the same checks, but three
+    minutes of the suite's run.)"""
     officer = h.user(first_name="Officer")
     await h.add_staff(officer)
     sam = h.user()
     await h.register(sam, officer_telegram_id=officer.chat_id)
     replies_before, alerts_before = len(sam.replies()), len(officer.replies())
-    for number in range(10_000):
+    for number in range(FLOOD):
         sam.send(f"ik wil dood {number}" if number % 100 == 0 else f"spam {number}")
-    await h.pump(rounds=110)
+    await h.pump(rounds=FLOOD // 100 + 10)
     async with h.runtime.sessions() as session:
         stored = await session.scalar(
             select(func.count()).where(Message.direction == "in", Message.text.is_not(None))
@@ -214,9 +219,9 @@ async def test_a_flood_is_stored_and_not_answered_line_by_line(h: Harness) -> No
             select(func.count()).where(InboxUpdate.processed_at.is_(None))
         )
     assert waiting == 0
-    assert stored is not None and stored >= 10_000
+    assert stored is not None and stored >= FLOOD
     assert len(sam.replies()) - replies_before <= 2  # one safety answer, maybe one ack
-    assert len(officer.replies()) - alerts_before <= 6  # a handful of alerts, not 100
+    assert len(officer.replies()) - alerts_before <= 6  # a handful of alerts, not 30
 
 
 async def test_unknown_update_types_are_ignored(h: Harness) -> None:
