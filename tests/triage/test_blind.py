@@ -30,22 +30,14 @@ from tests.triage.figures import (
 
 BLIND = Path(__file__).with_name("blind")
 
-# Blind sets A and B were retired into the dev split on 2026-12-06 for round 4, blind set C
-# the same day for round 5, D for round 6 and E for round 7 (their errors were studied);
-# their floors now live in test_dev.py, as do F's and G's (retired for rounds 8 and 9 on
-# 2026-12-07).
-# Blind set G (786 messages and a week of 489, written on 2026-12-06 by three writers who saw
-# only the labelling guide, each language on its own) was first run on the round-7 model:
-# these are its figures rounded down (everyday: rounded up). Blind set H (816 messages and a
-# week of 511, written on 2026-12-07 by four more writers, each language on its own) was first
-# run on the same round-7 model, before round 8 was measured on it. Round 8 (2026-12-07) finds
-# more crises on both (G: 184 and 109 of 212 and 128, was 181 and 107; H: 180 and 109 of 221
-# and 134, was 177 and 110) but one flag fewer was right on G (precision 0.930, was 0.932),
-# and one violence message of H and one everyday message of week H went the wrong way: each
-# floor is the lower of the two rounds' figures, rounded down. Blind set I (809 messages and a
-# week of 510, four more writers, 2026-12-07) was first run on the round-8 model; round 9
-# (after G was studied and retired) finds the same crises on H and one more threat on I, and
-# H's week flags one message fewer, I's one more: the floors are again the lower of the two.
+# Blind sets A to G were retired into the dev split once their errors were studied (A and B
+# for round 4 on 2026-12-06, C to E for rounds 5 to 7, F and G for rounds 8 and 9 on
+# 2026-12-07); their floors now live in test_dev.py. Blind set H (816 messages and a week of
+# 511, written on 2026-12-07 by four writers who saw only the labelling guide, each language
+# on its own) was first run on the round-7 model, then on rounds 8 and 9; blind set I (809
+# messages and a week of 510, four more writers) on round 8, then round 9. Each floor is the
+# lowest of those runs, rounded down (README, "Triage": one violence message of H and a few
+# everyday messages and flags went the wrong way between rounds).
 FLOORS: dict[str, Floors] = {
     "blind-h.jsonl": Floors(self_harm=0.80, violence=0.81, precision=0.89, everyday_flagged=0.01),
     "blind-i.jsonl": Floors(self_harm=0.85, violence=0.76, precision=0.89, everyday_flagged=0.01),
