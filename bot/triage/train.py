@@ -3,7 +3,9 @@
 Needs scikit-learn (the optional extra ``triage-train``); running the bot does not. Steps:
 
 1. Read the labelled corpus, tests/triage/corpus/*.jsonl (text, lang, flagged, categories,
-   severity, family, source), and its SHA-256.
+   severity, family, source), and its SHA-256: the lines written for training (`<lang>.jsonl`)
+   and, since round 10, the blind sets whose errors were studied (`retired-*.jsonl`): the
+   most varied wording there is, by writers who saw only the labelling guide.
 2. Features of every message (`bot.triage.features`): character n-grams 2-5 within words,
    words and word pairs of the normalised text; kept when they occur in at least MIN_DF
    messages; weighted by idf and normalised per message.
@@ -14,14 +16,15 @@ Needs scikit-learn (the optional extra ``triage-train``); running the bot does n
    exactly as the bot combines them (`Model.decide`):
    - the other categories' flag threshold, on the CV probabilities of step 3 (as before);
    - the self_harm and violence flag thresholds on the dev split (tests/triage/dev/, never
-     trained on; it holds the retired blind sets A to D), scored by the final model
-     (`dev_thresholds`): the most crises found with precision >= TARGET_PRECISION (else
-     >= MIN_PRECISION) and at most MAX_MODEL_EVERYDAY of the everyday messages flagged by
-     the model on top of the rules, while the CV probabilities of the corpus's everyday
-     messages keep flagging at most MAX_CV_EVERYDAY of them. Why dev for recall and
-     precision: a CV fold hides one family while its sibling families stay in training;
-     the dev split holds two sets by independent writers, the nearest thing to a new
-     writer's wording. A blind set is never used;
+     trained on: the two most recently retired blind sets and their weeks, H and I), scored
+     by the final model (`dev_thresholds`): the most crises found with precision >=
+     TARGET_PRECISION on the sets' own messages (else >= MIN_PRECISION; as the blind sets
+     are judged: a week's false alarms count in its everyday rate instead) and at most
+     MAX_DEV_EVERYDAY of the everyday messages flagged, while the CV probabilities of the
+     corpus's everyday messages keep flagging at most MAX_CV_EVERYDAY of them. Why
+     dev for recall and precision: a CV fold hides one family while its sibling families
+     stay in training; the dev split holds two sets by independent writers, the nearest
+     thing to a new writer's wording. A blind set is never used;
    - the critical thresholds that best separate critical from high (balanced accuracy)
      and the ask threshold, the lowest that keeps asks on everyday messages <= MAX_ASK on
      the CV and on the dev probabilities each (the critical ones on both together).
@@ -71,7 +74,7 @@ from bot.triage.rules import CATEGORIES, CRISIS, LANGUAGES, SEVERITIES, _load, s
 VERSION = 2
 CORPUS_DIR = Path(__file__).resolve().parents[2] / "tests" / "triage" / "corpus"
 DEV_DIR = CORPUS_DIR.with_name("dev")
-MIN_DF = 2
+MIN_DF = 3
 FOLDS = 5
 SEED = 0
 C = 30.0
@@ -81,12 +84,13 @@ TARGET_PRECISION = 0.90
 # never below this precision (the floor `make test` has always kept on cases.jsonl)
 MIN_PRECISION = 0.85
 MAX_EVERYDAY = 0.03
-# on the dev split: everyday messages the model may flag on top of the rules
-MAX_MODEL_EVERYDAY = 0.015
+# on the dev split: everyday messages flagged (rules and model), half a point under the
+# target: the thresholds are chosen at this edge, and a new writer's week differs
+MAX_DEV_EVERYDAY = 0.025
 # ... while the corpus's everyday messages, on the CV probabilities, stay under this. It is
 # a point above MAX_EVERYDAY: those messages are written to be hard (everyday life in dark
 # words) and a fold hides their family, so they flag more than independently written
-# everyday sets do (retired blind sets A and B: 1.3 % at the thresholds chosen so)
+# everyday sets do (blind sets A and B, when they were the dev split: 1.3 %)
 MAX_CV_EVERYDAY = 0.04
 MAX_ASK = 0.005
 # of MAX_EVERYDAY, what the model may spend on the categories other than self_harm/violence
@@ -110,6 +114,11 @@ class Row:
     @property
     def everyday(self) -> bool:
         return self.family.startswith("everyday") and not self.flagged
+
+    @property
+    def week(self) -> bool:
+        """From an everyday week (a caseload's messages as they come), not a blind set."""
+        return self.source.startswith("everyday-week")
 
 
 def load_corpus(directory: Path) -> list[Row]:
@@ -386,20 +395,24 @@ def dev_thresholds(
     t_other: float,
     cv: tuple[Sequence[Row], Sequence[dict[str, str]], Any],
 ) -> tuple[float, float]:
-    """The self_harm and violence flag thresholds chosen on the dev split: the most crises
-    found (high or critical) with precision >= TARGET_PRECISION (else MIN_PRECISION), at
-    most MAX_MODEL_EVERYDAY of the dev split's everyday messages flagged by the model on
-    top of the rules (the rules' own everyday flags are not the model's to trade), and at
+    """The self_harm and violence flag thresholds chosen on the dev split, judged as the
+    blind sets are: the most crises found (high or critical) with precision >=
+    TARGET_PRECISION (else MIN_PRECISION) on the messages of the sets (an everyday week's
+    false alarms count in the everyday rate, not in precision), at most MAX_DEV_EVERYDAY of
+    the dev split's everyday messages and of its weeks' unflagged messages flagged, and at
     most MAX_CV_EVERYDAY of the corpus's everyday messages flagged on the CV probabilities
     `cv` (rows, rules, chances): thousands of everyday messages guard the officer's
-    attention better than the dev split's few hundred."""
+    attention better than the dev split's one thousand."""
     np = _import("numpy")
     cv_everyday = _everyday_flags(*cv, t_other)
     positive = np.array([row.flagged for row in rows])
-    everyday = np.array([row.everyday for row in rows])
-    base = np.array([bool(found) for found in rules])
+    in_sets = np.array([not row.week for row in rows])
+    # everyday messages, and every message of a week that needs no flag (as a week is judged)
+    quiet = np.array([row.everyday or (row.week and not row.flagged) for row in rows])
     others = [index for index, name in enumerate(CATEGORIES) if name not in CRISIS]
-    flagged_base = base | (chances[:, others].max(axis=1) >= t_other)
+    flagged_base = np.array([bool(found) for found in rules]) | (
+        chances[:, others].max(axis=1) >= t_other
+    )
     crisis = {}
     for name in sorted(CRISIS):
         index = CATEGORIES.index(name)
@@ -420,11 +433,11 @@ def dev_thresholds(
         for t_violence in GRID:
             flag_harm, flag_violence = harm >= t_harm, violence >= t_violence
             flagged = flagged_base | flag_harm | flag_violence
-            if (flagged & ~base)[everyday].mean() > MAX_MODEL_EVERYDAY:
+            if flagged[quiet].mean() > MAX_DEV_EVERYDAY:
                 continue
             if cv_everyday(t_harm, t_violence).mean() > MAX_CV_EVERYDAY:
                 continue
-            precision = positive[flagged].mean()
+            precision = positive[flagged & in_sets].mean()
             if precision < MIN_PRECISION:
                 continue
             recall = (harm_rules | flag_harm)[harm_wanted].mean() + (
@@ -704,7 +717,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     "precision_floor": MIN_PRECISION,
                     "everyday_flagged": MAX_EVERYDAY,
                     "everyday_flagged_cv_guard": MAX_CV_EVERYDAY,
-                    "model_everyday_flagged_dev": MAX_MODEL_EVERYDAY,
+                    "everyday_flagged_dev": MAX_DEV_EVERYDAY,
                     "everyday_asked": MAX_ASK,
                 },
                 "rules_and_model": figures(rows, decided),

@@ -6,8 +6,8 @@ FLOORS: the figures measured when the set was first run (README, "Triage"), roun
 so a change that makes triage worse on wording nobody tuned for fails here. A file without
 floors fails the test instead of being skipped. Whoever looks at the errors in a blind set
 must retire it (move it to tests/triage/dev/retired-*.jsonl, as A and B were on
-2026-12-06, C, D and E for rounds 5 to 7) and have a new one written before reporting a
-new figure.
+2026-12-06, C to I for rounds 5 to 10) and have a new one written before reporting a new
+figure.
 Run with `-s` to see the figures.
 """
 
@@ -30,26 +30,24 @@ from tests.triage.figures import (
 
 BLIND = Path(__file__).with_name("blind")
 
-# Blind sets A to G were retired into the dev split once their errors were studied (A and B
-# for round 4 on 2026-12-06, C to E for rounds 5 to 7, F and G for rounds 8 and 9 on
-# 2026-12-07); their floors now live in test_dev.py. Blind set H (816 messages and a week of
-# 511, written on 2026-12-07 by four writers who saw only the labelling guide, each language
-# on its own) was first run on the round-7 model, then on rounds 8 and 9; blind set I (809
-# messages and a week of 510, four more writers) on round 8, then round 9. Each floor is the
-# lowest of those runs, rounded down (README, "Triage": one violence message of H and a few
-# everyday messages and flags went the wrong way between rounds).
+# Blind sets A to I were retired once their errors were studied (A and B for round 4 on
+# 2026-12-06, C to G for rounds 5 to 9, H and I for round 10 on 2026-12-07): the two newest
+# retired sets are the dev split (test_dev.py, with their floors), the older ones training
+# lines. Blind sets J and K (812 messages each and weeks of 493 and 488, written on
+# 2026-12-07 by eight writers who saw only the labelling guide, each language on its own,
+# before the round-10 model was trained) were first run on the round-10 model. Each floor is
+# that run, rounded down (README, "Triage").
 FLOORS: dict[str, Floors] = {
-    "blind-h.jsonl": Floors(self_harm=0.80, violence=0.81, precision=0.89, everyday_flagged=0.01),
-    "blind-i.jsonl": Floors(self_harm=0.85, violence=0.76, precision=0.89, everyday_flagged=0.01),
+    "blind-j.jsonl": Floors(self_harm=0.89, violence=0.91, precision=0.89, everyday_flagged=0.01),
+    "blind-k.jsonl": Floors(self_harm=0.88, violence=0.92, precision=0.92, everyday_flagged=0.01),
 }
-# Each everyday week's share of everyday messages flagged, as first measured and rounded up
-# (at most WEEK_MAX_FLAGGED): week H's 4.2 % (round 8; 4.0 % on rounds 7 and 9) and week I's
-# 4.2 % (round 9; 4.0 % on round 8) are over it, and over the 3 % target, and are kept from
-# getting worse rather than hidden.
+# Each everyday week's share of unflagged messages flagged, at most WEEK_MAX_FLAGGED (4 %):
+# weeks J and K flag 3.8 % and 3.4 % on the round-10 model, over the 3 % target, and the
+# older week 3.0 %.
 WEEK_CEILINGS: dict[str, float] = {
     "everyday-week.jsonl": WEEK_MAX_FLAGGED,
-    "everyday-week-h.jsonl": 0.05,
-    "everyday-week-i.jsonl": 0.05,
+    "everyday-week-j.jsonl": WEEK_MAX_FLAGGED,
+    "everyday-week-k.jsonl": WEEK_MAX_FLAGGED,
 }
 WEEKS = tuple(WEEK_CEILINGS)
 
@@ -100,19 +98,12 @@ def _texts(paths: list[Path]) -> set[str]:
 
 
 def test_the_blind_sets_are_not_in_the_training_corpus_nor_the_dev_split() -> None:
-    written_by_us = _texts(
-        [
-            *(BLIND.parent / "corpus").glob("*.jsonl"),
-            *(
-                p
-                for p in (BLIND.parent / "dev").glob("*.jsonl")
-                if not p.stem.startswith("retired-")
-            ),
-        ]
-    )
-    # the retired sets were written by other independent writers: short greetings are
-    # shared with them as with anyone, but no message about a problem
-    everything = written_by_us | _texts(list((BLIND.parent / "dev").glob("retired-*.jsonl")))
+    corpus, dev = BLIND.parent / "corpus", BLIND.parent / "dev"
+    written_by_us = _texts([p for p in corpus.glob("*.jsonl") if not p.stem.startswith("retired-")])
+    # the retired sets (trained on or the dev split) were written by other independent
+    # writers: short greetings are shared with them as with anyone, but no message about a
+    # problem
+    everything = written_by_us | _texts([*corpus.glob("retired-*.jsonl"), *dev.glob("*.jsonl")])
     for name in (*_blind_sets(), *WEEKS):
         labelled = _rows(name)
         shared = [row for row in labelled if str(row["text"]).strip().lower() in everything]

@@ -729,3 +729,53 @@ def test_round_9_families_are_flagged_by_the_rules(text: str, lang: str, categor
 )
 def test_round_9_families_leave_everyday_lines_alone(text: str, lang: str) -> None:
     assert not {"self_harm", "violence"} & set(find(text, lang).categories)
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "category"),
+    [
+        ("ik ga me vanavond echt vermoorden", "nl", "self_harm"),
+        ("soms wil ik me gewoon afmaken", "nl", "self_harm"),
+        ("na de training steek ik hem neer", "nl", "violence"),
+        ("gaan we ze afslachten vanavond met messen", "nl", "violence"),
+        ("heb een bijl gekocht voor die gast", "nl", "violence"),
+        ("vroeger wou ik zelfmoord plegen, 2 jaar niet meer, nu weer", "nl", "self_harm"),
+        ("ik heb mn enkelband eraf gehaald", "nl", "police"),
+        ("er was vanochtend een inval bij ons thuis", "nl", "police"),
+        ("i overdosed on purpose last night", "en", "self_harm"),
+        ("used to cut myself, havent in 3 years, but its back again", "en", "self_harm"),
+        ("yarin intihar edecegim", "tr", "self_harm"),
+        ("wczoraj probowalem sie zabic", "pl", "self_harm"),
+        ("حاولت الانتحار البارحة", "ar", "self_harm"),
+    ],
+)
+def test_round_10_families_are_flagged_by_the_rules(text: str, lang: str, category: str) -> None:
+    assert category in find(text, lang).categories
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("mn moeder gaat me echt afmaken als ik weer te laat thuis ben", "nl"),
+        ("zondag de klassieker, we gaan ze echt afmaken", "nl"),
+        ("die keeper moet je echt neerschieten, alles gaat erin", "nl"),
+        ("bijl gekocht voor het haardhout van mn opa", "nl"),
+        ("heb vroeger mezelf gesneden, al 3 jaar niet meer", "nl"),
+        ("in de bak had ik een tijd dat ik dood wilde, die tijd is voorbij", "nl"),
+        ("kan je iemand laten invallen op mn werk dinsdag", "nl"),
+        ("mn enkelband is vandaag eraf gehaald door de reclassering", "nl"),
+        ("ik ben skeer tot vrijdag maar heb eten genoeg", "nl"),
+        ("mijn neef wordt bedreigd door zn ex", "nl"),
+        ("my cousin overdosed two years ago, his birthday today", "en"),
+        ("used to hurt myself as a teen, havent in 5 years", "en"),
+        ("broke till friday lol", "en"),
+        ("komsumuzun oglu intihar etmis, cok uzuldum", "tr"),
+        ("eskiden kendimi keserdim, 3 yildir yapmadim", "tr"),
+        ("brat kolegi probowal sie zabic, jest w szpitalu", "pl"),
+        ("w wiezieniu mialem mysli samobojcze, terapia pomogla", "pl"),
+        ("صاحبي حاول الانتحار العام الماضي", "ar"),
+        ("f l7bs kont baghi nmout, daba l7amdolilah khdam", "ar"),
+    ],
+)
+def test_round_10_families_leave_everyday_lines_alone(text: str, lang: str) -> None:
+    assert not find(text, lang).categories
