@@ -35,15 +35,16 @@ BLIND = Path(__file__).with_name("blind")
 # retired sets are the dev split (test_dev.py, with their floors), the older ones training
 # lines. Blind sets J and K (812 messages each and weeks of 493 and 488, written on
 # 2026-12-07 by eight writers who saw only the labelling guide, each language on its own,
-# before the round-10 model was trained) were first run on the round-10 model. Each floor is
-# that run, rounded down (README, "Triage").
+# before the round-10 model was trained) were first run on the round-10 model, then once on
+# round 10b (2,202 more training lines). Each floor is the lower of the two runs, rounded
+# down (README, "Triage").
 FLOORS: dict[str, Floors] = {
     "blind-j.jsonl": Floors(self_harm=0.89, violence=0.91, precision=0.89, everyday_flagged=0.01),
-    "blind-k.jsonl": Floors(self_harm=0.88, violence=0.92, precision=0.92, everyday_flagged=0.01),
+    "blind-k.jsonl": Floors(self_harm=0.88, violence=0.92, precision=0.91, everyday_flagged=0.01),
 }
 # Each everyday week's share of unflagged messages flagged, at most WEEK_MAX_FLAGGED (4 %):
-# weeks J and K flag 3.8 % and 3.4 % on the round-10 model, over the 3 % target, and the
-# older week 3.0 %.
+# weeks J and K flag 3.8 % and 3.4 % on rounds 10 and 10b, over the 3 % target, and the
+# older week 3.0 % and 2.9 %.
 WEEK_CEILINGS: dict[str, float] = {
     "everyday-week.jsonl": WEEK_MAX_FLAGGED,
     "everyday-week-j.jsonl": WEEK_MAX_FLAGGED,
