@@ -20,11 +20,12 @@ Needs scikit-learn (the optional extra ``triage-train``); running the bot does n
      by the final model (`dev_thresholds`): the most crises found with precision >=
      TARGET_PRECISION on the sets' own messages (else >= MIN_PRECISION; as the blind sets
      are judged: a week's false alarms count in its everyday rate instead) and at most
-     MAX_DEV_EVERYDAY of the everyday messages flagged, while the CV probabilities of the
-     corpus's everyday messages keep flagging at most MAX_CV_EVERYDAY of them. Why
-     dev for recall and precision: a CV fold hides one family while its sibling families
-     stay in training; the dev split holds two sets by independent writers, the nearest
-     thing to a new writer's wording. A blind set is never used;
+     MAX_DEV_EVERYDAY of the everyday messages and of the weeks' unflagged ones flagged,
+     while the CV probabilities of the corpus's everyday messages keep flagging at most
+     MAX_CV_EVERYDAY of them. Why dev for recall and precision: a CV fold hides one family
+     while its sibling families stay in training; the dev split holds two sets by
+     independent writers, the nearest thing to a new writer's wording. A blind set is never
+     used;
    - the critical thresholds that best separate critical from high (balanced accuracy)
      and the ask threshold, the lowest that keeps asks on everyday messages <= MAX_ASK on
      the CV and on the dev probabilities each (the critical ones on both together).
