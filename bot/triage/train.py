@@ -16,7 +16,7 @@ Needs scikit-learn (the optional extra ``triage-train``); running the bot does n
    exactly as the bot combines them (`Model.decide`):
    - the other categories' flag threshold, on the CV probabilities of step 3 (as before);
    - the self_harm and violence flag thresholds on the dev split (tests/triage/dev/, never
-     trained on: the two most recently retired blind sets and their weeks, H and I), scored
+     trained on: the two most recently retired blind sets and their weeks, J and K since round 11), scored
      by the final model (`dev_thresholds`): the most crises found with precision >=
      TARGET_PRECISION on the sets' own messages (else >= MIN_PRECISION; as the blind sets
      are judged: a week's false alarms count in its everyday rate instead) and at most
@@ -80,6 +80,12 @@ FOLDS = 5
 SEED = 0
 C = 30.0
 EVERYDAY_WEIGHT = 3.0
+# lines by writers who saw only the labelling guide (retired blind sets, their weeks, the
+# round-10/11 training lines: `Row.independent`) count this many times: their wording is the
+# nearest to a new participant's. On the dev split of round 11 (J, K), at precision 0.90,
+# weights of 2.5-4 found violence 0.93-0.94 instead of 0.92 with self-harm unchanged (0.93);
+# 6 lost self-harm.
+INDEPENDENT_WEIGHT = 3.0
 TARGET_RECALL = 0.95
 TARGET_PRECISION = 0.90
 # never below this precision (the floor `make test` has always kept on cases.jsonl)
@@ -115,6 +121,11 @@ class Row:
     @property
     def everyday(self) -> bool:
         return self.family.startswith("everyday") and not self.flagged
+
+    @property
+    def independent(self) -> bool:
+        """Written by someone who saw only the labelling guide (see INDEPENDENT_WEIGHT)."""
+        return "independent" in self.source
 
     @property
     def week(self) -> bool:
@@ -217,7 +228,13 @@ def prepare_data(rows: list[Row]) -> Data:
         pointers.append(len(indices))
     matrix = sparse.csr_matrix((values, indices, pointers), shape=(total, len(kept)))
     labels = np.array([[name in row.categories for name in CATEGORIES] for row in rows])
-    weights = np.array([EVERYDAY_WEIGHT if row.everyday else 1.0 for row in rows])
+    weights = np.array(
+        [
+            (EVERYDAY_WEIGHT if row.everyday else 1.0)
+            * (INDEPENDENT_WEIGHT if row.independent else 1.0)
+            for row in rows
+        ]
+    )
     return Data(rows, found, vocabulary, idf, unknown_idf, matrix, labels, weights)
 
 
@@ -705,6 +722,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "C": C,
                 "solver": "liblinear",
                 "everyday_weight": EVERYDAY_WEIGHT,
+                "independent_weight": INDEPENDENT_WEIGHT,
                 "features_kept": len(data.vocabulary),
                 "scikit_learn": sklearn.__version__,
                 "numpy": np.__version__,

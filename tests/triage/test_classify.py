@@ -779,3 +779,42 @@ def test_round_10_families_are_flagged_by_the_rules(text: str, lang: str, catego
 )
 def test_round_10_families_leave_everyday_lines_alone(text: str, lang: str) -> None:
     assert not find(text, lang).categories
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "category"),
+    [
+        ("ik lig in het ziekenhuis", "nl", "health"),
+        ("k lig sinds gister in t ziekenhuis", "nl", "health"),
+        ("ik ben met de ambulance weggebracht", "nl", "health"),
+        ("ik heb geen plek meer vannacht", "nl", "housing"),
+        ("k heb geen plek", "nl", "housing"),
+        ("ik heb schulden bij iedereen", "nl", "debt"),
+        ("mn broer heeft schulden bij mij en ik heb zelf ook een deurwaarder", "nl", "debt"),
+        ("ended up in a and e last night", "en", "health"),
+        ("i got taken to hospital by the police", "en", "health"),
+        ("i have huge debts", "en", "debt"),
+    ],
+)
+def test_round_11_families_are_flagged_by_the_rules(text: str, lang: str, category: str) -> None:
+    assert category in find(text, lang).categories
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("weet jij of die schoonmaakvacature bij het ziekenhuis nog open staat", "nl"),
+        ("buurman is van de trap gevallen, ambulance kwam. hij is oke gelukkig", "nl"),
+        ("ziekenhuis parkeren is zo duur", "nl"),
+        ("kapper had geen plek meer, morgen dan", "nl"),
+        ("ik heb geen plek meer in de klas", "nl"),
+        ("vriend van me heeft schulden bij iedereen, ik leen hem niks meer", "nl"),
+        ("mn beste vriend heeft schulden bij iedereen", "nl"),
+        ("new job at the hospital kitchen", "en"),
+        ("my neighbour fell, ambulance came, hes ok", "en"),
+        ("my neighbours son has huge debts, bailiffs at their door", "en"),
+        ("my best mate has debts everywhere", "en"),
+    ],
+)
+def test_round_11_families_leave_everyday_lines_alone(text: str, lang: str) -> None:
+    assert not find(text, lang).categories

@@ -2,13 +2,12 @@
 retrained model on wording it has not seen, and on which (with the cross-validation) the
 flag thresholds are chosen.
 
-Since round 10 (2026-12-07) it holds the two most recently retired blind sets with their
-everyday weeks: H and I, written by eight writers who saw only the labelling guide, retired
-when their errors were studied for round 10 (lines also in the corpus dropped). The blind
-sets retired before them (A to G) and the lines the dev split held until then (one in five
-of the hand-written training lines) are now training lines in tests/triage/corpus/: a model
-learns more from many writers' wording than a threshold does. When H and I join the corpus
-in turn, the next retired pair takes their place here.
+It holds the two most recently retired blind sets with their everyday weeks: since round 11
+(2026-12-07) J and K, written by eight writers who saw only the labelling guide, retired when
+their errors were studied for round 11. The blind sets retired before them (A to I; H and I
+were the dev split of round 10) are training lines in tests/triage/corpus/: a model learns
+more from many writers' wording than a threshold does. When J and K join the corpus in turn,
+the next retired pair takes their place here.
 
 Each set keeps the floors it had as a blind set, so a later round must not do worse on it.
 The blind sets are another matter (test_blind.py); the dev split is ours and was looked at
@@ -39,33 +38,36 @@ from tests.triage.figures import figures as blind_figures
 DEV = Path(__file__).with_name("dev")
 CORPUS = Path(__file__).with_name("corpus")
 MIN_DEV_MESSAGES = 1_000
-# measured on H, I and their weeks with the round-9 model, while they were blind
-# (2026-12-07): self_harm 0.831, violence 0.796, precision 0.870 (the weeks' false alarms
-# count), everyday 2.5 %; with the round-10b model, whose thresholds are chosen on them:
-# 0.928, 0.941, 0.912 and 1.6 %. A retrain that gets clearly worse on them fails.
-MIN_DEV_RECALL = {"self_harm": 0.90, "violence": 0.90}
-MIN_DEV_PRECISION = 0.88
+# measured on J, K and their weeks with the round-10b model, while they were blind
+# (2026-12-07): self_harm 0.893 and 0.901, violence 0.926 and 0.941, precision 0.912 and
+# 0.920, weeks 3.8 % and 3.4 %; with the round-11 model, whose thresholds are chosen on them:
+# self_harm 0.943, violence 0.971, precision 0.909 (the weeks' false alarms count), everyday
+# 1.2 %. A retrain that gets clearly worse on them fails.
+MIN_DEV_RECALL = {"self_harm": 0.92, "violence": 0.95}
+MIN_DEV_PRECISION = 0.89
 MAX_DEV_EVERYDAY = 0.03
-# The floors each retired blind set keeps: its last blind run (test_blind.py), on the round-9
-# model, rounded down (2026-12-07).
+# The floors each retired blind set keeps: its last blind run (test_blind.py), on the
+# round-10b model, rounded down (2026-12-07); J's everyday messages may flag 2 % (2 of 114
+# on round 11, whose lower self-harm threshold finds 5 points more of its crises; 0 and 1
+# on rounds 10b and 10).
 RETIRED_FLOORS = {
-    "retired-blind-h.jsonl": Floors(
-        self_harm=0.80, violence=0.81, precision=0.89, everyday_flagged=0.01
+    "retired-blind-j.jsonl": Floors(
+        self_harm=0.89, violence=0.91, precision=0.89, everyday_flagged=0.02
     ),
-    "retired-blind-i.jsonl": Floors(
-        self_harm=0.85, violence=0.76, precision=0.89, everyday_flagged=0.01
+    "retired-blind-k.jsonl": Floors(
+        self_harm=0.88, violence=0.92, precision=0.91, everyday_flagged=0.01
     ),
 }
 # Each retired everyday week's ceiling on everyday messages flagged: its last blind figure
-# rounded up (H and I: 4.0 % and 4.2 % on round 9, over the 4 % limit of a blind week).
+# rounded up (J and K: 3.8 % and 3.4 % on round 10b).
 RETIRED_WEEKS = {
-    "retired-everyday-week-h.jsonl": 0.05,
-    "retired-everyday-week-i.jsonl": 0.05,
+    "retired-everyday-week-j.jsonl": 0.04,
+    "retired-everyday-week-k.jsonl": 0.04,
 }
 # word overlap (Jaccard) at or above which a training line counts as a copy of a dev line
 TOO_CLOSE = 0.6
 # the source of the training lines written after the dev split's sets were studied
-STUDIED_DEV = "round-10"
+STUDIED_DEV = "round-11"
 
 
 def _texts(directory: Path) -> set[str]:
@@ -103,7 +105,7 @@ def _words(text: str) -> frozenset[str]:
 
 
 def test_no_dev_line_is_in_the_training_corpus_nor_copied_closely() -> None:
-    """H and I were studied to write the round-10 rules and training lines: none of their
+    """J and K were studied to write the round-11 rules and training lines: none of their
     lines may be in the corpus word for word, and no line written after studying them may
     share TOO_CLOSE of its words with one of theirs. (Older lines are only held to the first:
     a common everyday line may look like a later set's by chance.)"""
