@@ -16,11 +16,11 @@ Needs scikit-learn (the optional extra ``triage-train``); running the bot does n
    exactly as the bot combines them (`Model.decide`):
    - the other categories' flag threshold, on the CV probabilities of step 3 (as before);
    - the self_harm and violence flag thresholds on the dev split (tests/triage/dev/, never
-     trained on: the two most recently retired blind sets and their weeks, J and K since round 11), scored
-     by the final model (`dev_thresholds`): the most crises found with precision >=
-     TARGET_PRECISION on the sets' own messages (else >= MIN_PRECISION; as the blind sets
-     are judged: a week's false alarms count in its everyday rate instead) and at most
-     MAX_DEV_EVERYDAY of the everyday messages and of the weeks' unflagged ones flagged,
+     trained on: the two most recently retired blind sets and their weeks, J and K since
+     round 11), scored by the final model (`dev_thresholds`): the most crises found with
+     precision >= TARGET_PRECISION on the sets' own messages (else >= MIN_PRECISION; as the
+     blind sets are judged: a week's false alarms count in its everyday rate instead) and at
+     most MAX_DEV_EVERYDAY of the everyday messages and of the weeks' unflagged ones flagged,
      while the CV probabilities of the corpus's everyday messages keep flagging at most
      MAX_CV_EVERYDAY of them. Why dev for recall and precision: a CV fold hides one family
      while its sibling families stay in training; the dev split holds two sets by
