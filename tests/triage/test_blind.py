@@ -35,16 +35,16 @@ BLIND = Path(__file__).with_name("blind")
 # retired sets are the dev split (test_dev.py, with their floors), the older ones training
 # lines. Blind sets L and M (807 and 806 messages, weeks of 509 and 514, written on
 # 2026-12-07 by eight writers who saw only the labelling guide, each language on its own,
-# before the round-11 model was trained) were first run on the round-11 model, then on
-# round 11 with the narrowed health, housing and debt rules (README, "Triage"). Each floor
-# is the lower of the runs, rounded down.
+# before the round-11 model was trained) were run on the round-11 model, on round 11 with
+# the narrowed health, housing and debt rules, and on round 11b (README, "Triage"). Each
+# floor is the lowest of the three runs, rounded down.
 FLOORS: dict[str, Floors] = {
     "blind-l.jsonl": Floors(self_harm=0.92, violence=0.96, precision=0.91, everyday_flagged=0.01),
-    "blind-m.jsonl": Floors(self_harm=0.96, violence=0.97, precision=0.92, everyday_flagged=0.04),
+    "blind-m.jsonl": Floors(self_harm=0.95, violence=0.97, precision=0.92, everyday_flagged=0.04),
 }
 # Each everyday week's share of unflagged messages flagged, at most WEEK_MAX_FLAGGED (4 %),
-# except week M: 6.3 % and 6.1 % on round 11, twice the 3 % target (not met; README); week L
-# flags 3.1 % and 2.9 %, the older week 2.9 % and 2.7 %.
+# except week M: 6.3 %, 6.1 % and 6.1 % on the three runs, twice the 3 % target (not met;
+# README); week L flags 3.1 %, 2.9 % and 2.7 %, the older week 2.9 %, 2.7 % and 3.3 %.
 WEEK_CEILINGS: dict[str, float] = {
     "everyday-week.jsonl": WEEK_MAX_FLAGGED,
     "everyday-week-l.jsonl": WEEK_MAX_FLAGGED,
