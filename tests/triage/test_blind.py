@@ -6,7 +6,7 @@ FLOORS: the figures measured when the set was first run (README, "Triage"), roun
 so a change that makes triage worse on wording nobody tuned for fails here. A file without
 floors fails the test instead of being skipped. Whoever looks at the errors in a blind set
 must retire it (move it to tests/triage/dev/retired-*.jsonl, as A and B were on
-2026-12-06, C to K for rounds 5 to 11) and have a new one written before reporting a new
+2026-12-06, C to M for rounds 5 to 12) and have a new one written before reporting a new
 figure.
 Run with `-s` to see the figures.
 """
@@ -30,25 +30,23 @@ from tests.triage.figures import (
 
 BLIND = Path(__file__).with_name("blind")
 
-# Blind sets A to K were retired once their errors were studied (A and B for round 4 on
-# 2026-12-06, C to I for rounds 5 to 10, J and K for round 11 on 2026-12-07): the two newest
+# Blind sets A to M were retired once their errors were studied (A and B for round 4 on
+# 2026-12-06, C to K for rounds 5 to 11, L and M for round 12 on 2026-12-07): the two newest
 # retired sets are the dev split (test_dev.py, with their floors), the older ones training
-# lines. Blind sets L and M (807 and 806 messages, weeks of 509 and 514, written on
+# lines. Blind sets N and O (803 and 811 messages, weeks of 514 and 502, written on
 # 2026-12-07 by eight writers who saw only the labelling guide, each language on its own,
-# before the round-11 model was trained) were run on the round-11 model, on round 11 with
-# the narrowed health, housing and debt rules, and on round 11b (README, "Triage"). Each
-# floor is the lowest of the three runs, rounded down.
+# before the round-12 model was trained) were first run on the round-12 model (README,
+# "Triage"). Each floor is the lowest of the runs, rounded down.
 FLOORS: dict[str, Floors] = {
-    "blind-l.jsonl": Floors(self_harm=0.92, violence=0.96, precision=0.91, everyday_flagged=0.01),
-    "blind-m.jsonl": Floors(self_harm=0.95, violence=0.97, precision=0.92, everyday_flagged=0.04),
+    "blind-n.jsonl": Floors(self_harm=0.95, violence=0.97, precision=0.91, everyday_flagged=0.01),
+    "blind-o.jsonl": Floors(self_harm=0.92, violence=0.94, precision=0.95, everyday_flagged=0.02),
 }
-# Each everyday week's share of unflagged messages flagged, at most WEEK_MAX_FLAGGED (4 %),
-# except week M: 6.3 %, 6.1 % and 6.1 % on the three runs, twice the 3 % target (not met;
-# README); week L flags 3.1 %, 2.9 % and 2.7 %, the older week 2.9 %, 2.7 % and 3.3 %.
+# Each everyday week's share of unflagged messages flagged, at most WEEK_MAX_FLAGGED (4 %):
+# weeks N and O flag 3.7 % and 3.9 % on round 12 (over the 3 % target), the older week 2.4 %.
 WEEK_CEILINGS: dict[str, float] = {
     "everyday-week.jsonl": WEEK_MAX_FLAGGED,
-    "everyday-week-l.jsonl": WEEK_MAX_FLAGGED,
-    "everyday-week-m.jsonl": 0.07,
+    "everyday-week-n.jsonl": WEEK_MAX_FLAGGED,
+    "everyday-week-o.jsonl": WEEK_MAX_FLAGGED,
 }
 WEEKS = tuple(WEEK_CEILINGS)
 

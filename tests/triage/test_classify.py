@@ -818,3 +818,35 @@ def test_round_11_families_are_flagged_by_the_rules(text: str, lang: str, catego
 )
 def test_round_11_families_leave_everyday_lines_alone(text: str, lang: str) -> None:
     assert not find(text, lang).categories
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "category"),
+    [
+        ("2 years ago i tried to end it. today again i want to", "en", "self_harm"),
+        ("i tried to end it last night", "en", "self_harm"),
+        ("i want to shoot myself", "en", "self_harm"),
+        ("im gonna commit suicide", "en", "self_harm"),
+        ("een jaar geleden wou ik dood en nu weer", "nl", "self_harm"),
+        ("mn vader slaat me dood als ik thuiskom", "nl", "danger"),
+        ("mn moeder slaat me elke dag", "nl", "danger"),
+    ],
+)
+def test_round_12_families_are_flagged_by_the_rules(text: str, lang: str, category: str) -> None:
+    assert category in find(text, lang).categories
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("3 years ago i tried to end it. today i got my first payslip. crazy how life goes", "en"),
+        ("that time in isolation when i wanted to hang myself feels like another life now", "en"),
+        ("that test was brutal, i shot myself in the foot not studying", "en"),
+        ("my friends uncle died by suicide last week, the funeral is saturday", "en"),
+        ("een jaar geleden wou ik dood. nu ben ik blij dat het niet gelukt is", "nl"),
+        ("mn zus slaat me dood als ze hoort dat ik haar oplader heb meegenomen 😂", "nl"),
+        ("mn oma slaat me dood met haar slipper als ik niet kom op zondag haha", "nl"),
+    ],
+)
+def test_round_12_families_leave_everyday_lines_alone(text: str, lang: str) -> None:
+    assert not find(text, lang).categories

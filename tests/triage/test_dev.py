@@ -2,11 +2,11 @@
 retrained model on wording it has not seen, and on which (with the cross-validation) the
 flag thresholds are chosen.
 
-It holds the two most recently retired blind sets with their everyday weeks: since round 11
-(2026-12-07) J and K, written by eight writers who saw only the labelling guide, retired when
-their errors were studied for round 11. The blind sets retired before them (A to I; H and I
-were the dev split of round 10) are training lines in tests/triage/corpus/: a model learns
-more from many writers' wording than a threshold does. When J and K join the corpus in turn,
+It holds the two most recently retired blind sets with their everyday weeks: since round 12
+(2026-12-07) L and M, written by eight writers who saw only the labelling guide, retired when
+their errors were studied for round 12. The blind sets retired before them (A to K; J and K
+were the dev split of round 11) are training lines in tests/triage/corpus/: a model learns
+more from many writers' wording than a threshold does. When L and M join the corpus in turn,
 the next retired pair takes their place here.
 
 Each set keeps the floors it had as a blind set, so a later round must not do worse on it.
@@ -38,36 +38,34 @@ from tests.triage.figures import figures as blind_figures
 DEV = Path(__file__).with_name("dev")
 CORPUS = Path(__file__).with_name("corpus")
 MIN_DEV_MESSAGES = 1_000
-# measured on J, K and their weeks with the round-10b model, while they were blind
-# (2026-12-07): self_harm 0.893 and 0.901, violence 0.926 and 0.941, precision 0.912 and
-# 0.920, weeks 3.8 % and 3.4 %; with the round-11b model, whose thresholds are chosen on
-# them: self_harm 0.947, violence 0.986, precision 0.907 (the weeks' false alarms count),
-# everyday 1.1 %. A retrain that gets clearly worse on them fails.
-MIN_DEV_RECALL = {"self_harm": 0.92, "violence": 0.95}
+# measured on L, M and their weeks with the round-11b model, while they were blind
+# (2026-12-07): self_harm 0.927 and 0.959, violence 0.978 and 0.978, precision 0.917 and
+# 0.924, weeks 2.7 % and 6.1 %; with the round-12 model, whose thresholds are chosen on them:
+# self_harm 0.960, violence 0.986, precision 0.913 (the weeks' false alarms count), everyday
+# 1.6 %. A retrain that gets clearly worse on them fails.
+MIN_DEV_RECALL = {"self_harm": 0.94, "violence": 0.96}
 MIN_DEV_PRECISION = 0.89
 MAX_DEV_EVERYDAY = 0.03
-# The floors each retired blind set keeps: its last blind run (test_blind.py), on the
-# round-10b model, rounded down (2026-12-07); J's everyday messages may flag 2 % (2 of 114
-# on round 11, whose lower self-harm threshold finds 5 points more of its crises; 0 and 1
-# on rounds 10b and 10).
+# The floors each retired blind set keeps: the lowest of its blind runs (test_blind.py), on
+# the round-11 and 11b models, rounded down (2026-12-07).
 RETIRED_FLOORS = {
-    "retired-blind-j.jsonl": Floors(
-        self_harm=0.89, violence=0.91, precision=0.89, everyday_flagged=0.02
+    "retired-blind-l.jsonl": Floors(
+        self_harm=0.92, violence=0.96, precision=0.91, everyday_flagged=0.01
     ),
-    "retired-blind-k.jsonl": Floors(
-        self_harm=0.88, violence=0.92, precision=0.91, everyday_flagged=0.01
+    "retired-blind-m.jsonl": Floors(
+        self_harm=0.95, violence=0.97, precision=0.92, everyday_flagged=0.04
     ),
 }
-# Each retired everyday week's ceiling on everyday messages flagged: its last blind figure
-# rounded up (J and K: 3.8 % and 3.4 % on round 10b).
+# Each retired everyday week's ceiling on everyday messages flagged: its blind ceiling (L at
+# the 4 % of a blind week; M 6.1-6.3 % on round 11, twice the 3 % target).
 RETIRED_WEEKS = {
-    "retired-everyday-week-j.jsonl": 0.04,
-    "retired-everyday-week-k.jsonl": 0.04,
+    "retired-everyday-week-l.jsonl": 0.04,
+    "retired-everyday-week-m.jsonl": 0.07,
 }
 # word overlap (Jaccard) at or above which a training line counts as a copy of a dev line
 TOO_CLOSE = 0.6
 # the source of the training lines written after the dev split's sets were studied
-STUDIED_DEV = "round-11"
+STUDIED_DEV = "round-12"
 
 
 def _texts(directory: Path) -> set[str]:
@@ -105,7 +103,7 @@ def _words(text: str) -> frozenset[str]:
 
 
 def test_no_dev_line_is_in_the_training_corpus_nor_copied_closely() -> None:
-    """J and K were studied to write the round-11 rules and training lines: none of their
+    """L and M were studied to write the round-12 rules and training lines: none of their
     lines may be in the corpus word for word, and no line written after studying them may
     share TOO_CLOSE of its words with one of theirs. (Older lines are only held to the first:
     a common everyday line may look like a later set's by chance.)"""
