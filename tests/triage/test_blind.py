@@ -35,14 +35,15 @@ BLIND = Path(__file__).with_name("blind")
 # retired sets are the dev split (test_dev.py, with their floors), the older ones training
 # lines. Blind sets N and O (803 and 811 messages, weeks of 514 and 502, written on
 # 2026-12-07 by eight writers who saw only the labelling guide, each language on its own,
-# before the round-12 model was trained) were first run on the round-12 model (README,
-# "Triage"). Each floor is the lowest of the runs, rounded down.
+# before the round-12 model was trained) were run on the round-12 model and once more on
+# round 12b (README, "Triage"). Each floor is the lower of the two runs, rounded down.
 FLOORS: dict[str, Floors] = {
-    "blind-n.jsonl": Floors(self_harm=0.95, violence=0.97, precision=0.91, everyday_flagged=0.01),
-    "blind-o.jsonl": Floors(self_harm=0.92, violence=0.94, precision=0.95, everyday_flagged=0.02),
+    "blind-n.jsonl": Floors(self_harm=0.95, violence=0.96, precision=0.91, everyday_flagged=0.01),
+    "blind-o.jsonl": Floors(self_harm=0.92, violence=0.91, precision=0.95, everyday_flagged=0.02),
 }
 # Each everyday week's share of unflagged messages flagged, at most WEEK_MAX_FLAGGED (4 %):
-# weeks N and O flag 3.7 % and 3.9 % on round 12 (over the 3 % target), the older week 2.4 %.
+# weeks N and O flag 3.7 % and 3.9 % on round 12, 3.5 % and 2.9 % on round 12b; the older
+# week 2.4 % and 2.3 %.
 WEEK_CEILINGS: dict[str, float] = {
     "everyday-week.jsonl": WEEK_MAX_FLAGGED,
     "everyday-week-n.jsonl": WEEK_MAX_FLAGGED,
