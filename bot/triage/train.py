@@ -16,16 +16,16 @@ Needs scikit-learn (the optional extra ``triage-train``); running the bot does n
    exactly as the bot combines them (`Model.decide`):
    - the other categories' flag threshold, on the CV probabilities of step 3 (as before);
    - the self_harm and violence flag thresholds on the dev split (tests/triage/dev/, never
-     trained on: the two most recently retired blind sets and their weeks, J and K since
-     round 11), scored by the final model (`dev_thresholds`): the most crises found with
-     precision >= TARGET_PRECISION on the sets' own messages (else >= MIN_PRECISION; as the
-     blind sets are judged: a week's false alarms count in its everyday rate instead) and at
-     most MAX_DEV_EVERYDAY of the everyday messages and of the weeks' unflagged ones flagged,
-     while the CV probabilities of the corpus's everyday messages keep flagging at most
-     MAX_CV_EVERYDAY of them. Why dev for recall and precision: a CV fold hides one family
-     while its sibling families stay in training; the dev split holds two sets by
-     independent writers, the nearest thing to a new writer's wording. A blind set is never
-     used;
+     trained on: the two most recently retired blind sets and their weeks, named in
+     tests/triage/test_dev.py), scored by the final model (`dev_thresholds`): the most
+     crises found with precision >= TARGET_PRECISION on the sets' own messages (else >=
+     MIN_PRECISION; as the blind sets are judged: a week's false alarms count in its
+     everyday rate instead) and at most MAX_DEV_EVERYDAY of the everyday messages and of the
+     weeks' unflagged ones flagged, while the CV probabilities of the corpus's everyday
+     messages keep flagging at most MAX_CV_EVERYDAY of them. Why dev for recall and
+     precision: a CV fold hides one family while its sibling families stay in training; the
+     dev split holds two sets by independent writers, the nearest thing to a new writer's
+     wording. A blind set is never used;
    - the critical thresholds that best separate critical from high (balanced accuracy)
      and the ask threshold, the lowest that keeps asks on everyday messages <= MAX_ASK on
      the CV and on the dev probabilities each (the critical ones on both together).
@@ -81,10 +81,10 @@ SEED = 0
 C = 30.0
 EVERYDAY_WEIGHT = 3.0
 # lines by writers who saw only the labelling guide (retired blind sets, their weeks, the
-# round-10/11 training lines: `Row.independent`) count this many times: their wording is the
-# nearest to a new participant's. On the dev split of round 11 (J, K), at precision 0.90,
-# weights of 2.5-4 found violence 0.93-0.94 instead of 0.92 with self-harm unchanged (0.93);
-# 6 lost self-harm.
+# training lines written so since round 10: `Row.independent`) count this many times: their
+# wording is the nearest to a new participant's. On the dev split of round 11 (J, K), at
+# precision 0.90, weights of 2.5-4 found violence 0.93-0.94 instead of 0.92 with self-harm
+# unchanged (0.93); 6 lost self-harm.
 INDEPENDENT_WEIGHT = 3.0
 TARGET_RECALL = 0.95
 TARGET_PRECISION = 0.90

@@ -12,7 +12,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.triage import classify, severity_rank
+from bot.triage import LANGUAGES, classify, severity_rank
 
 CRISIS = ("self_harm", "violence")
 HIGH = severity_rank("high")
@@ -47,6 +47,22 @@ class Week:
 def rows(path: Path) -> list[dict[str, object]]:
     with path.open(encoding="utf-8") as handle:
         return [json.loads(line) for line in handle if line.strip()]
+
+
+def retired_set_problems(path: Path) -> list[str]:
+    """What is wrong with a retired blind set or week (`retired-<set>.jsonl`, in the dev split
+    or the corpus): it must hold every language, and every line the source of its set."""
+    labelled = rows(path)
+    name = path.stem.removeprefix("retired-")
+    problems = []
+    if {row["lang"] for row in labelled} != set(LANGUAGES):
+        problems.append(f"{path.name}: not every language")
+    problems += [
+        f"{path.name}: source {row['source']!r}"
+        for row in labelled
+        if not str(row["source"]).startswith(f"{name}:")
+    ]
+    return problems
 
 
 def figures(labelled: list[dict[str, object]]) -> Figures:

@@ -510,51 +510,6 @@ def test_the_same_words_still_flag_the_real_thing(text: str, lang: str, category
     assert category in find(text, lang).categories
 
 
-@pytest.mark.parametrize(
-    ("text", "lang", "category"),
-    [
-        ("nie mam pracy, nikogo. nie ma po co żyć", "pl", "self_harm"),
-        ("wszyscy by odpoczęli gdyby mnie nie było", "pl", "self_harm"),
-        ("zegarek zostawiłem bratu, niech ma pamiątkę", "pl", "self_harm"),
-        ("on już nie wyjdzie z tego żywy", "pl", "violence"),
-        ("herkese yük oldum", "tr", "self_harm"),
-        ("ilaçları içmiyorum, biriktiriyorum", "tr", "self_harm"),
-        ("onu bulunca sağ çıkmayacak", "tr", "violence"),
-        ("بغيت ننعس وما نفيقش", "ar", "self_harm"),
-        ("سلم لي على ماما، سامحوني", "ar", "self_harm"),
-        ("الحبوب ديال الطبيب كنجمعهم", "ar", "self_harm"),
-        ("ghadi nderbo 7ta ymout", "ar", "violence"),
-        ("if anything happens to me my cousin gets my ps5", "en", "self_harm"),
-        ("wrote my goodbye letters last night", "en", "self_harm"),
-        ("ik kost iedereen alleen maar geld", "nl", "self_harm"),
-        ("mi no wani libi moro", "nl", "self_harm"),
-        ("god neem me maar", "nl", "self_harm"),
-        ("ik neem morgen mn mes mee naar school", "nl", "violence"),
-        ("die komt er niet levend uit", "nl", "violence"),
-    ],
-)
-def test_round_6_families_are_flagged_by_the_rules(text: str, lang: str, category: str) -> None:
-    assert category in find(text, lang).categories
-
-
-@pytest.mark.parametrize(
-    ("text", "lang"),
-    [
-        ("kupiłem pamiątkę z wakacji dla siostry", "pl"),
-        ("ilaçları buzdolabında saklıyorum", "tr"),
-        ("سلم لي على ماما", "ar"),
-        ("الله يسامحني نسيت الموعد", "ar"),
-        ("wrote the letters for my job applications", "en"),
-        ("ik neem een mes mee naar het werk voor de appels", "nl"),
-        ("ik hoor hier niet thuis in deze klas", "nl"),
-        ("we gaan ze opzoeken voor een feestje", "nl"),
-        ("one year ago i was writing goodbye letters in my cell, now i got a job", "en"),
-    ],
-)
-def test_round_6_families_leave_everyday_lines_alone(text: str, lang: str) -> None:
-    assert not {"self_harm", "violence"} & set(find(text, lang).categories)
-
-
 def test_arabizi_digits_in_a_pattern_read_like_digits_in_a_message() -> None:
     """ "3la" and "l7bs" in a rules file match "3la" and "l7bs" typed by a participant (both
     become "ela" and "ltbs"): a pattern with such a word never matched before round 7."""
@@ -582,271 +537,231 @@ def test_a_pattern_is_folded_like_a_message_with_its_escapes_kept(source: str, f
     assert triage_rules._fold_pattern(source) == folded
 
 
-@pytest.mark.parametrize(
-    ("text", "lang", "category"),
-    [
-        ("mi ke muri", "nl", "self_harm"),
-        ("mi no wani libi moro broer", "nl", "self_harm"),
-        ("mi o kiri en tide", "nl", "violence"),
-        ("mijn zoon heeft meer aan een dode vader", "nl", "self_harm"),
-        ("heb een touw gekocht en nee het is niet voor de verhuizing", "nl", "self_harm"),
-        ("knuppel in de auto gelegd, niet voor sport", "nl", "violence"),
-        ("als hij niet betaalt breek ik zn benen", "nl", "violence"),
-        ("als ik morgen niet antwoord, zeg tegen mn moeder dat ik van haar hou", "nl", "self_harm"),
-        ("if he dont pay by friday i break his fingers", "en", "violence"),
-        ("bat in the boot, not for baseball", "en", "violence"),
-        ("if i dont answer tomorrow tell my mum i love her", "en", "self_harm"),
-        ("param gelmezse kemiklerini kırarım", "tr", "violence"),
-        ("sopayı arabaya koydum, spor için değil", "tr", "violence"),
-        ("yarın açmazsam anneme onu sevdiğimi söyleyin", "tr", "self_harm"),
-        ("o gün her şeyi bitiricem", "tr", "self_harm"),
-        ("połamię mu wszystkie kości", "pl", "violence"),
-        ("jak mnie zaczepi to ktoś nie wróci do domu", "pl", "violence"),
-        ("list leży pod poduszką", "pl", "self_harm"),
-        ("siedzę na dachu, nogi za barierką", "pl", "self_harm"),
-        ("ما بقاش عندي علاش نعيش", "ar", "self_harm"),
-        ("غادي نكسر ليه صبعانو", "ar", "violence"),
-        ("ghadi nkssr lih sb3ano wa7d b wa7d", "ar", "violence"),
-        ("lmoss 7dito mzyan, machi l lkhodra", "ar", "violence"),
-    ],
-)
-def test_round_7_families_are_flagged_by_the_rules(text: str, lang: str, category: str) -> None:
+# The families the rules were widened or narrowed for, round by round since round 6 (README,
+# "Triage"). The flagged lines guard against an exception going too far; the everyday lines
+# are what the change was for (rounds 6-9 kept only self_harm and violence away from them,
+# since round 10 no category fires).
+RULED_FAMILIES = [
+    # round 6
+    ("nie mam pracy, nikogo. nie ma po co żyć", "pl", "self_harm"),
+    ("wszyscy by odpoczęli gdyby mnie nie było", "pl", "self_harm"),
+    ("zegarek zostawiłem bratu, niech ma pamiątkę", "pl", "self_harm"),
+    ("on już nie wyjdzie z tego żywy", "pl", "violence"),
+    ("herkese yük oldum", "tr", "self_harm"),
+    ("ilaçları içmiyorum, biriktiriyorum", "tr", "self_harm"),
+    ("onu bulunca sağ çıkmayacak", "tr", "violence"),
+    ("بغيت ننعس وما نفيقش", "ar", "self_harm"),
+    ("سلم لي على ماما، سامحوني", "ar", "self_harm"),
+    ("الحبوب ديال الطبيب كنجمعهم", "ar", "self_harm"),
+    ("ghadi nderbo 7ta ymout", "ar", "violence"),
+    ("if anything happens to me my cousin gets my ps5", "en", "self_harm"),
+    ("wrote my goodbye letters last night", "en", "self_harm"),
+    ("ik kost iedereen alleen maar geld", "nl", "self_harm"),
+    ("mi no wani libi moro", "nl", "self_harm"),
+    ("god neem me maar", "nl", "self_harm"),
+    ("ik neem morgen mn mes mee naar school", "nl", "violence"),
+    ("die komt er niet levend uit", "nl", "violence"),
+    # round 7
+    ("mi ke muri", "nl", "self_harm"),
+    ("mi no wani libi moro broer", "nl", "self_harm"),
+    ("mi o kiri en tide", "nl", "violence"),
+    ("mijn zoon heeft meer aan een dode vader", "nl", "self_harm"),
+    ("heb een touw gekocht en nee het is niet voor de verhuizing", "nl", "self_harm"),
+    ("knuppel in de auto gelegd, niet voor sport", "nl", "violence"),
+    ("als hij niet betaalt breek ik zn benen", "nl", "violence"),
+    ("als ik morgen niet antwoord, zeg tegen mn moeder dat ik van haar hou", "nl", "self_harm"),
+    ("if he dont pay by friday i break his fingers", "en", "violence"),
+    ("bat in the boot, not for baseball", "en", "violence"),
+    ("if i dont answer tomorrow tell my mum i love her", "en", "self_harm"),
+    ("param gelmezse kemiklerini kırarım", "tr", "violence"),
+    ("sopayı arabaya koydum, spor için değil", "tr", "violence"),
+    ("yarın açmazsam anneme onu sevdiğimi söyleyin", "tr", "self_harm"),
+    ("o gün her şeyi bitiricem", "tr", "self_harm"),
+    ("połamię mu wszystkie kości", "pl", "violence"),
+    ("jak mnie zaczepi to ktoś nie wróci do domu", "pl", "violence"),
+    ("list leży pod poduszką", "pl", "self_harm"),
+    ("siedzę na dachu, nogi za barierką", "pl", "self_harm"),
+    ("ما بقاش عندي علاش نعيش", "ar", "self_harm"),
+    ("غادي نكسر ليه صبعانو", "ar", "violence"),
+    ("ghadi nkssr lih sb3ano wa7d b wa7d", "ar", "violence"),
+    ("lmoss 7dito mzyan, machi l lkhodra", "ar", "violence"),
+    # round 8
+    ("heb gister de riem al om mn nek gehad, vanavond echt", "nl", "self_harm"),
+    ("hoe hoog moet een parkeergarage zijn om zeker dood te gaan", "nl", "self_harm"),
+    ("er wordt toch niks van mij, dan ben ik net zo goed dood", "nl", "self_harm"),
+    ("ik maak alles goed door te verdwijnen", "nl", "self_harm"),
+    ("had gehoopt dat die bus me zou raken vanochtend", "nl", "self_harm"),
+    ("ff over school: heb een mes geregeld en ik wacht hem op bij de poort", "nl", "violence"),
+    ("heb de neiging om random mensen pijn te doen", "nl", "violence"),
+    ("de jongens staan al klaar om die gasten van blok c te pakken", "nl", "violence"),
+    ("im gonna off myself tonight", "en", "self_harm"),
+    ("wrote notes for my brothers, they will find them tomorrow", "en", "self_harm"),
+    ("logging off for good, thanks for trying", "en", "self_harm"),
+    ("phone battery at 2% like me and i dont want a charger", "en", "self_harm"),
+    ("say that again and im not responsible for what happens", "en", "violence"),
+    ("bilegimi kestim", "tr", "self_harm"),
+    ("annem beni affetsin, bu gece bitiriyorum", "tr", "self_harm"),
+    ("bicaklarla gidiyoruz aksam", "tr", "violence"),
+    ("wzialem noz, czekam na niego pod blokiem", "pl", "violence"),
+    ("ten typ powaznie oberwie", "pl", "violence"),
+    ("والله سأنتقم منهم", "ar", "violence"),
+    # round 9
+    ("als ze me huis afpakken maak ik er zondag een einde aan", "nl", "self_harm"),
+    ("gegoogled hoe je pijnloos doodgaat", "nl", "self_harm"),
+    ("ik ga zo slapen en ik word niet meer wakker, echt niet", "nl", "self_harm"),
+    ("straks ga ik naar het spoor en dan is het klaar", "nl", "self_harm"),
+    ("al mn slaappillen van de dokter opgespaard", "nl", "self_harm"),
+    ("ik wil ermee ophouden, met het leven bedoel ik", "nl", "self_harm"),
+    ("de stemmen zeggen dat ik mezelf moet ophangen", "nl", "self_harm"),
+    ("wou dat die kogel mij had geraakt", "nl", "self_harm"),
+    ("die gast ziet morgen niet meer", "nl", "violence"),
+    ("been stockpiling my meds for a month", "en", "self_harm"),
+    ("that snitch is gonna get what's coming to him", "en", "violence"),
+    ("jre7t yddi daba", "ar", "self_harm"),
+    ("ghadi yjib lia pistola lyouma", "ar", "violence"),
+    ("trene atlicam birazdan", "tr", "self_harm"),
+    ("bugun birini bicaklicam", "tr", "violence"),
+    ("ciagle slysze w glowie zabij sie", "pl", "self_harm"),
+    ("planuje to od miesiecy", "pl", "violence"),
+    # round 10
+    ("ik ga me vanavond echt vermoorden", "nl", "self_harm"),
+    ("soms wil ik me gewoon afmaken", "nl", "self_harm"),
+    ("na de training steek ik hem neer", "nl", "violence"),
+    ("gaan we ze afslachten vanavond met messen", "nl", "violence"),
+    ("heb een bijl gekocht voor die gast", "nl", "violence"),
+    ("vroeger wou ik zelfmoord plegen, 2 jaar niet meer, nu weer", "nl", "self_harm"),
+    ("ik heb mn enkelband eraf gehaald", "nl", "police"),
+    ("er was vanochtend een inval bij ons thuis", "nl", "police"),
+    ("i overdosed on purpose last night", "en", "self_harm"),
+    ("used to cut myself, havent in 3 years, but its back again", "en", "self_harm"),
+    ("yarin intihar edecegim", "tr", "self_harm"),
+    ("wczoraj probowalem sie zabic", "pl", "self_harm"),
+    ("حاولت الانتحار البارحة", "ar", "self_harm"),
+    # round 11
+    ("ik lig in het ziekenhuis", "nl", "health"),
+    ("k lig sinds gister in t ziekenhuis", "nl", "health"),
+    ("ik ben met de ambulance weggebracht", "nl", "health"),
+    ("ik heb geen plek meer vannacht", "nl", "housing"),
+    ("k heb geen plek", "nl", "housing"),
+    ("ik heb schulden bij iedereen", "nl", "debt"),
+    ("mn broer heeft schulden bij mij en ik heb zelf ook een deurwaarder", "nl", "debt"),
+    ("ended up in a and e last night", "en", "health"),
+    ("i got taken to hospital by the police", "en", "health"),
+    ("i have huge debts", "en", "debt"),
+    # round 12
+    ("2 years ago i tried to end it. today again i want to", "en", "self_harm"),
+    ("i tried to end it last night", "en", "self_harm"),
+    ("i want to shoot myself", "en", "self_harm"),
+    ("im gonna commit suicide", "en", "self_harm"),
+    ("een jaar geleden wou ik dood en nu weer", "nl", "self_harm"),
+    ("mn vader slaat me dood als ik thuiskom", "nl", "danger"),
+    ("mn moeder slaat me elke dag", "nl", "danger"),
+]
+EVERYDAY_WITHOUT_CRISIS = [
+    # round 6
+    ("kupiłem pamiątkę z wakacji dla siostry", "pl"),
+    ("ilaçları buzdolabında saklıyorum", "tr"),
+    ("سلم لي على ماما", "ar"),
+    ("الله يسامحني نسيت الموعد", "ar"),
+    ("wrote the letters for my job applications", "en"),
+    ("ik neem een mes mee naar het werk voor de appels", "nl"),
+    ("ik hoor hier niet thuis in deze klas", "nl"),
+    ("we gaan ze opzoeken voor een feestje", "nl"),
+    ("one year ago i was writing goodbye letters in my cell, now i got a job", "en"),
+    # round 7
+    ("touw gekocht, is niet voor mij maar voor de verhuizing", "nl"),
+    ("ik heb nee gezegd tegen iemand die vroeg of ik voor hem wilde rijden", "nl"),
+    ("hij brak zn been bij het voetbal", "nl"),
+    ("someone is not coming home tonight because the train is on strike", "en"),
+    ("kapıma geldiler, bacaklarını kırarız dediler", "tr"),
+    ("ödevi bitiricem bu akşam", "tr"),
+    ("koncze z tym projektem jutro", "pl"),
+    ("sallam 3la kolchi", "ar"),
+    ("in de cel dacht ik elke dag aan zelfmoord maar nu heb ik werk, gaat echt goed", "nl"),
+    ("used to cut myself when i was like 16 but i aint done that in years", "en"),
+    ("mli kont f l7bs kont kanfker n9tel rasi, daba l7amdulillah ghir lkhir", "ar"),
+    # round 8
+    ("made pasta tonight, proud of myself", "en"),
+    ("i need to take better care of myself", "en"),
+    ("in my cell i thought about ending it. glad i didnt, things are looking up now", "en"),
+    ("payback time at the match, they got us last season", "en"),
+    ("the roof is leaking again", "en"),
+    ("log off for good from instagram, too much drama", "en"),
+    ("een sjaal om mn nek want het is koud", "nl"),
+    ("we staan klaar om ze te pakken in de finale", "nl"),
+    ("ik heb een mes gekocht voor de keuken", "nl"),
+    ("beyzbol sopalariyla oynamaya gidiyoruz", "tr"),
+    ("bugun isi bitiriyorum, yarin tatil", "tr"),
+    ("on mocno oberwie na sparingu", "pl"),
+    # round 9
+    ("ik maak er een einde aan met die relatie", "nl"),
+    ("de tandarts zei dat het pijnloos gaat", "nl"),
+    ("mn baas gaat me vermoorden als ik weer te laat ben", "nl"),
+    ("ik zou een moord doen voor een broodje shoarma", "nl"),
+    ("touw gekocht om de matras op het dak vast te binden", "nl"),
+    ("de broer van mn vriend heeft zelfmoord gepleegd, morgen de begrafenis", "nl"),
+    ("op de cursus ging het over zelfmoord en hoe je iemand helpt", "nl"),
+    ("we are planning it for weeks, her surprise party", "en"),
+    ("kont kanjr7 rasi mli kont sghir, daba la", "ar"),
+    ("9tlto f fortnite 3 mrat", "ar"),
+    ("15 yasindayken kendimi keserdim, simdi yok", "tr"),
+    ("grupta intihar onleme konustuk", "tr"),
+    ("na szkoleniu o zapobieganiu samobojstwom", "pl"),
+]
+EVERYDAY_WITHOUT_FLAGS = [
+    # round 10
+    ("mn moeder gaat me echt afmaken als ik weer te laat thuis ben", "nl"),
+    ("zondag de klassieker, we gaan ze echt afmaken", "nl"),
+    ("die keeper moet je echt neerschieten, alles gaat erin", "nl"),
+    ("bijl gekocht voor het haardhout van mn opa", "nl"),
+    ("heb vroeger mezelf gesneden, al 3 jaar niet meer", "nl"),
+    ("in de bak had ik een tijd dat ik dood wilde, die tijd is voorbij", "nl"),
+    ("kan je iemand laten invallen op mn werk dinsdag", "nl"),
+    ("mn enkelband is vandaag eraf gehaald door de reclassering", "nl"),
+    ("ik ben skeer tot vrijdag maar heb eten genoeg", "nl"),
+    ("mijn neef wordt bedreigd door zn ex", "nl"),
+    ("my cousin overdosed two years ago, his birthday today", "en"),
+    ("used to hurt myself as a teen, havent in 5 years", "en"),
+    ("broke till friday lol", "en"),
+    ("komsumuzun oglu intihar etmis, cok uzuldum", "tr"),
+    ("eskiden kendimi keserdim, 3 yildir yapmadim", "tr"),
+    ("brat kolegi probowal sie zabic, jest w szpitalu", "pl"),
+    ("w wiezieniu mialem mysli samobojcze, terapia pomogla", "pl"),
+    ("صاحبي حاول الانتحار العام الماضي", "ar"),
+    ("f l7bs kont baghi nmout, daba l7amdolilah khdam", "ar"),
+    # round 11
+    ("weet jij of die schoonmaakvacature bij het ziekenhuis nog open staat", "nl"),
+    ("buurman is van de trap gevallen, ambulance kwam. hij is oke gelukkig", "nl"),
+    ("ziekenhuis parkeren is zo duur", "nl"),
+    ("kapper had geen plek meer, morgen dan", "nl"),
+    ("ik heb geen plek meer in de klas", "nl"),
+    ("vriend van me heeft schulden bij iedereen, ik leen hem niks meer", "nl"),
+    ("mn beste vriend heeft schulden bij iedereen", "nl"),
+    ("new job at the hospital kitchen", "en"),
+    ("my neighbour fell, ambulance came, hes ok", "en"),
+    ("my neighbours son has huge debts, bailiffs at their door", "en"),
+    ("my best mate has debts everywhere", "en"),
+    # round 12
+    ("3 years ago i tried to end it. today i got my first payslip. crazy how life goes", "en"),
+    ("that time in isolation when i wanted to hang myself feels like another life now", "en"),
+    ("that test was brutal, i shot myself in the foot not studying", "en"),
+    ("my friends uncle died by suicide last week, the funeral is saturday", "en"),
+    ("een jaar geleden wou ik dood. nu ben ik blij dat het niet gelukt is", "nl"),
+    ("mn zus slaat me dood als ze hoort dat ik haar oplader heb meegenomen 😂", "nl"),
+    ("mn oma slaat me dood met haar slipper als ik niet kom op zondag haha", "nl"),
+]
+
+
+@pytest.mark.parametrize(("text", "lang", "category"), RULED_FAMILIES)
+def test_rule_families_are_flagged_by_the_rules(text: str, lang: str, category: str) -> None:
     assert category in find(text, lang).categories
 
 
-@pytest.mark.parametrize(
-    ("text", "lang"),
-    [
-        ("touw gekocht, is niet voor mij maar voor de verhuizing", "nl"),
-        ("ik heb nee gezegd tegen iemand die vroeg of ik voor hem wilde rijden", "nl"),
-        ("hij brak zn been bij het voetbal", "nl"),
-        ("someone is not coming home tonight because the train is on strike", "en"),
-        ("kapıma geldiler, bacaklarını kırarız dediler", "tr"),
-        ("ödevi bitiricem bu akşam", "tr"),
-        ("koncze z tym projektem jutro", "pl"),
-        ("sallam 3la kolchi", "ar"),
-        ("in de cel dacht ik elke dag aan zelfmoord maar nu heb ik werk, gaat echt goed", "nl"),
-        ("used to cut myself when i was like 16 but i aint done that in years", "en"),
-        ("mli kont f l7bs kont kanfker n9tel rasi, daba l7amdulillah ghir lkhir", "ar"),
-    ],
-)
-def test_round_7_families_leave_everyday_lines_alone(text: str, lang: str) -> None:
+@pytest.mark.parametrize(("text", "lang"), EVERYDAY_WITHOUT_CRISIS)
+def test_rule_families_leave_everyday_lines_without_a_crisis(text: str, lang: str) -> None:
     assert not {"self_harm", "violence"} & set(find(text, lang).categories)
 
 
-@pytest.mark.parametrize(
-    ("text", "lang", "category"),
-    [
-        ("heb gister de riem al om mn nek gehad, vanavond echt", "nl", "self_harm"),
-        ("hoe hoog moet een parkeergarage zijn om zeker dood te gaan", "nl", "self_harm"),
-        ("er wordt toch niks van mij, dan ben ik net zo goed dood", "nl", "self_harm"),
-        ("ik maak alles goed door te verdwijnen", "nl", "self_harm"),
-        ("had gehoopt dat die bus me zou raken vanochtend", "nl", "self_harm"),
-        ("ff over school: heb een mes geregeld en ik wacht hem op bij de poort", "nl", "violence"),
-        ("heb de neiging om random mensen pijn te doen", "nl", "violence"),
-        ("de jongens staan al klaar om die gasten van blok c te pakken", "nl", "violence"),
-        ("im gonna off myself tonight", "en", "self_harm"),
-        ("wrote notes for my brothers, they will find them tomorrow", "en", "self_harm"),
-        ("logging off for good, thanks for trying", "en", "self_harm"),
-        ("phone battery at 2% like me and i dont want a charger", "en", "self_harm"),
-        ("say that again and im not responsible for what happens", "en", "violence"),
-        ("bilegimi kestim", "tr", "self_harm"),
-        ("annem beni affetsin, bu gece bitiriyorum", "tr", "self_harm"),
-        ("bicaklarla gidiyoruz aksam", "tr", "violence"),
-        ("wzialem noz, czekam na niego pod blokiem", "pl", "violence"),
-        ("ten typ powaznie oberwie", "pl", "violence"),
-        ("والله سأنتقم منهم", "ar", "violence"),
-    ],
-)
-def test_round_8_families_are_flagged_by_the_rules(text: str, lang: str, category: str) -> None:
-    assert category in find(text, lang).categories
-
-
-@pytest.mark.parametrize(
-    ("text", "lang"),
-    [
-        ("made pasta tonight, proud of myself", "en"),
-        ("i need to take better care of myself", "en"),
-        ("in my cell i thought about ending it. glad i didnt, things are looking up now", "en"),
-        ("payback time at the match, they got us last season", "en"),
-        ("the roof is leaking again", "en"),
-        ("log off for good from instagram, too much drama", "en"),
-        ("een sjaal om mn nek want het is koud", "nl"),
-        ("we staan klaar om ze te pakken in de finale", "nl"),
-        ("ik heb een mes gekocht voor de keuken", "nl"),
-        ("beyzbol sopalariyla oynamaya gidiyoruz", "tr"),
-        ("bugun isi bitiriyorum, yarin tatil", "tr"),
-        ("on mocno oberwie na sparingu", "pl"),
-    ],
-)
-def test_round_8_families_leave_everyday_lines_alone(text: str, lang: str) -> None:
-    assert not {"self_harm", "violence"} & set(find(text, lang).categories)
-
-
-@pytest.mark.parametrize(
-    ("text", "lang", "category"),
-    [
-        ("als ze me huis afpakken maak ik er zondag een einde aan", "nl", "self_harm"),
-        ("gegoogled hoe je pijnloos doodgaat", "nl", "self_harm"),
-        ("ik ga zo slapen en ik word niet meer wakker, echt niet", "nl", "self_harm"),
-        ("straks ga ik naar het spoor en dan is het klaar", "nl", "self_harm"),
-        ("al mn slaappillen van de dokter opgespaard", "nl", "self_harm"),
-        ("ik wil ermee ophouden, met het leven bedoel ik", "nl", "self_harm"),
-        ("de stemmen zeggen dat ik mezelf moet ophangen", "nl", "self_harm"),
-        ("wou dat die kogel mij had geraakt", "nl", "self_harm"),
-        ("die gast ziet morgen niet meer", "nl", "violence"),
-        ("been stockpiling my meds for a month", "en", "self_harm"),
-        ("that snitch is gonna get what's coming to him", "en", "violence"),
-        ("jre7t yddi daba", "ar", "self_harm"),
-        ("ghadi yjib lia pistola lyouma", "ar", "violence"),
-        ("trene atlicam birazdan", "tr", "self_harm"),
-        ("bugun birini bicaklicam", "tr", "violence"),
-        ("ciagle slysze w glowie zabij sie", "pl", "self_harm"),
-        ("planuje to od miesiecy", "pl", "violence"),
-    ],
-)
-def test_round_9_families_are_flagged_by_the_rules(text: str, lang: str, category: str) -> None:
-    assert category in find(text, lang).categories
-
-
-@pytest.mark.parametrize(
-    ("text", "lang"),
-    [
-        ("ik maak er een einde aan met die relatie", "nl"),
-        ("de tandarts zei dat het pijnloos gaat", "nl"),
-        ("mn baas gaat me vermoorden als ik weer te laat ben", "nl"),
-        ("ik zou een moord doen voor een broodje shoarma", "nl"),
-        ("touw gekocht om de matras op het dak vast te binden", "nl"),
-        ("de broer van mn vriend heeft zelfmoord gepleegd, morgen de begrafenis", "nl"),
-        ("op de cursus ging het over zelfmoord en hoe je iemand helpt", "nl"),
-        ("we are planning it for weeks, her surprise party", "en"),
-        ("kont kanjr7 rasi mli kont sghir, daba la", "ar"),
-        ("9tlto f fortnite 3 mrat", "ar"),
-        ("15 yasindayken kendimi keserdim, simdi yok", "tr"),
-        ("grupta intihar onleme konustuk", "tr"),
-        ("na szkoleniu o zapobieganiu samobojstwom", "pl"),
-    ],
-)
-def test_round_9_families_leave_everyday_lines_alone(text: str, lang: str) -> None:
-    assert not {"self_harm", "violence"} & set(find(text, lang).categories)
-
-
-@pytest.mark.parametrize(
-    ("text", "lang", "category"),
-    [
-        ("ik ga me vanavond echt vermoorden", "nl", "self_harm"),
-        ("soms wil ik me gewoon afmaken", "nl", "self_harm"),
-        ("na de training steek ik hem neer", "nl", "violence"),
-        ("gaan we ze afslachten vanavond met messen", "nl", "violence"),
-        ("heb een bijl gekocht voor die gast", "nl", "violence"),
-        ("vroeger wou ik zelfmoord plegen, 2 jaar niet meer, nu weer", "nl", "self_harm"),
-        ("ik heb mn enkelband eraf gehaald", "nl", "police"),
-        ("er was vanochtend een inval bij ons thuis", "nl", "police"),
-        ("i overdosed on purpose last night", "en", "self_harm"),
-        ("used to cut myself, havent in 3 years, but its back again", "en", "self_harm"),
-        ("yarin intihar edecegim", "tr", "self_harm"),
-        ("wczoraj probowalem sie zabic", "pl", "self_harm"),
-        ("حاولت الانتحار البارحة", "ar", "self_harm"),
-    ],
-)
-def test_round_10_families_are_flagged_by_the_rules(text: str, lang: str, category: str) -> None:
-    assert category in find(text, lang).categories
-
-
-@pytest.mark.parametrize(
-    ("text", "lang"),
-    [
-        ("mn moeder gaat me echt afmaken als ik weer te laat thuis ben", "nl"),
-        ("zondag de klassieker, we gaan ze echt afmaken", "nl"),
-        ("die keeper moet je echt neerschieten, alles gaat erin", "nl"),
-        ("bijl gekocht voor het haardhout van mn opa", "nl"),
-        ("heb vroeger mezelf gesneden, al 3 jaar niet meer", "nl"),
-        ("in de bak had ik een tijd dat ik dood wilde, die tijd is voorbij", "nl"),
-        ("kan je iemand laten invallen op mn werk dinsdag", "nl"),
-        ("mn enkelband is vandaag eraf gehaald door de reclassering", "nl"),
-        ("ik ben skeer tot vrijdag maar heb eten genoeg", "nl"),
-        ("mijn neef wordt bedreigd door zn ex", "nl"),
-        ("my cousin overdosed two years ago, his birthday today", "en"),
-        ("used to hurt myself as a teen, havent in 5 years", "en"),
-        ("broke till friday lol", "en"),
-        ("komsumuzun oglu intihar etmis, cok uzuldum", "tr"),
-        ("eskiden kendimi keserdim, 3 yildir yapmadim", "tr"),
-        ("brat kolegi probowal sie zabic, jest w szpitalu", "pl"),
-        ("w wiezieniu mialem mysli samobojcze, terapia pomogla", "pl"),
-        ("صاحبي حاول الانتحار العام الماضي", "ar"),
-        ("f l7bs kont baghi nmout, daba l7amdolilah khdam", "ar"),
-    ],
-)
-def test_round_10_families_leave_everyday_lines_alone(text: str, lang: str) -> None:
-    assert not find(text, lang).categories
-
-
-@pytest.mark.parametrize(
-    ("text", "lang", "category"),
-    [
-        ("ik lig in het ziekenhuis", "nl", "health"),
-        ("k lig sinds gister in t ziekenhuis", "nl", "health"),
-        ("ik ben met de ambulance weggebracht", "nl", "health"),
-        ("ik heb geen plek meer vannacht", "nl", "housing"),
-        ("k heb geen plek", "nl", "housing"),
-        ("ik heb schulden bij iedereen", "nl", "debt"),
-        ("mn broer heeft schulden bij mij en ik heb zelf ook een deurwaarder", "nl", "debt"),
-        ("ended up in a and e last night", "en", "health"),
-        ("i got taken to hospital by the police", "en", "health"),
-        ("i have huge debts", "en", "debt"),
-    ],
-)
-def test_round_11_families_are_flagged_by_the_rules(text: str, lang: str, category: str) -> None:
-    assert category in find(text, lang).categories
-
-
-@pytest.mark.parametrize(
-    ("text", "lang"),
-    [
-        ("weet jij of die schoonmaakvacature bij het ziekenhuis nog open staat", "nl"),
-        ("buurman is van de trap gevallen, ambulance kwam. hij is oke gelukkig", "nl"),
-        ("ziekenhuis parkeren is zo duur", "nl"),
-        ("kapper had geen plek meer, morgen dan", "nl"),
-        ("ik heb geen plek meer in de klas", "nl"),
-        ("vriend van me heeft schulden bij iedereen, ik leen hem niks meer", "nl"),
-        ("mn beste vriend heeft schulden bij iedereen", "nl"),
-        ("new job at the hospital kitchen", "en"),
-        ("my neighbour fell, ambulance came, hes ok", "en"),
-        ("my neighbours son has huge debts, bailiffs at their door", "en"),
-        ("my best mate has debts everywhere", "en"),
-    ],
-)
-def test_round_11_families_leave_everyday_lines_alone(text: str, lang: str) -> None:
-    assert not find(text, lang).categories
-
-
-@pytest.mark.parametrize(
-    ("text", "lang", "category"),
-    [
-        ("2 years ago i tried to end it. today again i want to", "en", "self_harm"),
-        ("i tried to end it last night", "en", "self_harm"),
-        ("i want to shoot myself", "en", "self_harm"),
-        ("im gonna commit suicide", "en", "self_harm"),
-        ("een jaar geleden wou ik dood en nu weer", "nl", "self_harm"),
-        ("mn vader slaat me dood als ik thuiskom", "nl", "danger"),
-        ("mn moeder slaat me elke dag", "nl", "danger"),
-    ],
-)
-def test_round_12_families_are_flagged_by_the_rules(text: str, lang: str, category: str) -> None:
-    assert category in find(text, lang).categories
-
-
-@pytest.mark.parametrize(
-    ("text", "lang"),
-    [
-        ("3 years ago i tried to end it. today i got my first payslip. crazy how life goes", "en"),
-        ("that time in isolation when i wanted to hang myself feels like another life now", "en"),
-        ("that test was brutal, i shot myself in the foot not studying", "en"),
-        ("my friends uncle died by suicide last week, the funeral is saturday", "en"),
-        ("een jaar geleden wou ik dood. nu ben ik blij dat het niet gelukt is", "nl"),
-        ("mn zus slaat me dood als ze hoort dat ik haar oplader heb meegenomen 😂", "nl"),
-        ("mn oma slaat me dood met haar slipper als ik niet kom op zondag haha", "nl"),
-    ],
-)
-def test_round_12_families_leave_everyday_lines_alone(text: str, lang: str) -> None:
+@pytest.mark.parametrize(("text", "lang"), EVERYDAY_WITHOUT_FLAGS)
+def test_rule_families_leave_everyday_lines_unflagged(text: str, lang: str) -> None:
     assert not find(text, lang).categories
