@@ -15,17 +15,21 @@ up to a clause word ("maar", "ik", "but") or the end of the clause, as the rules
 "ik wil niet dood" does not look like "ik wil dood" to the model, while "ik wil niet meer
 leven" and "i cant take it anymore" are learnt as they are written.
 
-A feature is present or not (counts do not matter). Its value is its idf divided by
-sqrt(NORM_PRIOR + the sum of the squared idf of all the message's features), counting
-features the model does not know with the largest idf, so the score of a message does not
-depend on which features were kept in the model file. NORM_PRIOR damps short messages: a
-two-word "al gedaan" otherwise gets as much weight from its few n-grams as a long message
-from all of its own, and chance n-grams then decide. Every feature comes from one word (or a
-pair), so the model's decision can be explained with the participant's own words.
+A feature counts once per word it comes from (an n-gram in two words counts twice, a
+word pair once per time it occurs): so a message's features are the sum of its words' own,
+and the scorer adds one remembered total per word instead of looking up hundreds of
+n-grams. Its value is count × idf divided by sqrt(NORM_PRIOR + the sum of count × idf² over
+the message's features), counting features the model does not know with the largest idf,
+so the score of a message does not depend on which features were kept in the model file.
+NORM_PRIOR damps short messages: a two-word "al gedaan" otherwise gets as much weight from
+its few n-grams as a long message from all of its own, and chance n-grams then decide.
+Every feature comes from one word (or a pair), so the model's decision can be explained with
+the participant's own words.
 """
 
 from __future__ import annotations
 
+import collections
 import functools
 import re
 from dataclasses import dataclass
@@ -79,14 +83,20 @@ class Negation:
 NO_NEGATION = Negation(frozenset(), frozenset())
 
 
-def _word_features(words: list[str], negation: Negation) -> list[frozenset[str]]:
-    """The features of every word of a normalised text, negation taken into account."""
-    result: list[frozenset[str]] = []
+def keys(normal: str, negation: Negation = NO_NEGATION) -> tuple[list[str], list[str]]:
+    """A normalised text as the scorer sees it: one key per token (the word, NEGATED + the
+    word in a negation's scope, "" for a clause break; see `key_features`) and the word
+    pairs of every clause."""
+    words = _TOKEN.findall(normal)
+    found: list[str] = []
+    pairs: list[str] = []
     scope = 0
+    previous = ""
     for word in words:
         if word == "|":
             scope = 0
-            result.append(frozenset())
+            previous = ""
+            found.append("")
             continue
         negated = scope > 0
         if word in negation.negations:
@@ -95,26 +105,26 @@ def _word_features(words: list[str], negation: Negation) -> list[frozenset[str]]
             scope, negated = 0, False
         elif scope:
             scope -= 1
-        result.append(negated_features(word) if negated else word_features(word))
-    return result
-
-
-def features(normal: str, negation: Negation = NO_NEGATION) -> set[str]:
-    """All features of a normalised text (see the module docstring)."""
-    words = _TOKEN.findall(normal)
-    found: set[str] = set()
-    found.update(*_word_features(words, negation))
-    previous = ""
-    for word in words:
-        if word == "|":
-            previous = ""
-            continue
+        found.append(NEGATED + word if negated else word)
         if previous:
-            found.add(f"{BIGRAM_PREFIX}{previous} {word}")
+            pairs.append(f"{BIGRAM_PREFIX}{previous} {word}")
         previous = word
-    return found
+    return found, pairs
 
 
-def per_word(normal: str, negation: Negation = NO_NEGATION) -> list[frozenset[str]]:
-    """The features of each of `tokens(normal)` on its own (empty for a clause break)."""
-    return _word_features(_TOKEN.findall(normal), negation)
+def key_features(key: str) -> frozenset[str]:
+    """The features of one token key of `keys`."""
+    if not key:
+        return frozenset()
+    if key[0] == NEGATED:
+        return negated_features(key[1:])
+    return word_features(key)
+
+
+def features(normal: str, negation: Negation = NO_NEGATION) -> collections.Counter[str]:
+    """All features of a normalised text with their counts (see the module docstring)."""
+    found, pairs = keys(normal, negation)
+    counts: collections.Counter[str] = collections.Counter(pairs)
+    for key in found:
+        counts.update(key_features(key))
+    return counts

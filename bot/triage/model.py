@@ -9,11 +9,13 @@ thresholds chosen by grouped cross-validation, the cross-validation figures, the
 version and the SHA-256 of the corpus files it was trained on.
 
 Scoring a message: the features of its normalised text are looked up in one dict whose
-values pack the eleven integers of a feature (idf² and ten weights) into one Python int, so
-a message costs one lookup and one addition per feature; the sums are unpacked once. The
-score of category c is ``intercept[c] + scale[c] * sum(weights) / norm`` with
-``norm = sqrt(NORM_PRIOR + sum(idf²))`` over all the message's features (unknown ones
-count with the largest idf), and its probability the logistic of that.
+values pack the integers of a feature (idf² and ten weights) into one Python int. A
+message's features are the sum of its words' own (see `bot.triage.features`), and the
+packed sum of a word's features is remembered, so a message costs one lookup and one
+addition per word and per word pair; the sum is unpacked once. The score of category c is
+``intercept[c] + scale[c] * sum(weights) / norm`` with ``norm = sqrt(NORM_PRIOR +
+sum(idf²))`` over all the message's features (unknown ones count with the largest idf), and
+its probability the logistic of that.
 
 Long text is scored in windows of WINDOW characters (at most MAX_WINDOWS of them: the first
 and the last ones), taking the highest probability per category; the rules read all of it.
@@ -30,31 +32,34 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import itertools
 import json
 import math
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from bot.triage import features
 
 MODEL_PATH = Path(__file__).with_name("model.json")
-FORMAT = 1
+FORMAT = 2
 # packing: 24 bits per field (fewer bits, faster sums); weights (at most OFFSET - 1 either
 # way) are stored + OFFSET so a field never goes negative; a window of WINDOW characters
 # has at most about 4,500 features, far fewer than 2**24 / (2 * OFFSET) = 8,192
 FIELD_BITS = 24
 FIELD_MASK = (1 << FIELD_BITS) - 1
 OFFSET = 1024
-# field 0 counts the known features, field 1 holds idf² as a multiple of 1/IDF_STEPS, the
-# weights follow
+# field 0 counts the known features, field 1 holds idf² as a multiple of 1/IDF_STEPS, field
+# 2 counts the unknown features, the weights follow
 IDF_STEPS = 4
+UNKNOWN = 1 << (2 * FIELD_BITS)
+FIRST_WEIGHT = 3
 WINDOW = 1_000
 MAX_WINDOWS = 16
-# words whose packed feature sums an explanation remembers
-WORD_TOTALS = 1 << 14
+# words whose packed feature sums the scorer remembers
+WORD_TOTALS = 1 << 15
 # explanation: at most this many words or phrases, each weighing at least EXPLAIN_SHARE of
 # the strongest one
 EXPLAIN_WORDS = 3
@@ -73,6 +78,18 @@ def corpus_digest(directory: Path) -> dict[str, Any]:
         "".join(f"{name}\t{digest}\n" for name, digest in files.items()).encode()
     )
     return {"files": files, "sha256": combined.hexdigest()}
+
+
+def pack(idf2: int, weights: Sequence[int]) -> int:
+    """One feature's fields as one int: known count 1, idf² (a multiple of 1/IDF_STEPS), no
+    unknown features, each quantised weight + OFFSET; stored in the model file in hexadecimal
+    (building the ints at start-up took most of a second)."""
+    if not 0 < idf2 < 1 << FIELD_BITS or not all(-OFFSET < weight < OFFSET for weight in weights):
+        raise ValueError(f"cannot pack idf² {idf2} and weights {list(weights)}")
+    number = 1 | (idf2 << FIELD_BITS)
+    for index, weight in enumerate(weights, start=FIRST_WEIGHT):
+        number |= (weight + OFFSET) << (FIELD_BITS * index)
+    return number
 
 
 def _logistic(score: float) -> float:
@@ -108,9 +125,9 @@ class Model:
     severity: dict[str, str]
     negation: features.Negation
     info: dict[str, Any] = field(repr=False)
-    # the packed sum of one word's features, by its feature set: an explanation scores every
-    # word of a message, and the same words come back all the time (bounded, see _word_total)
-    word_totals: dict[frozenset[str], int] = field(default_factory=dict, repr=False)
+    # the packed sum of one word's features, by its key (see features.keys): the same words
+    # come back all the time (bounded, see _word_total)
+    word_totals: dict[str, int] = field(default_factory=dict, repr=False)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Model:
@@ -129,16 +146,12 @@ class Model:
             raise ValueError(f"model file was built with other features: {settings}")
         categories = tuple(data["categories"])
         width = len(categories)
-        packed: dict[str, int] = {}
-        for name, values in data["weights"].items():
-            if len(values) != width + 1 or not all(
-                -OFFSET < value < OFFSET for value in values[1:]
-            ):
-                raise ValueError(f"model file: bad values for feature {name!r}")
-            number = 1 | (values[0] << FIELD_BITS)
-            for index, weight in enumerate(values[1:], start=2):
-                number |= (weight + OFFSET) << (FIELD_BITS * index)
-            packed[name] = number
+        try:
+            packed = {name: int(value, 16) for name, value in data["packed"].items()}
+        except (TypeError, ValueError):
+            raise ValueError("model file: a packed feature is not a hexadecimal number") from None
+        if packed and max(map(int.bit_length, packed.values())) > FIELD_BITS * (width + 3):
+            raise ValueError("model file: a packed feature has more fields than categories")
         thresholds = data["thresholds"]
         return cls(
             version=int(data["version"]),
@@ -164,18 +177,28 @@ class Model:
 
     # --- scoring ---------------------------------------------------------------------------
 
-    def scores(self, found: set[str]) -> list[float]:
-        """The linear score of every category for one set of features."""
-        total = sum(filter(None, map(self.packed.get, found)))
+    def total(self, normal: str) -> int:
+        """The packed sum of all features of a normalised text (see the module docstring)."""
+        words, pairs = features.keys(normal, self.negation)
+        remembered = list(map(self.word_totals.get, words))
+        totals = (
+            [self._word_total(word) for word in words]
+            if None in remembered
+            else cast(list[int], remembered)
+        )
+        return sum(totals) + sum(map(self.packed.get, pairs, itertools.repeat(UNKNOWN)))
+
+    def scores(self, total: int) -> list[float]:
+        """The linear score of every category for one packed sum of features."""
         known = total & FIELD_MASK
         idf2 = ((total >> FIELD_BITS) & FIELD_MASK) / IDF_STEPS
-        idf2 += (len(found) - known) * self.unknown_idf2
+        idf2 += ((total >> (2 * FIELD_BITS)) & FIELD_MASK) * self.unknown_idf2
         norm = math.sqrt(features.NORM_PRIOR + idf2)
         shift = known * OFFSET
         return [
             intercept + scale * (((total >> (FIELD_BITS * index)) & FIELD_MASK) - shift) / norm
             for index, (intercept, scale) in enumerate(
-                zip(self.intercepts, self.scales, strict=True), start=2
+                zip(self.intercepts, self.scales, strict=True), start=FIRST_WEIGHT
             )
         ]
 
@@ -183,32 +206,35 @@ class Model:
         """Probability of every category (in `categories` order) for a normalised text."""
         best: list[float] | None = None
         for start, end in windows(normal):
-            found = features.features(normal[start:end], self.negation)
-            probabilities = [_logistic(score) for score in self.scores(found)]
+            probabilities = [
+                _logistic(score) for score in self.scores(self.total(normal[start:end]))
+            ]
             best = probabilities if best is None else list(map(max, best, probabilities))
         return best if best is not None else [_logistic(value) for value in self.intercepts]
 
-    def _word_total(self, names: frozenset[str]) -> int:
+    def _word_total(self, word: str) -> int:
         """The packed sum of one word's features, remembered (at most WORD_TOTALS words)."""
-        total = self.word_totals.get(names)
+        total = self.word_totals.get(word)
         if total is None:
             if len(self.word_totals) >= WORD_TOTALS:
                 self.word_totals.clear()
-            total = self.word_totals[names] = sum(filter(None, map(self.packed.get, names)))
+            names = features.key_features(word)
+            total = sum(map(self.packed.get, names, itertools.repeat(UNKNOWN)))
+            self.word_totals[word] = total
         return total
 
-    def _field_sum(self, names: frozenset[str], category: int) -> int:
+    def _field_sum(self, word: str, category: int) -> int:
         """The summed quantised weight of one word's features for one category."""
-        total = self._word_total(names)
+        total = self._word_total(word)
         known = total & FIELD_MASK
-        return ((total >> (FIELD_BITS * (category + 2))) & FIELD_MASK) - known * OFFSET
+        return ((total >> (FIELD_BITS * (category + FIRST_WEIGHT))) & FIELD_MASK) - known * OFFSET
 
     def weight(self, name: str, category: int) -> int:
         """The quantised weight of one feature for one category (0 when unknown)."""
         value = self.packed.get(name)
         if value is None:
             return 0
-        return ((value >> (FIELD_BITS * (category + 2))) & FIELD_MASK) - OFFSET
+        return ((value >> (FIELD_BITS * (category + FIRST_WEIGHT))) & FIELD_MASK) - OFFSET
 
     def explain(self, normal: str, category: str) -> list[tuple[int, int]]:
         """Spans of `normal` (whole words, neighbours merged) that weighed most for `category`.
@@ -223,13 +249,14 @@ class Model:
         if len(parts) > 1:
             best = -math.inf
             for start, end in parts:
-                score = self.scores(features.features(normal[start:end], self.negation))[index]
+                score = self.scores(self.total(normal[start:end]))[index]
                 if score > best:
                     (offset, stop), best = (start, end), score
         text = normal[offset:stop]
         words = features.tokens(text)
-        per_word = features.per_word(text, self.negation)
-        share = [float(self._field_sum(names, index)) for names in per_word]
+        share = [
+            float(self._field_sum(word, index)) for word in features.keys(text, self.negation)[0]
+        ]
         previous = -1
         for place, (word, _, _) in enumerate(words):
             if word == "|":

@@ -7,8 +7,8 @@ Needs scikit-learn (the optional extra ``triage-train``); running the bot does n
    and, since round 10, the blind sets whose errors were studied (`retired-*.jsonl`): the
    most varied wording there is, by writers who saw only the labelling guide.
 2. Features of every message (`bot.triage.features`): character n-grams 2-5 within words,
-   words and word pairs of the normalised text; kept when they occur in at least MIN_DF
-   messages; weighted by idf and normalised per message.
+   words and word pairs of the normalised text, counted once per word they come from; kept
+   when they occur in at least MIN_DF messages; weighted by idf and normalised per message.
 3. Grouped cross-validation: FOLDS folds in which a `family` is never in both the training
    and the held-out part (stratified by first category, fixed seed). Every message gets a
    probability per category from a model that never saw its family.
@@ -67,6 +67,7 @@ from bot.triage.model import (
     MODEL_PATH,
     Model,
     corpus_digest,
+    pack,
     read,
 )
 from bot.triage.normalise import normalise
@@ -195,7 +196,7 @@ def negation() -> features.Negation:
 @dataclass
 class Data:
     rows: list[Row]
-    found: list[set[str]]
+    found: list[collections.Counter[str]]
     vocabulary: dict[str, int]
     idf: list[float]
     unknown_idf: float
@@ -219,12 +220,12 @@ def prepare_data(rows: list[Row]) -> Data:
     values: list[float] = []
     pointers = [0]
     for names in found:
-        known = [vocabulary[name] for name in names if name in vocabulary]
-        squares = sum(idf[index] ** 2 for index in known)
-        squares += (len(names) - len(known)) * unknown_idf**2
+        known = [(vocabulary[name], count) for name, count in names.items() if name in vocabulary]
+        squares = sum(count * idf[index] ** 2 for index, count in known)
+        squares += (names.total() - sum(count for _, count in known)) * unknown_idf**2
         norm = math.sqrt(features.NORM_PRIOR + squares)
-        indices.extend(known)
-        values.extend(idf[index] / norm for index in known)
+        indices.extend(index for index, _ in known)
+        values.extend(count * idf[index] / norm for index, count in known)
         pointers.append(len(indices))
     matrix = sparse.csr_matrix((values, indices, pointers), shape=(total, len(kept)))
     labels = np.array([[name in row.categories for name in CATEGORIES] for row in rows])
@@ -577,10 +578,10 @@ def export(
         scale = max(map(abs, weights)) / QUANT or 1.0
         scales.append(scale)
         quantised.append([round(w / scale) for w in weights])
-    table: dict[str, list[int]] = {}
+    table: dict[str, str] = {}
     for index, name in enumerate(names):
         idf2 = max(1, round(data.idf[index] ** 2 * IDF_STEPS))
-        table[name] = [idf2, *(column[index] for column in quantised)]
+        table[name] = format(pack(idf2, [column[index] for column in quantised]), "x")
     severity = {}
     for name in CATEGORIES:
         labelled = collections.Counter(
@@ -611,7 +612,7 @@ def export(
         "intercepts": [round(float(model.intercept_[0]), 6) for model in models],
         "scales": [float(f"{scale:.6g}") for scale in scales],
         "unknown_idf2": round(data.unknown_idf**2, 6),
-        "weights": table,
+        "packed": table,
     }
 
 

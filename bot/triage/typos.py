@@ -41,7 +41,9 @@ class Typos:
     known: frozenset[str]
     spellings: dict[str, str]
     deletes: dict[str, tuple[str, ...]]
-    # the answer of `_nearest` per word, bounded (words repeat across messages)
+    # every proper prefix of a crisis word: only such a word can start a split one
+    starts: frozenset[str]
+    # the correction of each word seen (None: none), bounded (words repeat across messages)
     seen: dict[str, str | None] = field(default_factory=dict, compare=False, repr=False)
 
 
@@ -60,6 +62,7 @@ def build(vocabulary: set[str], known: set[str], spellings: dict[str, str]) -> T
         known=frozenset(known | vocabulary),
         spellings=dict(spellings),
         deletes={key: tuple(sorted(words)) for key, words in index.items()},
+        starts=frozenset(word[:end] for word in vocabulary for end in range(1, len(word))),
     )
 
 
@@ -88,13 +91,17 @@ def within_one(first: str, second: str) -> bool:
 SEEN_LIMIT = 1 << 16
 
 
-def _nearest(word: str, typos: Typos) -> str | None:
-    """The crisis word one edit away from `word`, if there is one (first letter kept)."""
+def _fix(word: str, typos: Typos) -> str | None:
+    """The correction of one word: its standard chat spelling, or the crisis word one edit
+    away from a long word no lexicon knows (first letter kept); remembered."""
     if word in typos.seen:
         return typos.seen[word]
-    answer = _search(word, typos)
-    if len(typos.seen) < SEEN_LIMIT:
-        typos.seen[word] = answer
+    answer = typos.spellings.get(word)
+    if answer is None and len(word) >= MIN_LENGTH and word not in typos.known and word.isalpha():
+        answer = _search(word, typos)
+    if len(typos.seen) >= SEEN_LIMIT:
+        typos.seen.clear()
+    typos.seen[word] = answer
     return answer
 
 
@@ -137,12 +144,10 @@ def correct(text: str, typos: Typos) -> Corrected | None:
     if len(text) > MAX_TEXT or not typos.vocabulary:
         return None
     tokens = _TOKEN.findall(text)
-    present = set(tokens)
-    vocabulary = typos.vocabulary
-    if (
-        present.isdisjoint(typos.spellings)
-        and not any(len(word) >= MIN_LENGTH for word in present - typos.known)
-        and not any(first + second in vocabulary for first, second in pairwise(tokens))
+    seen = typos.seen
+    if not any([seen[word] if word in seen else _fix(word, typos) for word in tokens]) and not any(
+        first in typos.starts and first + second in typos.vocabulary
+        for first, second in pairwise(tokens)
     ):
         return None
     words = list(_TOKEN.finditer(text))
@@ -161,10 +166,7 @@ def correct(text: str, typos: Typos) -> Corrected | None:
                 fix, end = joined, words[index + 1].end()
                 index += 1
         if fix is None:
-            token = word.group()
-            fix = typos.spellings.get(token)
-            if fix is None and len(token) >= MIN_LENGTH and token not in typos.known:
-                fix = _nearest(token, typos) if token.isalpha() else None
+            fix = _fix(word.group(), typos)
         index += 1
         if fix is None:
             continue

@@ -2,11 +2,11 @@
 retrained model on wording it has not seen, and on which (with the cross-validation) the
 flag thresholds are chosen.
 
-It holds the two most recently retired blind sets with their everyday weeks: since round 12
-(2026-12-07) L and M, written by eight writers who saw only the labelling guide, retired when
-their errors were studied for round 12. The blind sets retired before them (A to K; J and K
-were the dev split of round 11) are training lines in tests/triage/corpus/: a model learns
-more from many writers' wording than a threshold does. When L and M join the corpus in turn,
+It holds the two most recently retired blind sets with their everyday weeks: since round 13
+(2026-12-07) N and O, written by eight writers who saw only the labelling guide, retired when
+their errors were studied for round 13. The blind sets retired before them (A to M; L and M
+were the dev split of round 12) are training lines in tests/triage/corpus/: a model learns
+more from many writers' wording than a threshold does. When N and O join the corpus in turn,
 the next retired pair takes their place here.
 
 Each set keeps the floors it had as a blind set, so a later round must not do worse on it.
@@ -48,25 +48,25 @@ MIN_DEV_RECALL = {"self_harm": 0.94, "violence": 0.96}
 MIN_DEV_PRECISION = 0.89
 MAX_DEV_EVERYDAY = 0.03
 # The floors each retired blind set keeps: the lowest of its blind runs (test_blind.py), on
-# the round-11 and 11b models, rounded down (2026-12-07).
+# the round-12 and 12b models, rounded down (2026-12-07).
 RETIRED_FLOORS = {
-    "retired-blind-l.jsonl": Floors(
-        self_harm=0.92, violence=0.96, precision=0.91, everyday_flagged=0.01
+    "retired-blind-n.jsonl": Floors(
+        self_harm=0.95, violence=0.96, precision=0.91, everyday_flagged=0.01
     ),
-    "retired-blind-m.jsonl": Floors(
-        self_harm=0.95, violence=0.97, precision=0.92, everyday_flagged=0.04
+    "retired-blind-o.jsonl": Floors(
+        self_harm=0.92, violence=0.91, precision=0.95, everyday_flagged=0.02
     ),
 }
-# Each retired everyday week's ceiling on everyday messages flagged: its blind ceiling (L at
-# the 4 % of a blind week; M 6.1-6.3 % on round 11, twice the 3 % target).
+# Each retired everyday week's ceiling on everyday messages flagged: its blind ceiling, the
+# 4 % of a blind week (N 3.7 % and 3.5 %, O 3.9 % and 2.9 % on rounds 12 and 12b).
 RETIRED_WEEKS = {
-    "retired-everyday-week-l.jsonl": 0.04,
-    "retired-everyday-week-m.jsonl": 0.07,
+    "retired-everyday-week-n.jsonl": 0.04,
+    "retired-everyday-week-o.jsonl": 0.04,
 }
 # word overlap (Jaccard) at or above which a training line counts as a copy of a dev line
 TOO_CLOSE = 0.6
 # the source of the training lines written after the dev split's sets were studied
-STUDIED_DEV = "round-12"
+STUDIED_DEV = "round-13"
 
 
 def _texts(directory: Path) -> set[str]:
@@ -101,7 +101,7 @@ def _words(text: str) -> frozenset[str]:
 
 
 def test_no_dev_line_is_in_the_training_corpus_nor_copied_closely() -> None:
-    """L and M were studied to write the round-12 rules and training lines: none of their
+    """N and O were studied to write the round-13 training lines: none of their
     lines may be in the corpus word for word, and no line written after studying them may
     share TOO_CLOSE of its words with one of theirs. (Older lines are only held to the first:
     a common everyday line may look like a later set's by chance.)"""

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from bot import triage
-from bot.triage import CATEGORIES, train
+from bot.triage import CATEGORIES, features, train
 from bot.triage import model as triage_model
 from bot.triage.match import find
 from bot.triage.normalise import normalise
@@ -264,6 +264,28 @@ def test_a_broken_model_file_raises(tmp_path: Path) -> None:
     other["features"] = {**other["features"], "max_n": 9}
     with pytest.raises(ValueError):
         triage_model.Model.from_dict(other)
+    for value in ("zz", 7, "1" + "0" * 200):
+        garbled = triage_model.read(triage_model.MODEL_PATH)
+        garbled["packed"] = {**garbled["packed"], "ik": value}
+        with pytest.raises(ValueError):
+            triage_model.Model.from_dict(garbled)
+
+
+@pytest.mark.parametrize(
+    ("idf2", "weights"), [(4, [0] * 10), (1, [1023, -1023, 0, 5, -5, 1, 2, 3, 4, 1000])]
+)
+def test_a_packed_feature_unpacks_to_its_values(idf2: int, weights: list[int]) -> None:
+    number = triage_model.pack(idf2, weights)
+    mask = triage_model.FIELD_MASK
+    assert number & mask == 1
+    assert (number >> triage_model.FIELD_BITS) & mask == idf2
+    assert (number >> (2 * triage_model.FIELD_BITS)) & mask == 0
+    assert [
+        ((number >> (triage_model.FIELD_BITS * index)) & mask) - triage_model.OFFSET
+        for index in range(triage_model.FIRST_WEIGHT, triage_model.FIRST_WEIGHT + 10)
+    ] == weights
+    with pytest.raises(ValueError):
+        triage_model.pack(idf2, [*weights[:-1], triage_model.OFFSET])
 
 
 def test_running_needs_neither_scikit_learn_nor_numpy() -> None:
@@ -313,3 +335,18 @@ def test_explanations_remember_few_words_and_stay_the_same(
     model.word_totals.clear()
     assert model.explain(normal, "self_harm") == first
     assert len(model.word_totals) <= 3
+
+
+def test_a_message_scores_as_the_sum_of_its_words_features(model: triage_model.Model) -> None:
+    """The scorer adds one remembered total per word: that must be exactly every feature of
+    the message counted as often as it occurs (what the model was trained on), repeated and
+    negated words included, whether the words' totals are remembered or not."""
+    normal = normalise("ik ik wil niet meer leven, de brug de brug | morgen zzqx ben ik weg")
+    counts = features.features(normal, model.negation)
+    assert counts.most_common(1)[0][1] > 1
+    expected = sum(
+        count * model.packed.get(name, triage_model.UNKNOWN) for name, count in counts.items()
+    )
+    model.word_totals.clear()
+    assert model.total(normal) == expected
+    assert model.total(normal) == expected

@@ -107,3 +107,20 @@ def test_typo_tolerance_does_not_invent_crises(text: str) -> None:
 def test_very_long_text_is_not_corrected() -> None:
     table = triage_rules._ruleset("nl").typos
     assert typos.correct("zelmord " * (typos.MAX_TEXT // 8 + 1), table) is None
+
+
+def test_remembered_corrections_are_bounded_and_change_nothing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Every word's correction is remembered (words repeat across messages), at most
+    SEEN_LIMIT of them; forgetting never changes a correction."""
+    table = triage_rules._ruleset("nl").typos
+    text = normalise("ik denk aan zelf moord en zelmoord, gisteren vermoorde bijna iemand")
+    table.seen.clear()
+    first = typos.correct(text, table)
+    assert first is not None
+    monkeypatch.setattr(typos, "SEEN_LIMIT", 2)
+    table.seen.clear()
+    assert typos.correct(text, table) == first
+    assert typos.correct(text, table) == first
+    assert len(table.seen) <= 2
