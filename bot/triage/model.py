@@ -4,7 +4,8 @@
 the labelled corpus in tests/triage/corpus/ with scikit-learn and writes `model.json`;
 running the bot needs neither scikit-learn nor numpy. The file holds, for every kept
 feature (see `bot.triage.features`), its inverse document frequency and its weight for each
-category quantised to a small integer, one scale and intercept per category, the
+category quantised to a small integer, packed into one hexadecimal number (see `pack`), one
+scale and intercept per category, the
 thresholds chosen by grouped cross-validation, the cross-validation figures, the model's
 version and the SHA-256 of the corpus files it was trained on.
 

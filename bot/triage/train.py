@@ -93,7 +93,9 @@ TARGET_PRECISION = 0.90
 MIN_PRECISION = 0.85
 MAX_EVERYDAY = 0.03
 # on the dev split: everyday messages flagged (rules and model), half a point under the
-# target: the thresholds are chosen at this edge, and a new writer's week differs
+# target: the thresholds are chosen at this edge, and a new writer's week differs. Round 13
+# tried 2 %: on dev it cost 1.8 points of threats found for 0.6 points of week false alarms,
+# and a missed threat weighs more than a false alarm
 MAX_DEV_EVERYDAY = 0.025
 # ... while the corpus's everyday messages, on the CV probabilities, stay under this. It is
 # a point above MAX_EVERYDAY: those messages are written to be hard (everyday life in dark

@@ -33,21 +33,33 @@ BLIND = Path(__file__).with_name("blind")
 # Blind sets A to O were retired once their errors were studied (A and B for round 4 on
 # 2026-12-06, C to K for rounds 5 to 11, L and M for round 12, N and O for round 13 on
 # 2026-12-07): the two newest retired sets are the dev split (test_dev.py, with their
-# floors), the older ones training lines. Blind sets P and Q (811 and 813 messages, weeks of
-# 494 and 493, written on 2026-12-07 by eight writers who saw only the labelling guide, each
-# language on its own, before the round-13 model was trained) were run on the round-13
-# model (README, "Triage"). Each floor is the figure of that run, rounded down.
+# floors), the older ones training lines. Six sets were written on 2026-12-07 by writers who
+# saw only the labelling guide, four per set, each language on its own (README, "Triage"):
+# P and Q before the round-13 model was trained, R and S before round 13b, T and U after the
+# shipped round-13b model was fixed. Nobody has looked at any of their errors; the aggregates
+# of P to S were seen while round 13b was chosen (a stricter everyday limit tried and
+# rejected), T and U were run once. Each floor is the shipped round-13b model's figure,
+# rounded down.
 FLOORS: dict[str, Floors] = {
-    "blind-p.jsonl": Floors(self_harm=0.98, violence=0.98, precision=0.91, everyday_flagged=0.02),
-    "blind-q.jsonl": Floors(self_harm=0.95, violence=0.99, precision=0.91, everyday_flagged=0.01),
+    "blind-p.jsonl": Floors(self_harm=0.98, violence=0.98, precision=0.92, everyday_flagged=0.03),
+    "blind-q.jsonl": Floors(self_harm=0.96, violence=0.98, precision=0.92, everyday_flagged=0.01),
+    "blind-r.jsonl": Floors(self_harm=0.95, violence=0.95, precision=0.89, everyday_flagged=0.03),
+    "blind-s.jsonl": Floors(self_harm=0.95, violence=0.95, precision=0.92, everyday_flagged=0.02),
+    "blind-t.jsonl": Floors(self_harm=0.96, violence=0.94, precision=0.91, everyday_flagged=0.01),
+    "blind-u.jsonl": Floors(self_harm=0.96, violence=0.96, precision=0.92, everyday_flagged=0.01),
 }
-# Each everyday week's share of unflagged messages flagged, at most WEEK_MAX_FLAGGED (4 %)
-# where it was met: week P flags 3.0 % on round 13 and the older week 2.3 %; week Q 5.8 %,
-# twice the 3 % target, so its ceiling is 6 % until a round does better.
+# Each everyday week's share of unflagged messages flagged on the shipped round-13b model:
+# at most WEEK_MAX_FLAGGED (4 %) where that holds (P and R 3.2 %, the older week 2.0 %);
+# above it the measured share rounded up (Q 5.8 %, S 4.0 %, T 4.0 %, U 4.2 %), all over the
+# 3 % target.
 WEEK_CEILINGS: dict[str, float] = {
     "everyday-week.jsonl": WEEK_MAX_FLAGGED,
     "everyday-week-p.jsonl": WEEK_MAX_FLAGGED,
     "everyday-week-q.jsonl": 0.06,
+    "everyday-week-r.jsonl": WEEK_MAX_FLAGGED,
+    "everyday-week-s.jsonl": 0.041,
+    "everyday-week-t.jsonl": 0.041,
+    "everyday-week-u.jsonl": 0.043,
 }
 WEEKS = tuple(WEEK_CEILINGS)
 

@@ -39,11 +39,11 @@ from tests.triage.figures import figures as blind_figures
 DEV = Path(__file__).with_name("dev")
 CORPUS = Path(__file__).with_name("corpus")
 MIN_DEV_MESSAGES = 1_000
-# measured on L, M and their weeks with the round-11b model, while they were blind
-# (2026-12-07): self_harm 0.927 and 0.959, violence 0.978 and 0.978, precision 0.917 and
-# 0.924, weeks 2.7 % and 6.1 %; with the round-12b model, whose thresholds are chosen on
-# them: self_harm 0.987, violence 0.967, precision 0.911 (the weeks' false alarms count),
-# everyday 1.7 %. A retrain that gets clearly worse on them fails.
+# measured on N, O and their weeks with the round-12b model, while they were blind
+# (2026-12-07): self_harm 0.963 and 0.946, violence 0.963 and 0.912, precision 0.918 and
+# 0.950, weeks 3.5 % and 2.9 %; with the round-13b model, whose thresholds are chosen on
+# them: self_harm 0.980, violence 0.975, precision 0.912 (the weeks' false alarms count),
+# everyday 1.9 %. A retrain that gets clearly worse on them fails.
 MIN_DEV_RECALL = {"self_harm": 0.94, "violence": 0.96}
 MIN_DEV_PRECISION = 0.89
 MAX_DEV_EVERYDAY = 0.03
