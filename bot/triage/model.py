@@ -5,9 +5,9 @@ the labelled corpus in tests/triage/corpus/ with scikit-learn and writes `model.
 running the bot needs neither scikit-learn nor numpy. The file holds, for every kept
 feature (see `bot.triage.features`), its inverse document frequency and its weight for each
 category quantised to a small integer, packed into one hexadecimal number (see `pack`), one
-scale and intercept per category, the
-thresholds chosen by grouped cross-validation, the cross-validation figures, the model's
-version and the SHA-256 of the corpus files it was trained on.
+scale and intercept per category, the thresholds chosen by grouped cross-validation, the
+cross-validation figures, the model's version and the SHA-256 of the corpus files it was
+trained on.
 
 Scoring a message: the features of its normalised text are looked up in one dict whose
 values pack the integers of a feature (idf² and ten weights) into one Python int. A
@@ -40,7 +40,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 from bot.triage import features
 
@@ -151,7 +151,9 @@ class Model:
             packed = {name: int(value, 16) for name, value in data["packed"].items()}
         except (TypeError, ValueError):
             raise ValueError("model file: a packed feature is not a hexadecimal number") from None
-        if packed and max(map(int.bit_length, packed.values())) > FIELD_BITS * (width + 3):
+        if packed and max(map(int.bit_length, packed.values())) > FIELD_BITS * (
+            width + FIRST_WEIGHT
+        ):
             raise ValueError("model file: a packed feature has more fields than categories")
         thresholds = data["thresholds"]
         return cls(
@@ -181,12 +183,8 @@ class Model:
     def total(self, normal: str) -> int:
         """The packed sum of all features of a normalised text (see the module docstring)."""
         words, pairs = features.keys(normal, self.negation)
-        remembered = list(map(self.word_totals.get, words))
-        totals = (
-            [self._word_total(word) for word in words]
-            if None in remembered
-            else cast(list[int], remembered)
-        )
+        remembered = self.word_totals.get
+        totals = [remembered(word) or self._word_total(word) for word in words]
         return sum(totals) + sum(map(self.packed.get, pairs, itertools.repeat(UNKNOWN)))
 
     def scores(self, total: int) -> list[float]:

@@ -144,8 +144,7 @@ def correct(text: str, typos: Typos) -> Corrected | None:
     if len(text) > MAX_TEXT or not typos.vocabulary:
         return None
     tokens = _TOKEN.findall(text)
-    seen = typos.seen
-    if not any([seen[word] if word in seen else _fix(word, typos) for word in tokens]) and not any(
+    if not any(_fix(word, typos) for word in tokens) and not any(
         first in typos.starts and first + second in typos.vocabulary
         for first, second in pairwise(tokens)
     ):
