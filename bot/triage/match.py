@@ -86,7 +86,8 @@ def _accepted(rule: _Rule, scan: _Scan, start: int, end: int, ruleset: _RuleSet)
 
 @dataclass
 class _Scan:
-    """One message being classified: its text, the factors in it, and (lazily) where."""
+    """One message being classified: its text, the factors in it (only needed, and only
+    filled, on long text: see `_ranges`), and (lazily) where."""
 
     text: str
     factors: set[str]
@@ -146,19 +147,18 @@ def _hits(rule: _Rule, parts: list[_Part], scan: _Scan, ruleset: _RuleSet) -> li
 
 
 def _candidates(ruleset: _RuleSet, text: str) -> tuple[dict[_Rule, list[_Part]], _Scan]:
-    """The rule parts worth trying on `text`, by rule, and the factors found in it."""
-    found = {
-        factor
-        for longest in set(ruleset.finder.findall(text))
-        for factor in ruleset.prefixes[longest]
-    }
+    """The rule parts worth trying on `text`, by rule, and (on long text) the factors in it."""
+    longest = set(ruleset.finder.findall(text))
     parts = dict.fromkeys(ruleset.always)
-    for factor in found:
-        parts.update(dict.fromkeys(ruleset.by_factor[factor]))
+    for found in longest:
+        parts.update(ruleset.by_longest[found])
     by_rule: dict[_Rule, list[_Part]] = {}
     for rule, part in parts:
         by_rule.setdefault(rule, []).append(part)
-    return by_rule, _Scan(text, found)
+    factors = set()
+    if len(text) > LONG_TEXT:
+        factors = {factor for found in longest for factor in ruleset.prefixes[found]}
+    return by_rule, _Scan(text, factors)
 
 
 def _word_span(text: str, start: int, end: int) -> tuple[int, int]:

@@ -222,19 +222,6 @@ class Model:
             self.word_totals[word] = total
         return total
 
-    def _field_sum(self, word: str, category: int) -> int:
-        """The summed quantised weight of one word's features for one category."""
-        total = self._word_total(word)
-        known = total & FIELD_MASK
-        return ((total >> (FIELD_BITS * (category + FIRST_WEIGHT))) & FIELD_MASK) - known * OFFSET
-
-    def weight(self, name: str, category: int) -> int:
-        """The quantised weight of one feature for one category (0 when unknown)."""
-        value = self.packed.get(name)
-        if value is None:
-            return 0
-        return ((value >> (FIELD_BITS * (category + FIRST_WEIGHT))) & FIELD_MASK) - OFFSET
-
     def explain(self, normal: str, category: str) -> list[tuple[int, int]]:
         """Spans of `normal` (whole words, neighbours merged) that weighed most for `category`.
 
@@ -253,18 +240,22 @@ class Model:
                     (offset, stop), best = (start, end), score
         text = normal[offset:stop]
         words = features.tokens(text)
-        share = [
-            float(self._field_sum(word, index)) for word in features.keys(text, self.negation)[0]
-        ]
+        keys, pairs = features.keys(text, self.negation)
+        shift = FIELD_BITS * (index + FIRST_WEIGHT)
+        remembered = self.word_totals.get
+        share: list[float] = []
+        for key in keys:
+            total = remembered(key) or self._word_total(key)
+            share.append(float(((total >> shift) & FIELD_MASK) - (total & FIELD_MASK) * OFFSET))
+        # `pairs` holds the word pairs in the order of their second word
+        pair_values = iter(map(self.packed.get, pairs))
         previous = -1
-        for place, (word, _, _) in enumerate(words):
-            if word == "|":
+        for place, key in enumerate(keys):
+            if not key:
                 previous = -1
                 continue
-            if previous >= 0:
-                half = (
-                    self.weight(f"{features.BIGRAM_PREFIX}{words[previous][0]} {word}", index) / 2
-                )
+            if previous >= 0 and (value := next(pair_values)) is not None:
+                half = (((value >> shift) & FIELD_MASK) - OFFSET) / 2
                 share[previous] += half
                 share[place] += half
             previous = place
@@ -287,20 +278,31 @@ class Model:
 
     # --- combination with the rules --------------------------------------------------------
 
+    @functools.cached_property
+    def _flags(self) -> tuple[float, ...]:
+        """The flag threshold of every category, in `categories` order (2: never)."""
+        return tuple(self.flag.get(category, 2.0) for category in self.categories)
+
+    @functools.cached_property
+    def _harm(self) -> int | None:
+        """Where self_harm is in `categories` (the ask decision reads it)."""
+        return self.categories.index("self_harm") if "self_harm" in self.categories else None
+
     def decide(self, rules: dict[str, str], probabilities: Sequence[float]) -> Decision:
         """Combine the rules' categories (with severity) and the model's probabilities."""
         severities = dict(rules)
         by_model: list[str] = []
-        chances = dict(zip(self.categories, probabilities, strict=True))
-        for category, chance in chances.items():
-            if category in severities or chance < self.flag.get(category, 2.0):
+        for category, chance, flag in zip(self.categories, probabilities, self._flags, strict=True):
+            if chance < flag or category in severities:
                 continue
             by_model.append(category)
-            if category in self.critical:
-                severities[category] = "critical" if chance >= self.critical[category] else "high"
+            critical = self.critical.get(category)
+            if critical is not None:
+                severities[category] = "critical" if chance >= critical else "high"
             else:
                 severities[category] = self.severity[category]
-        ask = "self_harm" not in severities and chances.get("self_harm", 0.0) >= self.ask
+        harm = 0.0 if self._harm is None else probabilities[self._harm]
+        ask = "self_harm" not in severities and harm >= self.ask
         return Decision(severities=severities, by_model=tuple(by_model), ask=ask)
 
 

@@ -115,6 +115,9 @@ class _RuleSet:
     by_factor: dict[str, tuple[_Candidate, ...]]
     finder: re.Pattern[str]
     prefixes: dict[str, tuple[str, ...]]
+    # what the finder returns (the longest factor at a place) -> the candidates of all the
+    # factors that start there, ready to merge into the candidates of a message
+    by_longest: dict[str, dict[_Candidate, None]]
     typos: typos.Typos
 
 
@@ -509,5 +512,9 @@ def _ruleset(lang: str) -> _RuleSet:
         by_factor={factor: tuple(parts) for factor, parts in by_factor.items()},
         finder=re.compile(f"(?=({_trie_regex(factors)}))"),
         prefixes=prefixes,
+        by_longest={
+            longest: {candidate: None for factor in shorter for candidate in by_factor[factor]}
+            for longest, shorter in prefixes.items()
+        },
         typos=typos.build(vocabulary, known, spellings),
     )

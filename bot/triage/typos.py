@@ -41,10 +41,12 @@ class Typos:
     known: frozenset[str]
     spellings: dict[str, str]
     deletes: dict[str, tuple[str, ...]]
-    # every proper prefix of a crisis word: only such a word can start a split one
-    starts: frozenset[str]
+    # every crisis word split in two by a space ("zelf moord"): the word pairs to join
+    splits: frozenset[str]
     # the correction of each word seen (None: none), bounded (words repeat across messages)
     seen: dict[str, str | None] = field(default_factory=dict, compare=False, repr=False)
+    # the words of `seen` that need no correction: most words of a message, checked at once
+    clean: set[str] = field(default_factory=set, compare=False, repr=False)
 
 
 def _deletes(word: str) -> set[str]:
@@ -62,7 +64,9 @@ def build(vocabulary: set[str], known: set[str], spellings: dict[str, str]) -> T
         known=frozenset(known | vocabulary),
         spellings=dict(spellings),
         deletes={key: tuple(sorted(words)) for key, words in index.items()},
-        starts=frozenset(word[:end] for word in vocabulary for end in range(1, len(word))),
+        splits=frozenset(
+            f"{word[:end]} {word[end:]}" for word in vocabulary for end in range(1, len(word))
+        ),
     )
 
 
@@ -101,7 +105,10 @@ def _fix(word: str, typos: Typos) -> str | None:
         answer = _search(word, typos)
     if len(typos.seen) >= SEEN_LIMIT:
         typos.seen.clear()
+        typos.clean.clear()
     typos.seen[word] = answer
+    if answer is None:
+        typos.clean.add(word)
     return answer
 
 
@@ -144,9 +151,9 @@ def correct(text: str, typos: Typos) -> Corrected | None:
     if len(text) > MAX_TEXT or not typos.vocabulary:
         return None
     tokens = _TOKEN.findall(text)
-    if not any(_fix(word, typos) for word in tokens) and not any(
-        first in typos.starts and first + second in typos.vocabulary
-        for first, second in pairwise(tokens)
+    unchecked = set(tokens).difference(typos.clean)
+    if not any(_fix(word, typos) for word in unchecked) and typos.splits.isdisjoint(
+        map(" ".join, pairwise(tokens))
     ):
         return None
     words = list(_TOKEN.finditer(text))

@@ -117,10 +117,13 @@ def test_remembered_corrections_are_bounded_and_change_nothing(
     table = triage_rules._ruleset("nl").typos
     text = normalise("ik denk aan zelf moord en zelmoord, gisteren vermoorde bijna iemand")
     table.seen.clear()
+    table.clean.clear()
     first = typos.correct(text, table)
     assert first is not None
     monkeypatch.setattr(typos, "SEEN_LIMIT", 2)
     table.seen.clear()
+    table.clean.clear()
     assert typos.correct(text, table) == first
     assert typos.correct(text, table) == first
     assert len(table.seen) <= 2
+    assert len(table.clean) <= 2
