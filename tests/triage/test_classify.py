@@ -765,3 +765,45 @@ def test_rule_families_leave_everyday_lines_without_a_crisis(text: str, lang: st
 @pytest.mark.parametrize(("text", "lang"), EVERYDAY_WITHOUT_FLAGS)
 def test_rule_families_leave_everyday_lines_unflagged(text: str, lang: str) -> None:
     assert not find(text, lang).categories
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("cup final on saturday, we're gonna murder them lads", "en"),
+        ("ghedda f lmatch ghadi n9tlohom, ferqa dyalna wa3ra", "ar"),
+        ("trein rijdt niet, ik zit vast bij amersfoort. kwartiertje later", "nl"),
+        ("ik zit echt vast met dat formulier van de gemeente", "nl"),
+        ("zaterdag kan ik niet, mijn baas wil dat ik inval in de bakkerij", "nl"),
+        ("klaar met alles op netflix, wat moet ik nu kijken", "nl"),
+        ("lid geworden van de basic fit, 25 per maand", "nl"),
+        ("i'm at the hospital for my night shift, all good", "en"),
+        ("wil soms gewoon verdwijnen naar een eiland met zon en zee", "nl"),
+        ("just want to disappear to a beach in spain for a week lol", "en"),
+        ("goedemorgen, ik ben op. tot straks", "nl"),
+        ("die meme van de kat haha ik kan niet meer", "nl"),
+    ],
+)
+def test_round_14_everyday_families_are_not_ruled(text: str, lang: str) -> None:
+    """Ordinary weeks of round 14: football trash talk, stuck in a train or on a form,
+    standing in at work, done with Netflix, a gym called Basic-Fit, a dream holiday, being up
+    in the morning, a meme: the rules stay quiet (the model still weighs every message)."""
+    assert not find(text, lang).categories
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "category"),
+    [
+        ("na de wedstrijd ga ik hem neersteken", "nl", "violence"),
+        ("i'm gonna murder him after the match", "en", "violence"),
+        ("ik zit vast op het politiebureau", "nl", "police"),
+        ("ik ben klaar met alles", "nl", "self_harm"),
+        ("ik wil gewoon verdwijnen", "nl", "self_harm"),
+        ("had a fit last night and fell", "en", "health"),
+        ("ik kan niet meer", "nl", "self_harm"),
+    ],
+)
+def test_round_14_exceptions_leave_the_real_thing_flagged(
+    text: str, lang: str, category: str
+) -> None:
+    assert category in find(text, lang).categories
