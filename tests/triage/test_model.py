@@ -350,3 +350,55 @@ def test_a_message_scores_as_the_sum_of_its_words_features(model: triage_model.M
     model.word_totals.clear()
     assert model.total(normal) == expected
     assert model.total(normal) == expected
+
+
+def _weighed_words(model: triage_model.Model, normal: str, category: str) -> set[str]:
+    """The words `explain` should pick, computed the slow way its docstring describes: each
+    word's own features looked up one by one, plus half of each word pair it is in."""
+    shift = triage_model.FIELD_BITS * (model.categories.index(category) + triage_model.FIRST_WEIGHT)
+
+    def weight(name: str) -> int:
+        value = model.packed.get(name)
+        return (
+            0
+            if value is None
+            else ((value >> shift) & triage_model.FIELD_MASK) - triage_model.OFFSET
+        )
+
+    words = [word for word, _, _ in features.tokens(normal)]
+    keys, _ = features.keys(normal, model.negation)
+    share = [float(sum(map(weight, features.key_features(key)))) for key in keys]
+    for place in range(1, len(words)):
+        if "|" not in (words[place - 1], words[place]):
+            half = weight(f"{features.BIGRAM_PREFIX}{words[place - 1]} {words[place]}") / 2
+            share[place - 1] += half
+            share[place] += half
+    ranked = sorted((value, place) for place, value in enumerate(share) if value > 0)
+    top = ranked[-1][0] if ranked else 0.0
+    return {
+        words[place]
+        for value, place in ranked[-triage_model.EXPLAIN_WORDS :]
+        if value >= top * triage_model.EXPLAIN_SHARE
+    }
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ik heb al mn pillen gespaard voor vanavond, sorry voor alles",
+        "heb niet meer zoveel zin in alles. | morgen ben ik er niet meer",
+        "i gave away all my stuff, wont need it where im going",
+        "als ik hem tegenkom is hij dood, ik zweer het",
+        "ben moe. niet van werk. moe van leven eigenlijk",
+    ],
+)
+def test_an_explanation_picks_the_words_that_weigh_most(
+    model: triage_model.Model, text: str
+) -> None:
+    """Words and word pairs are weighed from the remembered totals and the pairs the score
+    built; the words chosen are those of the slow, feature-by-feature reckoning."""
+    normal = normalise(text)
+    for category in ("self_harm", "violence"):
+        spans = model.explain(normal, category)
+        chosen = {word for start, end in spans for word in normal[start:end].split()}
+        assert chosen == _weighed_words(model, normal, category), (text, category)
