@@ -100,6 +100,12 @@ def _logistic(score: float) -> float:
     return exp / (1.0 + exp)
 
 
+def _weight(packed: int, shift: int) -> int:
+    """The summed quantised weight, for the category at bit `shift`, of the features a packed
+    number adds up (one feature, or a word's or message's total: each stored + OFFSET)."""
+    return ((packed >> shift) & FIELD_MASK) - (packed & FIELD_MASK) * OFFSET
+
+
 @dataclass(frozen=True)
 class Decision:
     """The model and the rules together: severity per flagged category, most severe first
@@ -242,11 +248,7 @@ class Model:
         words = features.tokens(text)
         keys, pairs = features.keys(text, self.negation)
         shift = FIELD_BITS * (index + FIRST_WEIGHT)
-        remembered = self.word_totals.get
-        share: list[float] = []
-        for key in keys:
-            total = remembered(key) or self._word_total(key)
-            share.append(float(((total >> shift) & FIELD_MASK) - (total & FIELD_MASK) * OFFSET))
+        share = [float(_weight(self._word_total(key), shift)) for key in keys]
         # `pairs` holds the word pairs in the order of their second word
         pair_values = iter(map(self.packed.get, pairs))
         previous = -1
@@ -255,7 +257,7 @@ class Model:
                 previous = -1
                 continue
             if previous >= 0 and (value := next(pair_values)) is not None:
-                half = (((value >> shift) & FIELD_MASK) - OFFSET) / 2
+                half = _weight(value, shift) / 2
                 share[previous] += half
                 share[place] += half
             previous = place
