@@ -32,6 +32,7 @@ from __future__ import annotations
 import collections
 import functools
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 MIN_N = 2
@@ -52,8 +53,7 @@ def tokens(normal: str) -> list[tuple[str, int, int]]:
     return [(found.group(), found.start(), found.end()) for found in _TOKEN.finditer(normal)]
 
 
-@functools.lru_cache(maxsize=1 << 16)
-def word_features(word: str) -> frozenset[str]:
+def _word_names(word: str) -> set[str]:
     """The character n-grams of one word (padded with spaces) and the word feature itself."""
     padded = f" {word[:MAX_WORD]} "
     length = len(padded)
@@ -63,7 +63,13 @@ def word_features(word: str) -> frozenset[str]:
         for start in range(length - size + 1)
     }
     grams.add(WORD_PREFIX + word)
-    return frozenset(grams)
+    return grams
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def word_features(word: str) -> frozenset[str]:
+    """The features of one word (see `_word_names`), remembered for training."""
+    return frozenset(_word_names(word))
 
 
 @functools.lru_cache(maxsize=1 << 14)
@@ -119,6 +125,16 @@ def key_features(key: str) -> frozenset[str]:
     if key[0] == NEGATED:
         return negated_features(key[1:])
     return word_features(key)
+
+
+def key_names(key: str) -> Iterable[str]:
+    """The features of one token key of `keys`, not remembered: the scorer remembers each
+    word's total instead, so a cache of its features would only hold memory."""
+    if not key:
+        return ()
+    if key[0] == NEGATED:
+        return [NEGATED + name for name in _word_names(key[1:])]
+    return _word_names(key)
 
 
 def features(normal: str, negation: Negation = NO_NEGATION) -> collections.Counter[str]:

@@ -326,15 +326,22 @@ def test_the_ask_threshold_keeps_every_part_under_the_ask_limit() -> None:
 def test_explanations_remember_few_words_and_stay_the_same(
     model: triage_model.Model, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The remembered word weights are bounded and change no explanation."""
-    normal = normalise("ik heb al mn pillen gespaard voor vanavond, sorry voor alles")
+    """The remembered word weights are bounded (the vocabulary's and WORD_TOTALS more) and
+    change no explanation."""
+    normal = normalise(
+        "ik heb al mn pillen gespaard voor vanavond, sorry voor alles zzqx qqzv vvqz"
+    )
     model.word_totals.clear()
+    model.word_totals.update(model.vocabulary)
     first = model.explain(normal, "self_harm")
     assert first
     monkeypatch.setattr(triage_model, "WORD_TOTALS", 3)
     model.word_totals.clear()
-    assert model.explain(normal, "self_harm") == first
-    assert len(model.word_totals) <= 3
+    model.word_totals.update(model.vocabulary)
+    for _ in range(2):
+        assert model.explain(normal, "self_harm") == first
+        assert len(model.word_totals) <= len(model.vocabulary) + 3
+    assert model.vocabulary.items() <= model.word_totals.items()
 
 
 def test_a_message_scores_as_the_sum_of_its_words_features(model: triage_model.Model) -> None:
