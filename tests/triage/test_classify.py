@@ -782,12 +782,27 @@ def test_rule_families_leave_everyday_lines_unflagged(text: str, lang: str) -> N
         ("just want to disappear to a beach in spain for a week lol", "en"),
         ("goedemorgen, ik ben op. tot straks", "nl"),
         ("die meme van de kat haha ik kan niet meer", "nl"),
+        ("futsal zondag, ik ga ze slopen in de tweede helft", "nl"),
+        ("onze poule is zwak, we gaan ze kapot maken", "nl"),
+        ("die zangeres zingt 'klaar met dit leven' en ik krijg kippenvel", "nl"),
+        ("mijn werkstraf zit erop, alle uren in de plantsoenen gedaan", "nl"),
+        ("post van de rechtbank: de zaak is geseponeerd", "nl"),
+        ("de politie belde, ik was getuige van een ongeluk op de ring", "nl"),
+        ("ik slaap slecht met die hitte", "nl"),
+        ("ik kan mn neef wel wurgen, hij heeft mn fifa save gewist", "nl"),
+        ("kan ik bellen in plaats van langskomen? bus staakt", "nl"),
+        ("mijn schuldenregeling loopt gewoon, maandelijks betaald", "nl"),
+        ("vroeger liep ik met een mes op zak. nu begrijp ik niet waarom", "nl"),
     ],
 )
-def test_round_14_everyday_families_are_not_ruled(text: str, lang: str) -> None:
-    """Ordinary weeks of round 14: football trash talk, stuck in a train or on a form,
-    standing in at work, done with Netflix, a gym called Basic-Fit, a dream holiday, being up
-    in the morning, a meme: the rules stay quiet (the model still weighs every message)."""
+def test_everyday_week_families_are_not_ruled(text: str, lang: str) -> None:
+    """Ordinary weeks of rounds 14 and 15: football trash talk (also "ik ga ze ..."), stuck
+    in a train or on a form, standing in at work, done with Netflix, a gym called Basic-Fit,
+    a dream holiday, being up in the morning, a meme, a singer's line, community service
+    done, a closed or a civil case, a witness, poor sleep without a count of nights, the "ik
+    kan hem wel wurgen" idiom, calling instead of coming, a debt arrangement that runs, a
+    weapon of the past the person no longer understands: the rules stay quiet (the model
+    still weighs every message)."""
     assert not find(text, lang).categories
 
 
@@ -801,9 +816,17 @@ def test_round_14_everyday_families_are_not_ruled(text: str, lang: str) -> None:
         ("ik wil gewoon verdwijnen", "nl", "self_harm"),
         ("had a fit last night and fell", "en", "health"),
         ("ik kan niet meer", "nl", "self_harm"),
+        ("na de wedstrijd ga ik hem kapot maken", "nl", "violence"),
+        ("ik ben klaar met dit leven", "nl", "self_harm"),
+        ("ik heb een dagvaarding gekregen", "nl", "police"),
+        ("ik moet volgende week verhoord worden als getuige", "nl", "police"),
+        ("ik ben opgepakt gisteren", "nl", "police"),
+        ("ik slaap al drie nachten niet", "nl", "health"),
+        ("ik ga hem wurgen als ik hem zie", "nl", "violence"),
+        ("kun je me bellen vandaag?", "nl", "help"),
+        ("de deurwaarder stond weer aan de deur", "nl", "debt"),
+        ("ik heb een mes op zak sinds die ruzie", "nl", "violence"),
     ],
 )
-def test_round_14_exceptions_leave_the_real_thing_flagged(
-    text: str, lang: str, category: str
-) -> None:
+def test_week_exceptions_leave_the_real_thing_flagged(text: str, lang: str, category: str) -> None:
     assert category in find(text, lang).categories
