@@ -97,11 +97,15 @@ MAX_EVERYDAY = 0.03
 # tried 2 %: on dev it cost 1.8 points of threats found for 0.6 points of week false alarms,
 # and a missed threat weighs more than a false alarm
 MAX_DEV_EVERYDAY = 0.025
-# ... while the corpus's everyday messages, on the CV probabilities, stay under this. It is
-# a point above MAX_EVERYDAY: those messages are written to be hard (everyday life in dark
-# words) and a fold hides their family, so they flag more than independently written
-# everyday sets do (blind sets A and B, when they were the dev split: 1.3 %)
-MAX_CV_EVERYDAY = 0.04
+# ... while the corpus's everyday messages, on the CV probabilities, stay under this. Until
+# round 14 it was a point above MAX_EVERYDAY (those messages are written to be hard and a
+# fold hides their family). Since round 15 it is the target itself: by the time thresholds
+# are chosen, the round has fixed what the dev split's weeks falsely flagged (rule
+# exceptions, lines written from a description of them), so the dev split understates a new
+# writer's week; the CV's thousands of everyday messages, their family hidden, are the
+# fairer guard. Round 15: the dev split alone would choose self_harm 0.18 (CV everyday 3.7 %),
+# this guard 0.30.
+MAX_CV_EVERYDAY = MAX_EVERYDAY
 MAX_ASK = 0.005
 # of MAX_EVERYDAY, what the model may spend on the categories other than self_harm/violence
 OTHER_EVERYDAY = 0.002

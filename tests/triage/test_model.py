@@ -32,9 +32,8 @@ MAX_MODEL_BYTES = 20_000_000
 MIN_HELD_OUT_RECALL = {"self_harm": 0.62, "violence": 0.78}
 MIN_HELD_OUT_PRECISION = 0.85
 # the crisis thresholds are chosen on the dev split since round 4 (2026-12-06), with the CV's
-# everyday messages kept under train.MAX_CV_EVERYDAY: a point above the 3 % target, which
-# those hard, family-held-out messages overstate (retired blind sets A and B: 1.3 %)
-MAX_HELD_OUT_EVERYDAY = 0.04
+# everyday messages kept under train.MAX_CV_EVERYDAY (the 3 % target since round 15)
+MAX_HELD_OUT_EVERYDAY = train.MAX_CV_EVERYDAY
 MAX_HELD_OUT_ASK = 0.005
 # on the corpus itself (the model learnt it: a check that the shipped file is the trained one)
 MIN_IN_SAMPLE_RECALL = 0.95
