@@ -7,6 +7,8 @@ Measures, in this process unless said otherwise:
 - throughput of the `oprit triage` loop (JSON line in, `classify`, JSON line out) over N
   lines taken from the labelled corpus (half of it flagged, so the model's explanation is
   often computed) and over N everyday lines (what most real traffic looks like);
+- throughput over fresh wording, never trained on, one pass each (more of its words are new
+  to the scorer): the blind sets' messages (crisis-heavy and longer) and their weeks;
 - latency per message: median, p99 and the slowest, over the same lines;
 - one 5 MB message with a crisis at its end.
 
@@ -25,6 +27,7 @@ import time
 from pathlib import Path
 
 CORPUS = Path(__file__).with_name("corpus")
+BLIND = Path(__file__).with_name("blind")
 
 
 def corpus_lines(everyday: bool) -> list[dict[str, str]]:
@@ -35,6 +38,16 @@ def corpus_lines(everyday: bool) -> list[dict[str, str]]:
             if not everyday or (row["family"].startswith("everyday") and not row["flagged"]):
                 lines.append({"text": row["text"], "lang": row["lang"]})
     return lines
+
+
+def blind_lines(weeks: bool) -> list[dict[str, str]]:
+    """The blind sets' messages, or their everyday weeks' (see test_blind.py)."""
+    pattern = "everyday-week*.jsonl" if weeks else "blind-*.jsonl"
+    return [
+        {"text": row["text"], "lang": row["lang"]}
+        for path in sorted(BLIND.glob(pattern))
+        for row in map(json.loads, path.read_text(encoding="utf-8").splitlines())
+    ]
 
 
 def start_up() -> float:
@@ -102,6 +115,9 @@ def main() -> None:
     triage.prepare()
     command_loop(corpus_lines(everyday=False), args.lines, "corpus lines (half flagged)")
     command_loop(corpus_lines(everyday=True), args.lines, "everyday lines")
+    for weeks, label in ((False, "blind sets, one pass"), (True, "blind weeks, one pass")):
+        lines = blind_lines(weeks)
+        command_loop(lines, len(lines), label)
     huge()
 
 

@@ -9,6 +9,7 @@ from silently getting worse.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 import sys
@@ -408,3 +409,29 @@ def test_an_explanation_picks_the_words_that_weigh_most(
         spans = model.explain(normal, category)
         chosen = {word for start, end in spans for word in normal[start:end].split()}
         assert chosen == _weighed_words(model, normal, category), (text, category)
+
+
+@pytest.mark.parametrize("bound", [None, 100])
+def test_the_most_frequent_known_words_are_remembered_with_their_features_sums(
+    model: triage_model.Model, monkeypatch: pytest.MonkeyPatch, bound: int | None
+) -> None:
+    """The totals worked out at load are those of the VOCABULARY_WORDS most frequent words
+    the model knows by name (the shipped bound, and a small one), each the sum of that
+    word's features as training counted them (a wrong total would change every score of a
+    message with that word, and only in a fresh process)."""
+    if bound is not None:
+        monkeypatch.setattr(triage_model, "VOCABULARY_WORDS", bound)
+        model = dataclasses.replace(model, word_totals={}, vocabulary={})
+    prefix = features.WORD_PREFIX
+
+    def idf2(word: str) -> int:
+        return (model.packed[prefix + word] >> triage_model.FIELD_BITS) & triage_model.FIELD_MASK
+
+    known = {name.removeprefix(prefix) for name in model.packed if name.startswith(prefix)}
+    assert len(model.vocabulary) == min(triage_model.VOCABULARY_WORDS, len(known))
+    assert set(model.vocabulary) <= known
+    rarest_kept = max(map(idf2, model.vocabulary))
+    assert all(idf2(word) >= rarest_kept for word in known - set(model.vocabulary))
+    for word, total in model.vocabulary.items():
+        names = features.word_features(word)
+        assert total == sum(model.packed.get(name, triage_model.UNKNOWN) for name in names)
