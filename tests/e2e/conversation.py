@@ -21,6 +21,11 @@ from typing import Any
 
 from bot.localtelegram import ChatId, JsonDict, LocalTelegram, utf16_len
 
+# How long a test waits for the bot's next message. The first reply after `oprit run` also
+# waits for the bot to start (imports, the database, the triage rules and model): once, on a
+# machine loaded by other work, that took more than 10 s.
+REPLY_TIMEOUT = 20.0
+
 _ids = itertools.count(1)
 
 
@@ -267,11 +272,13 @@ class TelegramUser(_ChatView):
             raise AssertionError(f"the bot has sent nothing to chat {self.chat_id}")
         return message_text(messages[-1])
 
-    def wait_reply(self, containing: str | None = None, timeout: float = 10) -> str:
+    def wait_reply(self, containing: str | None = None, timeout: float = REPLY_TIMEOUT) -> str:
         """Wait for the next bot message after the last action (containing a text, any case)."""
         return message_text(self._wait_new(containing, timeout, None))
 
-    async def wait_reply_async(self, containing: str | None = None, timeout: float = 10) -> str:
+    async def wait_reply_async(
+        self, containing: str | None = None, timeout: float = REPLY_TIMEOUT
+    ) -> str:
         """``wait_reply`` without blocking the caller's event loop."""
         return await asyncio.to_thread(self.wait_reply, containing, timeout)
 
@@ -342,13 +349,19 @@ class TelegramGroup(_ChatView):
         return [message_text(m) for m in self._messages(thread_id)]
 
     def wait_message(
-        self, containing: str | None = None, thread_id: int | None = None, timeout: float = 10
+        self,
+        containing: str | None = None,
+        thread_id: int | None = None,
+        timeout: float = REPLY_TIMEOUT,
     ) -> JsonDict:
         """Wait for the next bot message in the group (or topic); returns the whole Message."""
         return self._wait_new(containing, timeout, thread_id)
 
     async def wait_message_async(
-        self, containing: str | None = None, thread_id: int | None = None, timeout: float = 10
+        self,
+        containing: str | None = None,
+        thread_id: int | None = None,
+        timeout: float = REPLY_TIMEOUT,
     ) -> JsonDict:
         """``wait_message`` without blocking the caller's event loop."""
         return await asyncio.to_thread(self.wait_message, containing, thread_id, timeout)
