@@ -66,18 +66,6 @@ def _word_names(word: str) -> set[str]:
     return grams
 
 
-@functools.lru_cache(maxsize=1 << 16)
-def word_features(word: str) -> frozenset[str]:
-    """The features of one word (see `_word_names`), remembered for training."""
-    return frozenset(_word_names(word))
-
-
-@functools.lru_cache(maxsize=1 << 14)
-def negated_features(word: str) -> frozenset[str]:
-    """The features of a word in the scope of a negation (see the module docstring)."""
-    return frozenset(NEGATED + name for name in word_features(word))
-
-
 @dataclass(frozen=True)
 class Negation:
     """The negation words and the clause words that end a negation's reach."""
@@ -118,23 +106,20 @@ def keys(normal: str, negation: Negation = NO_NEGATION) -> tuple[list[str], list
     return found, pairs
 
 
-def key_features(key: str) -> frozenset[str]:
-    """The features of one token key of `keys`."""
-    if not key:
-        return frozenset()
-    if key[0] == NEGATED:
-        return negated_features(key[1:])
-    return word_features(key)
-
-
 def key_names(key: str) -> Iterable[str]:
-    """The features of one token key of `keys`, not remembered: the scorer remembers each
-    word's total instead, so a cache of its features would only hold memory."""
+    """The features of one token key of `keys` (a word in a negation's scope gives its own
+    marked with NEGATED), not remembered: the scorer remembers each word's total instead."""
     if not key:
         return ()
     if key[0] == NEGATED:
         return [NEGATED + name for name in _word_names(key[1:])]
     return _word_names(key)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def key_features(key: str) -> frozenset[str]:
+    """`key_names`, remembered: training counts the same words' features again and again."""
+    return frozenset(key_names(key))
 
 
 def features(normal: str, negation: Negation = NO_NEGATION) -> collections.Counter[str]:

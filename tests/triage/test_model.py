@@ -433,5 +433,5 @@ def test_the_most_frequent_known_words_are_remembered_with_their_features_sums(
     rarest_kept = max(map(idf2, model.vocabulary))
     assert all(idf2(word) >= rarest_kept for word in known - set(model.vocabulary))
     for word, total in model.vocabulary.items():
-        names = features.word_features(word)
+        names = features.key_features(word)
         assert total == sum(model.packed.get(name, triage_model.UNKNOWN) for name in names)
