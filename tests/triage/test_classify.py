@@ -793,6 +793,19 @@ def test_rule_families_leave_everyday_lines_unflagged(text: str, lang: str) -> N
         ("kan ik bellen in plaats van langskomen? bus staakt", "nl"),
         ("mijn schuldenregeling loopt gewoon, maandelijks betaald", "nl"),
         ("vroeger liep ik met een mes op zak. nu begrijp ik niet waarom", "nl"),
+        ("ik zoek een nieuwe kast want die oude valt uit elkaar", "nl"),
+        ("coach zei we gaan ze vermoorden op het veld zondag", "nl"),
+        ("sparring gehad, ik heb hem knock out geslagen, handschoenen aan hoor", "nl"),
+        ("ik ga dat tentamen slopen volgende week", "nl"),
+        ("dat liedje 'ik wil dood' van die rapper zit in mn hoofd", "nl"),
+        ("zware dienst gehad, ik ben op", "nl"),
+        ("feyenoord weer gelijk gespeeld, ik trek het niet meer haha", "nl"),
+        ("na mijn werk pas kan ik bellen", "nl"),
+        ("mag ik mijn zoontje zien met kerst van jeugdzorg?", "nl"),
+        ("ben gepakt door de griep, lig op bed", "nl"),
+        ("acil bir şey olursa bana mesaj atın, telefon şarjda", "tr"),
+        ("my cousin from the gym got arrested, nothing to do with me", "en"),
+        ("two years ago i was drinking daily, 14 months sober now", "en"),
     ],
 )
 def test_everyday_week_families_are_not_ruled(text: str, lang: str) -> None:
@@ -801,7 +814,11 @@ def test_everyday_week_families_are_not_ruled(text: str, lang: str) -> None:
     a dream holiday, being up in the morning, a meme, a singer's line, community service
     done, a closed or a civil case, a witness, poor sleep without a count of nights, the "ik
     kan hem wel wurgen" idiom, calling instead of coming, a debt arrangement that runs, a
-    weapon of the past the person no longer understands: the rules stay quiet (the model
+    weapon of the past the person no longer understands; and of round 16: Dutch "want die"
+    (because that one), a coach or sparring, an exam to "slopen", a song's line quoted, worn
+    out after a shift, a club that lost, when the writer can call, seeing the children, the
+    flu that "caught" someone, how to reach the writer if urgent, a friend's arrest told
+    with three words between, months sober: the rules stay quiet (the model
     still weighs every message)."""
     assert not find(text, lang).categories
 
@@ -826,6 +843,15 @@ def test_everyday_week_families_are_not_ruled(text: str, lang: str) -> None:
         ("kun je me bellen vandaag?", "nl", "help"),
         ("de deurwaarder stond weer aan de deur", "nl", "debt"),
         ("ik heb een mes op zak sinds die ruzie", "nl", "violence"),
+        ("i want die", "en", "self_harm"),
+        ("just want to die tonight", "en", "self_harm"),
+        ("ik ga hem slopen na de training", "nl", "violence"),
+        ("ik wil dood, ik luister de hele dag hetzelfde nummer", "nl", "self_harm"),
+        ("ik ben op, ik kan dit niet meer", "nl", "self_harm"),
+        ("ik ben opgepakt door de politie", "nl", "police"),
+        ("acil yardım lazım", "tr", "help"),
+        ("my brother and i got arrested last night", "en", "police"),
+        ("my mum said police came to her place for me, there's a warrant out", "en", "police"),
     ],
 )
 def test_week_exceptions_leave_the_real_thing_flagged(text: str, lang: str, category: str) -> None:
