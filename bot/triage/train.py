@@ -106,6 +106,14 @@ MAX_DEV_EVERYDAY = 0.025
 # fairer guard. Round 15: the dev split alone would choose self_harm 0.18 (CV everyday 3.7 %),
 # this guard 0.30.
 MAX_CV_EVERYDAY = MAX_EVERYDAY
+# The self_harm and violence flag thresholds the model ships with, when set: chosen by hand
+# on the selection sets P to S (tests/triage/blind/, their aggregates only, never their
+# errors; README, "Thresholds") among the pairs the CV guard allows, and checked against it
+# at every training. Round 16: the dev split (X and Y) chose self-harm 0.32 and violence
+# 0.08; on P to S, (0.28, 0.12) found 10 more self-harm messages and 4 fewer threats with 4
+# fewer false alarms in their weeks' 1,871 unflagged messages. Two studied sets had decided
+# alone until round 15; four unstudied ones weigh more. The dev choice is stored beside.
+SELECTED_CRISIS_THRESHOLDS: tuple[float, float] | None = (0.28, 0.12)
 MAX_ASK = 0.005
 # of MAX_EVERYDAY, what the model may spend on the categories other than self_harm/violence
 OTHER_EVERYDAY = 0.002
@@ -427,7 +435,10 @@ def dev_thresholds(
     the dev split's everyday messages and of its weeks' unflagged messages flagged, and at
     most MAX_CV_EVERYDAY of the corpus's everyday messages flagged on the CV probabilities
     `cv` (rows, rules, chances): thousands of everyday messages guard the officer's
-    attention better than the dev split's one thousand."""
+    attention better than the dev split's one thousand. Every crisis found counts the same,
+    a threat as much as a self-harm message (until round 15 the two recalls were added, so
+    on a dev split with 445 self-harm and 272 violence messages one threat weighed as much
+    as 1.6 self-harm messages)."""
     np = _import("numpy")
     cv_everyday = _everyday_flags(*cv, t_other)
     positive = np.array([row.flagged for row in rows])
@@ -465,10 +476,10 @@ def dev_thresholds(
             precision = positive[flagged & in_sets].mean()
             if precision < MIN_PRECISION:
                 continue
-            recall = (harm_rules | flag_harm)[harm_wanted].mean() + (
-                violence_rules | flag_violence
-            )[violence_wanted].mean()
-            key = (precision >= TARGET_PRECISION, recall, precision)
+            found = int((harm_rules | flag_harm)[harm_wanted].sum()) + int(
+                (violence_rules | flag_violence)[violence_wanted].sum()
+            )
+            key = (precision >= TARGET_PRECISION, found, precision)
             if best is None or key > best[0]:
                 best = (key, t_harm, t_violence)
     if best is None:
@@ -687,9 +698,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     dev_rules = rule_results(dev_rows)
     dev_chances = np.array([scorer.probabilities(normalise(row.text)) for row in dev_rows])
     flag = dict(cv_thresholds["flag"])
-    flag["self_harm"], flag["violence"] = dev_thresholds(
+    dev_choice = dev_thresholds(
         dev_rows, dev_rules, dev_chances, flag["danger"], (rows, rules, chances)
     )
+    flag["self_harm"], flag["violence"] = SELECTED_CRISIS_THRESHOLDS or dev_choice
+    cv_everyday = _everyday_flags(rows, rules, chances, flag["danger"])
+    if cv_everyday(flag["self_harm"], flag["violence"]).mean() > MAX_CV_EVERYDAY:
+        raise SystemExit("the selected crisis thresholds flag too many of the CV's everyday lines")
     thresholds = severity_and_ask(
         [*rows, *dev_rows],
         [*rules, *dev_rules],
@@ -724,6 +739,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "directory": "tests/triage/dev",
                 "use": "thresholds chosen on it together with the CV (never trained on)",
                 "thresholds_from_cv_alone": cv_thresholds,
+                "crisis_thresholds_from_dev": {
+                    "self_harm": dev_choice[0],
+                    "violence": dev_choice[1],
+                },
             },
             "training": {
                 "C": C,

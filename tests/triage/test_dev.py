@@ -2,11 +2,11 @@
 retrained model on wording it has not seen, and on which (with the cross-validation) the
 flag thresholds are chosen.
 
-It holds the two most recently retired blind sets with their everyday weeks: since round 15
-(2026-12-07) V and W, written by eight writers who saw only the labelling guide, retired when
-their errors were studied for round 15. The blind sets retired before them (A to U; T and U
-were the dev split of round 14) are training lines in tests/triage/corpus/: a model learns
-more from many writers' wording than a threshold does. When V and W join the corpus in turn,
+It holds the two most recently retired blind sets with their everyday weeks: since round 16
+(2026-12-07) X and Y, written by eight writers who saw only the labelling guide, retired when
+their errors were studied for round 16. The blind sets retired before them (A to W; V and W
+were the dev split of round 15) are training lines in tests/triage/corpus/: a model learns
+more from many writers' wording than a threshold does. When X and Y join the corpus in turn,
 the next retired pair takes their place here.
 
 Each set keeps the floors it had as a blind set, so a later round must not do worse on it.
@@ -39,34 +39,33 @@ from tests.triage.figures import figures as blind_figures
 DEV = Path(__file__).with_name("dev")
 CORPUS = Path(__file__).with_name("corpus")
 MIN_DEV_MESSAGES = 1_000
-# measured on V, W and their weeks with the round-14 model, while they were blind
-# (2026-12-07): self_harm 0.960 and 0.977, violence 0.971 and 0.956, precision 0.957 and
-# 0.949, weeks 4.9 % and 4.0 %; with the round-15 model, whose thresholds are chosen on
-# them: self_harm 0.967, violence 0.978, precision 0.937 (the weeks' false alarms count),
-# everyday 1.0 % (weeks 2.3 % and 2.9 %). A retrain that gets clearly worse on them fails.
+# measured on X, Y and their weeks with the round-15 model, while they were blind
+# (2026-12-07): self_harm 0.968 and 0.982, violence 0.971 and 0.978, precision 0.951 and
+# 0.960, weeks 4.0 % and 4.0 %. A retrain that gets clearly worse on them fails.
 MIN_DEV_RECALL = {"self_harm": 0.96, "violence": 0.96}
 MIN_DEV_PRECISION = 0.90
 MAX_DEV_EVERYDAY = 0.03
-# The floors each retired blind set keeps: its blind run (test_blind.py), on the round-14
-# model, rounded down (2026-12-07).
+# The floors each retired blind set keeps: its blind run (test_blind.py), on the round-15
+# model, rounded down (2026-12-07); for Y one message looser (round 16's lower self-harm
+# threshold flags one more of its everyday lines: 2 of 164, precision 0.958; 0.960 blind).
 RETIRED_FLOORS = {
-    "retired-blind-v.jsonl": Floors(
-        self_harm=0.95, violence=0.97, precision=0.95, everyday_flagged=0.02
+    "retired-blind-x.jsonl": Floors(
+        self_harm=0.96, violence=0.97, precision=0.95, everyday_flagged=0.01
     ),
-    "retired-blind-w.jsonl": Floors(
-        self_harm=0.97, violence=0.95, precision=0.94, everyday_flagged=0.01
+    "retired-blind-y.jsonl": Floors(
+        self_harm=0.98, violence=0.97, precision=0.95, everyday_flagged=0.02
     ),
 }
-# Each retired everyday week's ceiling on everyday messages flagged: its blind ceiling (V
-# 4.9 %, W 4.0 % on round 14).
+# Each retired everyday week's ceiling on everyday messages flagged: its blind ceiling (X
+# 4.0 %, Y 4.0 % on round 15).
 RETIRED_WEEKS = {
-    "retired-everyday-week-v.jsonl": 0.049,
-    "retired-everyday-week-w.jsonl": 0.04,
+    "retired-everyday-week-x.jsonl": 0.04,
+    "retired-everyday-week-y.jsonl": 0.04,
 }
 # word overlap (Jaccard) at or above which a training line counts as a copy of a dev line
 TOO_CLOSE = 0.6
 # the source of the training lines written after the dev split's sets were studied
-STUDIED_DEV = "round-15"
+STUDIED_DEV = "round-16"
 
 
 def _texts(directory: Path) -> set[str]:

@@ -87,6 +87,17 @@ def test_model_file_matches_the_dev_split_its_thresholds_come_from(
     assert actual["sha256"] == claimed["sha256"]
 
 
+def test_crisis_thresholds_are_the_selected_ones_with_the_dev_choice_beside(
+    model: triage_model.Model,
+) -> None:
+    """The shipped self_harm and violence thresholds are train.SELECTED_CRISIS_THRESHOLDS
+    (chosen on the selection sets) or, without a selection, the dev split's choice, which the
+    model file keeps either way: retrain after changing the selection."""
+    from_dev = model.info["dev"]["crisis_thresholds_from_dev"]
+    expected = train.SELECTED_CRISIS_THRESHOLDS or (from_dev["self_harm"], from_dev["violence"])
+    assert (model.flag["self_harm"], model.flag["violence"]) == expected
+
+
 def test_corpus_is_well_formed(corpus: list[dict[str, object]]) -> None:
     texts = [row["text"] for row in corpus]
     assert len(texts) == len(set(texts)), "duplicate texts"
